@@ -1,0 +1,48 @@
+// The production server: adapter-node's handler behind a small http server, because
+// adapter-node serves static files and immutable assets before hooks.server.ts runs, and
+// those responses (worker scripts, ORT's wasm, model files) need headers hooks can't add.
+import http from 'node:http';
+import { handler } from '../build/handler.js';
+
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? '0.0.0.0';
+const shutdownGraceMs = Number(process.env.SHUTDOWN_TIMEOUT ?? 10) * 1000;
+
+function setHeaders(req, res) {
+	// Cross-origin isolation everywhere (not just /island): a client-side navigation from a
+	// non-isolated page would otherwise leave the Island without threads.
+	res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+	res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+	res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+	res.setHeader('X-Content-Type-Options', 'nosniff');
+	const path = (req.url ?? '/').split('?')[0];
+	// Model files are content-addressed by the manifest's version; a change ships a new version.
+	if (path.startsWith('/models/') && !path.endsWith('/manifest.json')) {
+		res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+	}
+}
+
+let draining = false;
+const server = http.createServer((req, res) => {
+	setHeaders(req, res);
+	if (draining) res.setHeader('Connection', 'close');
+	handler(req, res);
+});
+server.keepAliveTimeout = 65_000;
+
+server.listen(port, host, () => {
+	console.log(`Archipelago listening on http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`);
+	process.send?.({ type: 'listening', port: server.address().port });
+});
+
+function shutdown(reason) {
+	if (draining) return;
+	draining = true;
+	// Tell the app first (jobs stop handing out claims), then let in-flight requests finish.
+	process.emit('sveltekit:shutdown', reason);
+	server.closeIdleConnections();
+	server.close(() => setTimeout(() => process.exit(0), 50));
+	setTimeout(() => server.closeAllConnections(), shutdownGraceMs).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,0 +1,18 @@
+import type { SessionUser } from '$lib/server/auth/users';
+
+declare global {
+	namespace App {
+		interface Error {
+			message: string;
+			code?: string;
+		}
+		interface Locals {
+			user: SessionUser | null;
+			/** Set when the request authenticated with an API key rather than a session cookie. */
+			apiKeyId: string | null;
+			sessionId: string | null;
+		}
+	}
+}
+
+export {};

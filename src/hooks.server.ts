@@ -1,0 +1,43 @@
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { building } from '$app/environment';
+import { closeDatabase, db, initDatabase } from '$lib/server/db';
+import { SESSION_COOKIE, resolveSession } from '$lib/server/auth/sessions';
+import { API_KEY_PREFIX, resolveApiKey } from '$lib/server/auth/api-keys';
+
+export const init: ServerInit = async () => {
+	if (building) return;
+	await initDatabase();
+	process.once('sveltekit:shutdown', () => void closeDatabase());
+};
+
+export const handle: Handle = async ({ event, resolve }) => {
+	event.locals.user = null;
+	event.locals.apiKeyId = null;
+	event.locals.sessionId = null;
+
+	const bearer = event.request.headers.get('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+	if (bearer?.startsWith(API_KEY_PREFIX)) {
+		const resolved = await resolveApiKey(db(), bearer);
+		if (resolved) {
+			event.locals.user = resolved.user;
+			event.locals.apiKeyId = resolved.apiKeyId;
+		}
+	} else {
+		const token = event.cookies.get(SESSION_COOKIE);
+		if (token) {
+			const session = await resolveSession(db(), token);
+			if (session) {
+				event.locals.user = session.user;
+				event.locals.sessionId = session.sessionId;
+			} else {
+				event.cookies.delete(SESSION_COOKIE, { path: '/' });
+			}
+		}
+	}
+	return resolve(event);
+};
+
+export const handleError: HandleServerError = ({ error, event, status }) => {
+	if (status >= 500) console.error(`${event.request.method} ${event.url.pathname}:`, error);
+	return { message: status === 404 ? 'Not found' : 'Something went wrong on our side.', code: status === 404 ? 'not_found' : 'internal' };
+};

@@ -1,0 +1,48 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Queryable } from '../db';
+import { users } from '../db/schema';
+import { newId } from './tokens';
+
+export type KycStatus = (typeof users.$inferSelect)['kycStatus'];
+
+export interface SessionUser {
+	id: string;
+	email: string;
+	kycStatus: KycStatus;
+	isAdmin: boolean;
+}
+
+export function isAdminEmail(email: string, env: NodeJS.ProcessEnv = process.env): boolean {
+	const admins = (env.ADMIN_EMAILS ?? '')
+		.split(',')
+		.map((e) => e.trim().toLowerCase())
+		.filter(Boolean);
+	return admins.includes(email.toLowerCase());
+}
+
+export function toSessionUser(row: typeof users.$inferSelect): SessionUser {
+	return { id: row.id, email: row.email, kycStatus: row.kycStatus, isAdmin: isAdminEmail(row.email) };
+}
+
+/** Returns null when the email is taken (the unique index decides, so concurrent sign-ups can't both win). */
+export async function createUser(tx: Queryable, email: string, passwordHash: string) {
+	const [row] = await tx
+		.insert(users)
+		.values({ id: newId(), email: email.trim(), passwordHash })
+		.onConflictDoNothing()
+		.returning();
+	return row ?? null;
+}
+
+export async function findUserByEmail(tx: Queryable, email: string) {
+	const [row] = await tx
+		.select()
+		.from(users)
+		.where(eq(sql`lower(${users.email})`, email.trim().toLowerCase()));
+	return row ?? null;
+}
+
+export async function findUserById(tx: Queryable, id: string) {
+	const [row] = await tx.select().from(users).where(eq(users.id, id));
+	return row ?? null;
+}

@@ -1,0 +1,3 @@
+// Every table of the app. Split by concern; drizzle-kit reads this one entry point.
+export * from './tables/accounts';
+export * from './tables/ledger';

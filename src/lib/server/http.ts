@@ -1,0 +1,105 @@
+import type { RequestEvent } from '@sveltejs/kit';
+import type { z } from 'zod';
+import type { ApiErrorBody } from '$lib/schemas/errors';
+
+/** Thrown anywhere in a route; `api()` turns it into the error body of design.md. */
+export class ApiError extends Error {
+	constructor(
+		readonly status: number,
+		readonly code: string,
+		message: string,
+		readonly issues?: NonNullable<ApiErrorBody['error']['issues']>,
+		readonly headers: Record<string, string> = {}
+	) {
+		super(message);
+	}
+}
+
+export function errorResponse(err: ApiError): Response {
+	const body: ApiErrorBody = { error: { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) } };
+	return Response.json(body, { status: err.status, headers: err.headers });
+}
+
+type Handler<E extends RequestEvent> = (event: E) => Promise<Response> | Response;
+
+/** Wraps a route so thrown ApiErrors become 4xx bodies and anything else a logged 500. */
+export function api<E extends RequestEvent>(handler: Handler<E>): Handler<E> {
+	return async (event) => {
+		try {
+			return await handler(event);
+		} catch (err) {
+			if (err instanceof ApiError) return errorResponse(err);
+			console.error(`${event.request.method} ${event.url.pathname} failed:`, err);
+			return errorResponse(new ApiError(500, 'internal', 'Something went wrong on our side. Nothing was charged for it.'));
+		}
+	};
+}
+
+export const DEFAULT_JSON_LIMIT = 64 * 1024;
+
+/** Reads at most `limit` bytes, so an oversized body is refused before it is buffered whole. */
+export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+	const declared = Number(request.headers.get('content-length') ?? NaN);
+	if (declared > limit) throw tooLarge(limit);
+	if (!request.body) return new Uint8Array();
+	const reader = request.body.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		size += value.byteLength;
+		if (size > limit) {
+			await reader.cancel().catch(() => {});
+			throw tooLarge(limit);
+		}
+		chunks.push(value);
+	}
+	const out = new Uint8Array(size);
+	let offset = 0;
+	for (const c of chunks) {
+		out.set(c, offset);
+		offset += c.byteLength;
+	}
+	return out;
+}
+
+function tooLarge(limit: number) {
+	return new ApiError(413, 'payload_too_large', `The request body is larger than ${limit} bytes.`);
+}
+
+/** Parses a JSON body against a schema: 400 for malformed JSON, 413 too big, 415 wrong type, 422 invalid. */
+export async function readJson<S extends z.ZodType>(request: Request, schema: S, limit = DEFAULT_JSON_LIMIT): Promise<z.infer<S>> {
+	const type = request.headers.get('content-type') ?? '';
+	if (type && !type.toLowerCase().includes('json')) {
+		throw new ApiError(415, 'unsupported_media_type', 'Send the request body as application/json.');
+	}
+	const bytes = await readBody(request, limit);
+	let value: unknown;
+	try {
+		value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+	} catch {
+		throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON.');
+	}
+	return parseWith(schema, value);
+}
+
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, code = 'invalid_request'): z.infer<S> {
+	const parsed = schema.safeParse(value);
+	if (!parsed.success) {
+		const issues = parsed.error.issues.map((i) => ({
+			path: i.path.filter((p): p is string | number => typeof p !== 'symbol'),
+			message: i.message
+		}));
+		const first = issues[0];
+		const where = first && first.path.length ? `${first.path.join('.')}: ` : '';
+		throw new ApiError(422, code, `${where}${first?.message ?? 'invalid input'}`, issues);
+	}
+	return parsed.data;
+}
+
+export function requireUser(event: RequestEvent) {
+	const user = event.locals.user;
+	if (!user) throw new ApiError(401, 'unauthenticated', 'Sign in, or send an API key as "Authorization: Bearer ak_…".');
+	return user;
+}

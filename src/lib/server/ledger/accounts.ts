@@ -1,0 +1,18 @@
+export const ledgerAccount = {
+	available: (userId: string) => `user:${userId}:available`,
+	held: (userId: string) => `user:${userId}:held`,
+	fees: 'platform:fees',
+	grants: 'platform:grants'
+} as const;
+
+/** The Island owner's share of a settled job; the platform keeps the rest. */
+export const OWNER_SHARE = 0.8;
+
+export class InsufficientCreditsError extends Error {
+	constructor(
+		readonly accountId: string,
+		readonly needed: number
+	) {
+		super(`insufficient credits in ${accountId} (needed ${needed})`);
+	}
+}

@@ -1,0 +1,44 @@
+import { sql } from 'drizzle-orm';
+import type { Queryable } from '../db';
+
+export interface LedgerCheck {
+	ok: boolean;
+	checkedAt: string;
+	totals: { entries: number; transactions: number; sum: number };
+	problems: string[];
+}
+
+/** The invariants of design.md, each as one query, so the check stays cheap on a big ledger. */
+export async function checkLedger(tx: Queryable): Promise<LedgerCheck> {
+	const problems: string[] = [];
+	const q = async <T>(query: ReturnType<typeof sql>) => (await tx.execute(query)).rows as T[];
+
+	const [totals] = await q<{ entries: number; transactions: number; sum: number }>(sql`
+		select (select count(*) from ledger_entries)::int as entries,
+		       (select count(*) from ledger_transactions)::int as transactions,
+		       coalesce((select sum(amount) from ledger_entries), 0)::int as sum`);
+	if (totals.sum !== 0) problems.push(`all entries sum to ${totals.sum}, not 0`);
+
+	const unbalanced = await q<{ id: number; sum: number }>(sql`
+		select transaction_id as id, sum(amount)::int as sum from ledger_entries
+		group by transaction_id having sum(amount) <> 0 or count(*) < 2 limit 20`);
+	for (const t of unbalanced) problems.push(`transaction ${t.id} is unbalanced (sum ${t.sum})`);
+
+	const drift = await q<{ id: string; cached: number; actual: number }>(sql`
+		select a.id, a.balance as cached, coalesce(sum(e.amount), 0)::int as actual
+		from ledger_accounts a left join ledger_entries e on e.account_id = a.id
+		group by a.id having a.balance <> coalesce(sum(e.amount), 0) limit 20`);
+	for (const d of drift) problems.push(`account ${d.id} caches ${d.cached} but its entries sum to ${d.actual}`);
+
+	const negative = await q<{ id: string; balance: number }>(sql`
+		select id, balance from ledger_accounts where may_go_negative = 0 and balance < 0 limit 20`);
+	for (const n of negative) problems.push(`account ${n.id} is negative (${n.balance})`);
+
+	const doubled = await q<{ job_id: string; n: number }>(sql`
+		select job_id, count(*)::int as n from ledger_transactions
+		where job_id is not null and kind in ('settle', 'refund')
+		group by job_id having count(*) > 1 limit 20`);
+	for (const d of doubled) problems.push(`job ${d.job_id} was released ${d.n} times (settled and/or refunded)`);
+
+	return { ok: problems.length === 0, checkedAt: new Date().toISOString(), totals, problems };
+}

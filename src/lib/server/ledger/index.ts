@@ -1,0 +1,112 @@
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Queryable } from '../db';
+import { ledgerAccounts, ledgerEntries, ledgerTransactions } from '../db/schema';
+import { ledgerAccount, OWNER_SHARE } from './accounts';
+import { postTransaction } from './post';
+
+export { InsufficientCreditsError, ledgerAccount, OWNER_SHARE } from './accounts';
+export { checkLedger, type LedgerCheck } from './check';
+
+/** Beta: credits are minted from platform:grants; no payment is taken. */
+export function purchase(tx: Queryable, userId: string, credits: number, memo: string) {
+	return postTransaction(tx, {
+		kind: 'purchase',
+		userId,
+		memo,
+		entries: [
+			{ accountId: ledgerAccount.grants, amount: -credits },
+			{ accountId: ledgerAccount.available(userId), amount: credits }
+		]
+	});
+}
+
+/** Throws InsufficientCreditsError when the available balance can't cover the cost. */
+export function holdForJob(tx: Queryable, userId: string, jobId: string, cost: number) {
+	return postTransaction(tx, {
+		kind: 'hold',
+		userId,
+		jobId,
+		entries: [
+			{ accountId: ledgerAccount.available(userId), amount: -cost },
+			{ accountId: ledgerAccount.held(userId), amount: cost }
+		]
+	});
+}
+
+async function heldFor(tx: Queryable, jobId: string) {
+	const rows = await tx
+		.select({ kind: ledgerTransactions.kind, userId: ledgerTransactions.userId, id: ledgerTransactions.id })
+		.from(ledgerTransactions)
+		.where(eq(ledgerTransactions.jobId, jobId));
+	const hold = rows.find((r) => r.kind === 'hold');
+	if (!hold?.userId) return null;
+	if (rows.some((r) => r.kind === 'refund' || r.kind === 'settle')) return null;
+	const [entry] = await tx
+		.select({ amount: ledgerEntries.amount })
+		.from(ledgerEntries)
+		.where(and(eq(ledgerEntries.transactionId, hold.id), eq(ledgerEntries.accountId, ledgerAccount.held(hold.userId))));
+	return { userId: hold.userId, amount: entry?.amount ?? 0 };
+}
+
+/** Returns the refunded amount; 0 when the job's hold was already released. */
+export async function refundJob(tx: Queryable, jobId: string): Promise<number> {
+	const held = await heldFor(tx, jobId);
+	if (!held || held.amount <= 0) return 0;
+	await postTransaction(tx, {
+		kind: 'refund',
+		userId: held.userId,
+		jobId,
+		entries: [
+			{ accountId: ledgerAccount.held(held.userId), amount: -held.amount },
+			{ accountId: ledgerAccount.available(held.userId), amount: held.amount }
+		]
+	});
+	return held.amount;
+}
+
+/** Charges the requester and pays the Island owner; false when the hold was already released. */
+export async function settleJob(tx: Queryable, jobId: string, islandOwnerId: string) {
+	const held = await heldFor(tx, jobId);
+	if (!held || held.amount <= 0) return null;
+	const earned = Math.floor(held.amount * OWNER_SHARE);
+	await postTransaction(tx, {
+		kind: 'settle',
+		userId: held.userId,
+		jobId,
+		entries: [
+			{ accountId: ledgerAccount.held(held.userId), amount: -held.amount },
+			{ accountId: ledgerAccount.available(islandOwnerId), amount: earned },
+			{ accountId: ledgerAccount.fees, amount: held.amount - earned }
+		]
+	});
+	return { charged: held.amount, earned, fee: held.amount - earned };
+}
+
+export async function getBalances(tx: Queryable, userId: string) {
+	const ids = [ledgerAccount.available(userId), ledgerAccount.held(userId)];
+	const rows = await tx.select().from(ledgerAccounts).where(inArray(ledgerAccounts.id, ids));
+	const of = (id: string) => rows.find((r) => r.id === id)?.balance ?? 0;
+	return { available: of(ids[0]), held: of(ids[1]) };
+}
+
+/** The user's recent movements, each with its net effect on their available and held balances. */
+export async function recentMovements(tx: Queryable, userId: string, limit = 20) {
+	const mine = [ledgerAccount.available(userId), ledgerAccount.held(userId)];
+	const rows = await tx
+		.select({
+			id: ledgerTransactions.id,
+			kind: ledgerTransactions.kind,
+			jobId: ledgerTransactions.jobId,
+			memo: ledgerTransactions.memo,
+			createdAt: ledgerTransactions.createdAt,
+			available: sql<number>`coalesce(sum(${ledgerEntries.amount}) filter (where ${ledgerEntries.accountId} = ${mine[0]}), 0)::int`,
+			held: sql<number>`coalesce(sum(${ledgerEntries.amount}) filter (where ${ledgerEntries.accountId} = ${mine[1]}), 0)::int`
+		})
+		.from(ledgerEntries)
+		.innerJoin(ledgerTransactions, eq(ledgerEntries.transactionId, ledgerTransactions.id))
+		.where(inArray(ledgerEntries.accountId, mine))
+		.groupBy(ledgerTransactions.id)
+		.orderBy(desc(ledgerTransactions.id))
+		.limit(limit);
+	return rows;
+}
