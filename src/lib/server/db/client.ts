@@ -25,9 +25,6 @@ export interface OpenOptions {
 	dataDir?: string;
 	/** A dumped PGlite data dir (tests start from a migrated copy instead of running initdb). */
 	loadDataDir?: Blob;
-	/** PostgreSQL schema to use (tests isolate runs this way). */
-	schemaName?: string;
-	migrationsSchema?: string;
 	poolSize?: number;
 }
 
@@ -39,8 +36,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
 		session: unknown;
 	};
 	await internals.dialect.migrate(bundledMigrations(), internals.session, {
-		migrationsFolder: '',
-		migrationsSchema: options.migrationsSchema ?? options.schemaName ?? 'drizzle'
+		migrationsFolder: ''
 	});
 	return handle;
 }
@@ -51,19 +47,10 @@ async function openPostgres(options: OpenOptions): Promise<DatabaseHandle> {
 	const { drizzle } = await import('drizzle-orm/node-postgres');
 	const pool = new pg.Pool({
 		connectionString: url,
-		max: options.poolSize ?? 20,
-		options: options.schemaName ? `-c search_path=${options.schemaName}` : undefined
+		max: options.poolSize ?? 20
 	});
 	// An idle client losing its connection must not crash the server.
 	pool.on('error', (err) => console.error('postgres pool error:', err.message));
-	if (options.schemaName) {
-		const client = await pool.connect();
-		try {
-			await client.query(`create schema if not exists "${options.schemaName}"`);
-		} finally {
-			client.release();
-		}
-	}
 	const db = drizzle(pool, { schema }) as unknown as Database;
 	return { driver: 'postgres', db, pool, url, close: () => pool.end() };
 }

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
+import { createUser } from '../auth/users';
+import { checkLedger, getBalances, holdForJob, InsufficientCreditsError, purchase, refundJob, settleJob } from './index';
+
+describe.each(drivers)('ledger on %s', (driver) => {
+	let t: TestDatabase;
+	beforeAll(async () => {
+		t = await openTestDatabase(driver, 20);
+	});
+	afterAll(() => t.dispose());
+
+	async function userWith(credits: number) {
+		const user = await createUser(t.db, `${crypto.randomUUID()}@example.com`, 'x');
+		if (credits) await t.db.transaction((tx) => purchase(tx, user!.id, credits, 'test'));
+		return user!.id;
+	}
+
+	it('lets exactly 10 of 100 concurrent holds of 10 through on a balance of 100', async () => {
+		const userId = await userWith(100);
+		const results = await Promise.allSettled(
+			Array.from({ length: 100 }, (_, i) => t.db.transaction((tx) => holdForJob(tx, userId, `race-${userId}-${i}`, 10)))
+		);
+		const ok = results.filter((r) => r.status === 'fulfilled').length;
+		const refused = results.filter((r) => r.status === 'rejected' && r.reason instanceof InsufficientCreditsError).length;
+		expect(ok).toBe(10);
+		expect(refused).toBe(90);
+		expect(await getBalances(t.db, userId)).toEqual({ available: 0, held: 100 });
+		expect((await checkLedger(t.db)).problems).toEqual([]);
+	});
+
+	it('settles 80 % (floor) to the Island owner and the rest to fees, once', async () => {
+		const requester = await userWith(50);
+		const owner = await userWith(0);
+		await t.db.transaction((tx) => holdForJob(tx, requester, `job-settle-${requester}`, 23));
+		const first = await t.db.transaction((tx) => settleJob(tx, `job-settle-${requester}`, owner));
+		expect(first).toEqual({ charged: 23, earned: 18, fee: 5 });
+		// A second settlement or a refund after it moves nothing.
+		expect(await t.db.transaction((tx) => settleJob(tx, `job-settle-${requester}`, owner))).toBeNull();
+		expect(await t.db.transaction((tx) => refundJob(tx, `job-settle-${requester}`))).toBe(0);
+		expect(await getBalances(t.db, requester)).toEqual({ available: 27, held: 0 });
+		expect(await getBalances(t.db, owner)).toEqual({ available: 18, held: 0 });
+		expect((await checkLedger(t.db)).ok).toBe(true);
+	});
+
+	it('refunds a hold once', async () => {
+		const requester = await userWith(30);
+		const job = `job-refund-${requester}`;
+		await t.db.transaction((tx) => holdForJob(tx, requester, job, 12));
+		expect(await getBalances(t.db, requester)).toEqual({ available: 18, held: 12 });
+		expect(await t.db.transaction((tx) => refundJob(tx, job))).toBe(12);
+		expect(await t.db.transaction((tx) => refundJob(tx, job))).toBe(0);
+		expect(await getBalances(t.db, requester)).toEqual({ available: 30, held: 0 });
+	});
+
+	it('refuses unbalanced or fractional postings and rolls the whole transaction back', async () => {
+		const requester = await userWith(20);
+		await expect(t.db.transaction((tx) => holdForJob(tx, requester, `job-frac-${requester}`, 1.5))).rejects.toThrow(/integers/);
+		await expect(
+			t.db.transaction(async (tx) => {
+				await holdForJob(tx, requester, `job-rollback-${requester}`, 5);
+				await holdForJob(tx, requester, `job-rollback2-${requester}`, 500);
+			})
+		).rejects.toBeInstanceOf(InsufficientCreditsError);
+		expect(await getBalances(t.db, requester)).toEqual({ available: 20, held: 0 });
+	});
+
+	it('reports drift between cached balances and entries', async () => {
+		const requester = await userWith(10);
+		await t.db.execute(`update ledger_accounts set balance = balance + 1 where id = 'user:${requester}:available'` as never);
+		const check = await checkLedger(t.db);
+		expect(check.ok).toBe(false);
+		expect(check.problems.join('\n')).toMatch(new RegExp(`user:${requester}:available caches 11`));
+		await t.db.execute(`update ledger_accounts set balance = balance - 1 where id = 'user:${requester}:available'` as never);
+		expect((await checkLedger(t.db)).ok).toBe(true);
+	});
+});

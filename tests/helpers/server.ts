@@ -1,0 +1,87 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPostgresDatabase, type Driver } from './db';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+export interface TestServer {
+	url: string;
+	driver: Driver;
+	process: ChildProcess;
+	/** SIGTERM and wait; the database is kept so a restart sees the same data. */
+	stop(signal?: NodeJS.Signals): Promise<void>;
+	/** Stops the server and deletes its database. */
+	dispose(): Promise<void>;
+	/** Env to start another instance on the same database (PostgreSQL) or a restart (PGlite). */
+	databaseEnv: Record<string, string>;
+}
+
+export interface StartOptions {
+	env?: Record<string, string>;
+	/** Reuse the database of a server started before (restart, or a second PostgreSQL instance). */
+	databaseEnv?: Record<string, string>;
+}
+
+/** Starts the production server (`scripts/server.js` on the build) on a free port. */
+export async function startServer(driver: Driver, options: StartOptions = {}): Promise<TestServer> {
+	let cleanup = async () => {};
+	let databaseEnv = options.databaseEnv;
+	if (!databaseEnv) {
+		if (driver === 'pglite') {
+			const dir = mkdtempSync(join(tmpdir(), 'archipelago-srv-'));
+			databaseEnv = { DATA_DIR: dir };
+			cleanup = async () => rmSync(dir, { recursive: true, force: true });
+		} else {
+			const created = await createPostgresDatabase();
+			databaseEnv = { DATABASE_URL: created.url };
+			cleanup = created.drop;
+		}
+	}
+	const child = fork(join(root, 'scripts/server.js'), [], {
+		cwd: root,
+		env: {
+			...process.env,
+			BUILTIN_ISLANDS: '0',
+			ORT_DISABLE_TELEMETRY: '1',
+			...databaseEnv,
+			...options.env,
+			PORT: '0',
+			HOST: '127.0.0.1'
+		},
+		stdio: ['ignore', 'pipe', 'pipe', 'ipc']
+	});
+	let output = '';
+	child.stdout?.on('data', (d) => (output += d));
+	child.stderr?.on('data', (d) => (output += d));
+	const port = await new Promise<number>((resolve, reject) => {
+		child.on('message', (m: { type?: string; port?: number }) => m.type === 'listening' && resolve(m.port!));
+		child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
+	});
+	const url = `http://127.0.0.1:${port}`;
+	// The init hook opens and migrates the database on the first request.
+	for (let i = 0; ; i++) {
+		const res = await fetch(`${url}/api/health`).catch(() => null);
+		if (res?.ok) break;
+		if (i > 300) throw new Error(`server not healthy:\n${output}`);
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+		if (child.exitCode !== null || child.signalCode !== null) return;
+		const exited = new Promise((r) => child.once('exit', r));
+		child.kill(signal);
+		await exited;
+	};
+	return {
+		url,
+		driver,
+		process: child,
+		databaseEnv: databaseEnv!,
+		stop,
+		async dispose() {
+			await stop();
+			await cleanup();
+		}
+	};
+}
