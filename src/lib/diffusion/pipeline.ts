@@ -1,0 +1,231 @@
+// Text → RGBA with any model that follows docs/model-format.md. Runtime-agnostic: the caller
+// hands in its onnxruntime flavour (node, web/wasm, web/webgpu) through DiffusionRuntime.
+import type { InferenceSession, Tensor, TensorConstructor } from 'onnxruntime-common';
+import type { ModelManifest } from '../schemas/manifest';
+import type { ModelAssets } from './manifest';
+import { createRng } from './rng';
+import { createScheduler } from './schedulers';
+import { createTokenizer, type PromptTokenizer } from './tokenizer';
+import { calibrationLatent, fitLatentRgb, latentPreview, type LatentRgb, type Preview } from './preview';
+
+export type { Preview } from './preview';
+export type SessionPart = 'textEncoder' | 'unet' | 'vaeDecoder';
+
+export interface DiffusionRuntime {
+	Tensor: TensorConstructor;
+	createSession(model: Uint8Array, part: SessionPart): Promise<InferenceSession>;
+}
+
+interface OrtModule {
+	Tensor: TensorConstructor;
+	InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
+}
+
+/** Adapts an `onnxruntime-node` / `onnxruntime-web` module import. */
+export function runtimeFromOrt(ort: OrtModule, options?: InferenceSession.SessionOptions): DiffusionRuntime {
+	return { Tensor: ort.Tensor, createSession: (model) => ort.InferenceSession.create(model, options) };
+}
+
+export interface GenerateRequest {
+	prompt: string;
+	negativePrompt?: string;
+	width: number;
+	height: number;
+	steps: number;
+	guidance: number;
+	/** uint32 */
+	seed: number;
+}
+
+export interface Progress {
+	/** 1-based: step k of total has just finished. */
+	step: number;
+	total: number;
+	preview?: Preview;
+}
+
+export interface GenerateOptions {
+	signal?: AbortSignal;
+	/** Awaited, so a slow consumer slows the loop rather than piling up previews. */
+	onProgress?: (p: Progress) => void | Promise<void>;
+	/** Attach a latent-space preview to each progress call. */
+	preview?: boolean;
+}
+
+export interface Timings {
+	totalMs: number;
+	/** Sum of the session.run calls alone: what the pipeline adds is totalMs - sessionMs. */
+	sessionMs: number;
+	textMs: number;
+	unetMs: number[];
+	decodeMs: number;
+}
+
+export interface GenerateResult {
+	width: number;
+	height: number;
+	rgba: Uint8ClampedArray;
+	timings: Timings;
+}
+
+const EMBED_CACHE = 8;
+
+export class DiffusionPipeline {
+	readonly manifest: ModelManifest;
+	readonly tokenizer: PromptTokenizer;
+	#rt: DiffusionRuntime;
+	#te: InferenceSession;
+	#unet: InferenceSession;
+	#vae: InferenceSession;
+	// "" (the unconditional prompt) and recent prompts are re-encoded on every job otherwise.
+	#embeds = new Map<string, Float32Array>();
+	#latentRgb: LatentRgb | undefined;
+	#sessionMs = 0;
+
+	private constructor(m: ModelManifest, rt: DiffusionRuntime, tok: PromptTokenizer, s: InferenceSession[]) {
+		this.manifest = m;
+		this.#rt = rt;
+		this.tokenizer = tok;
+		[this.#te, this.#unet, this.#vae] = s;
+	}
+
+	static async create(manifest: ModelManifest, assets: ModelAssets, runtime: DiffusionRuntime): Promise<DiffusionPipeline> {
+		const tok = createTokenizer(assets.tokenizer, manifest.tokenizer);
+		// One at a time: on the browser's WASM backend parallel creation only contends.
+		const te = await runtime.createSession(assets.textEncoder, 'textEncoder');
+		const unet = await runtime.createSession(assets.unet, 'unet');
+		const vae = await runtime.createSession(assets.vaeDecoder, 'vaeDecoder');
+		return new DiffusionPipeline(manifest, runtime, tok, [te, unet, vae]);
+	}
+
+	async release(): Promise<void> {
+		await Promise.all([this.#te.release(), this.#unet.release(), this.#vae.release()]);
+	}
+
+	async #run(s: InferenceSession, feeds: Record<string, Tensor>, output: string): Promise<Tensor> {
+		const t0 = performance.now();
+		const out = await s.run(feeds);
+		this.#sessionMs += performance.now() - t0;
+		const t = out[output];
+		if (!t) throw new Error(`model output ${output} missing (has ${Object.keys(out).join(', ')})`);
+		return t;
+	}
+
+	async #embed(text: string): Promise<Float32Array> {
+		const hit = this.#embeds.get(text);
+		if (hit) return hit;
+		const m = this.manifest;
+		const ids = this.tokenizer.encode(text);
+		const type = m.io.textEncoder.inputs.input_ids?.type ?? 'int32';
+		const data = type === 'int64' ? BigInt64Array.from(ids, BigInt) : Int32Array.from(ids);
+		const out = await this.#run(this.#te, { input_ids: new this.#rt.Tensor(data, [1, ids.length]) }, 'last_hidden_state');
+		const emb = Float32Array.from(out.data as Float32Array);
+		if (this.#embeds.size >= EMBED_CACHE) this.#embeds.delete(this.#embeds.keys().next().value as string);
+		this.#embeds.set(text, emb);
+		return emb;
+	}
+
+	#check(req: GenerateRequest): void {
+		const m = this.manifest;
+		if (!m.sizes.some(([w, h]) => w === req.width && h === req.height)) throw new RangeError(`size ${req.width}x${req.height} not offered by ${m.id}`);
+		if (!Number.isFinite(req.guidance)) throw new RangeError('guidance must be finite');
+		if (!Number.isInteger(req.steps) || req.steps < 1) throw new RangeError('steps must be a positive integer');
+	}
+
+	async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
+		this.#check(req);
+		const { signal, onProgress } = opts;
+		const m = this.manifest, T = this.#rt.Tensor;
+		const t0 = performance.now();
+		this.#sessionMs = 0;
+		signal?.throwIfAborted();
+
+		const cfg = req.guidance > 1;
+		const cond = await this.#embed(req.prompt);
+		const uncond = cfg ? await this.#embed(req.negativePrompt ?? '') : undefined;
+		const textMs = performance.now() - t0;
+		const row = cond.length; // L × D values per batch row
+		const batch = cfg ? 2 : 1;
+		const ehs = new Float32Array(batch * row);
+		if (uncond) (ehs.set(uncond, 0), ehs.set(cond, row));
+		else ehs.set(cond, 0);
+		const L = m.tokenizer.maxLength;
+		const ehsTensor = new T(ehs, [batch, L, row / L]);
+
+		const C = m.latent.channels, h = req.height / m.latent.downscale, w = req.width / m.latent.downscale;
+		const n = C * h * w;
+		const rng = createRng(req.seed);
+		const sched = createScheduler(m.scheduler, req.steps);
+		let latents = rng.normals(n);
+		if (sched.initNoiseSigma !== 1) for (let k = 0; k < n; k++) latents[k] *= sched.initNoiseSigma;
+		const tsFloat = m.io.unet.inputs.timestep?.type === 'float32';
+		const unetMs: number[] = [];
+		const total = sched.timesteps.length;
+
+		for (let i = 0; i < total; i++) {
+			signal?.throwIfAborted();
+			const s0 = performance.now();
+			const input = sched.scaleModelInput(latents, i);
+			const sample = new Float32Array(batch * n);
+			for (let b = 0; b < batch; b++) sample.set(input, b * n);
+			const t = sched.timesteps[i];
+			const timestep = tsFloat ? new T(new Float32Array(batch).fill(t), [batch]) : new T(new BigInt64Array(batch).fill(BigInt(t)), [batch]);
+			const out = (await this.#run(this.#unet, { sample: new T(sample, [batch, C, h, w]), timestep, encoder_hidden_states: ehsTensor }, 'out_sample')).data as Float32Array;
+			let guided: Float32Array;
+			if (cfg) {
+				guided = new Float32Array(n);
+				const g = req.guidance;
+				for (let k = 0; k < n; k++) guided[k] = out[k] + g * (out[n + k] - out[k]);
+			} else guided = out;
+			const { prev, x0 } = sched.step(guided, i, latents, rng);
+			latents = prev;
+			unetMs.push(performance.now() - s0);
+			if (onProgress) {
+				const preview = opts.preview ? await this.#preview(x0, h, w) : undefined;
+				await onProgress({ step: i + 1, total, preview });
+			}
+		}
+		signal?.throwIfAborted();
+
+		const d0 = performance.now();
+		const scaled = new Float32Array(n);
+		for (let k = 0; k < n; k++) scaled[k] = latents[k] / m.latent.scale;
+		const img = await this.#run(this.#vae, { latent_sample: new T(scaled, [1, C, h, w]) }, 'sample');
+		const rgba = toRgba(img.data as Float32Array, req.width, req.height);
+		const decodeMs = performance.now() - d0;
+		return { width: req.width, height: req.height, rgba, timings: { totalMs: performance.now() - t0, sessionMs: this.#sessionMs, textMs, unetMs, decodeMs } };
+	}
+
+	/** The latent→RGB map is fitted on first use; its decode is not counted as session time. */
+	async #preview(x0: Float32Array, h: number, w: number): Promise<Preview> {
+		const m = this.manifest, C = m.latent.channels;
+		if (!this.#latentRgb) {
+			// Fixed-shape decoders (SD-Turbo exports) only take their own size.
+			const shape = m.io.vaeDecoder.inputs.latent_sample?.shape ?? [];
+			const ch = typeof shape[2] === 'number' ? shape[2] : 16;
+			const cw = typeof shape[3] === 'number' ? shape[3] : 16;
+			const lat = calibrationLatent(C, ch, cw);
+			const scaled = lat.map((v) => v / m.latent.scale);
+			const out = await this.#vae.run({ latent_sample: new this.#rt.Tensor(scaled, [1, C, ch, cw]) });
+			const img = out.sample;
+			const [, , H, W] = img.dims;
+			this.#latentRgb = fitLatentRgb(lat, C, ch, cw, img.data as Float32Array, H, W);
+		}
+		return latentPreview(this.#latentRgb, x0, C, h, w);
+	}
+}
+
+/** [1, 3, H, W] in [-1, 1] → RGBA bytes (rounded, so equal floats give equal bytes). */
+export function toRgba(chw: Float32Array, width: number, height: number): Uint8ClampedArray {
+	const plane = width * height;
+	if (chw.length !== 3 * plane) throw new Error(`decoder gave ${chw.length} values, expected ${3 * plane}`);
+	const out = new Uint8ClampedArray(plane * 4);
+	for (let p = 0; p < plane; p++) {
+		for (let c = 0; c < 3; c++) {
+			const v = (chw[c * plane + p] + 1) / 2;
+			out[p * 4 + c] = Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
+		}
+		out[p * 4 + 3] = 255;
+	}
+	return out;
+}
