@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/lib/server/db/client';
+import { createPostgresDatabase } from './postgres';
 
-export type Driver = 'pglite' | 'postgres';
+export type { Driver } from './postgres';
+import type { Driver } from './postgres';
 
 /** PGlite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). */
 export const drivers: Driver[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
@@ -27,25 +28,3 @@ export async function openTestDatabase(driver: Driver, poolSize?: number): Promi
 	});
 }
 
-async function admin<T>(run: (client: import('pg').Client) => Promise<T>): Promise<T> {
-	const { default: pg } = await import('pg');
-	const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-	await client.connect();
-	try {
-		return await run(client);
-	} finally {
-		await client.end();
-	}
-}
-
-/** One database per test file or server: the migrations name the `public` schema. */
-export async function createPostgresDatabase() {
-	const name = `archipelago_t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-	await admin((c) => c.query(`create database "${name}"`));
-	const url = new URL(process.env.TEST_DATABASE_URL!);
-	url.pathname = `/${name}`;
-	return {
-		url: url.toString(),
-		drop: () => admin((c) => c.query(`drop database if exists "${name}" with (force)`)).then(() => undefined)
-	};
-}

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPostgresDatabase, type Driver } from './db';
+import { createPostgresDatabase, type Driver } from './postgres';
 
 const root = new URL('../..', import.meta.url).pathname;
 

@@ -1,0 +1,27 @@
+import { test as base, expect, type Page } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import { startServer, type TestServer } from '../helpers/server';
+
+/** One production server per worker, on PGlite in a temporary directory. */
+export const test = base.extend<{ baseURL: string }, { server: TestServer }>({
+	server: [
+		async ({}, use) => {
+			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: process.env.E2E_BUILTIN_ISLANDS ?? '0' } });
+			await use(server);
+			await server.dispose();
+		},
+		{ scope: 'worker', timeout: 120_000 }
+	],
+	baseURL: async ({ server }, use) => use(server.url)
+});
+
+export { expect };
+
+export async function signUp(page: Page, email = `e2e-${randomUUID()}@example.com`, password = 'correct horse battery') {
+	await page.goto('/signup');
+	await page.getByLabel('Email').fill(email);
+	await page.getByLabel('Password').fill(password);
+	await page.getByRole('button', { name: 'Create account' }).click();
+	await page.waitForURL((url) => !url.pathname.startsWith('/signup'));
+	return { email, password };
+}
