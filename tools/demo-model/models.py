@@ -1,0 +1,226 @@
+"""Networks of the demo model: text encoder, latent autoencoder (8x down, 4 channels),
+denoising UNet with cross-attention and x/y coordinate channels.  Everything is written
+with plain ops (no fused attention, no shape-dependent Python) so that torch.onnx.export
+(opset 17) gives graphs with dynamic batch / height / width."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+TEXT_DIM = 128
+MAX_LEN = 24
+
+
+def attention(q, k, v, heads):
+    # q [B, N, C], k/v [B, M, C]
+    B, N, C = q.shape
+    d = C // heads
+    q = q.reshape(B, -1, heads, d).transpose(1, 2)
+    k = k.reshape(B, -1, heads, d).transpose(1, 2)
+    v = v.reshape(B, -1, heads, d).transpose(1, 2)
+    w = torch.softmax(torch.matmul(q, k.transpose(2, 3)) * (1.0 / math.sqrt(d)), dim=-1)
+    o = torch.matmul(w, v).transpose(1, 2)
+    return o.reshape(B, -1, C)
+
+
+class TextLayer(nn.Module):
+    def __init__(self, d, heads=4):
+        super().__init__()
+        self.heads = heads
+        self.ln1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+
+    def forward(self, x):
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
+        x = x + self.proj(attention(q, k, v, self.heads))
+        return x + self.mlp(self.ln2(x))
+
+
+class TextEncoder(nn.Module):
+    def __init__(self, vocab_size, d=TEXT_DIM, layers=2, max_len=MAX_LEN):
+        super().__init__()
+        self.tok = nn.Embedding(vocab_size, d)
+        self.pos = nn.Parameter(torch.randn(1, max_len, d) * 0.02)
+        self.layers = nn.ModuleList([TextLayer(d) for _ in range(layers)])
+        self.ln = nn.LayerNorm(d)
+
+    def forward(self, input_ids):
+        x = self.tok(input_ids.long())
+        x = x + self.pos[:, : x.shape[1]]
+        for l in self.layers:
+            x = l(x)
+        return self.ln(x)
+
+
+# ------------------------------------------------------------------ autoencoder
+class PlainRes(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c1 = nn.Conv2d(c, c, 3, padding=1)
+        self.c2 = nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        return x + self.c2(F.silu(self.c1(F.silu(x))))
+
+
+class Encoder(nn.Module):
+    """8x down, 4 channels.  Used only to pre-encode training latents (not exported)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.PixelUnshuffle(8), nn.Conv2d(192, 96, 1), nn.SiLU(),
+            nn.Conv2d(96, 64, 3, padding=1), nn.SiLU(), PlainRes(64), nn.SiLU(),
+            nn.Conv2d(64, 4, 3, padding=1))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = nn.Conv2d(4, 64, 3, padding=1)
+        self.res = PlainRes(64)
+        self.c1 = nn.Conv2d(64, 48, 3, padding=1)
+        self.c1b = nn.Conv2d(48, 48, 3, padding=1)
+        self.c2 = nn.Conv2d(48, 32, 3, padding=1)
+        self.c2b = nn.Conv2d(32, 32, 3, padding=1)
+        self.out = nn.Conv2d(32, 12, 3, padding=1)
+        self.ps = nn.PixelShuffle(2)
+
+    def forward(self, z):
+        h = self.res(self.inp(z))
+        h = F.interpolate(F.silu(h), scale_factor=2.0, mode="nearest")
+        h = F.silu(self.c1b(F.silu(self.c1(h))))
+        h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+        h = F.silu(self.c2b(F.silu(self.c2(h))))
+        return self.ps(self.out(h))
+
+
+# ------------------------------------------------------------------ UNet
+def gn(c):
+    return nn.GroupNorm(8, c)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, cin, cout, tdim):
+        super().__init__()
+        self.n1 = gn(cin)
+        self.c1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.t = nn.Linear(tdim, cout)
+        self.n2 = gn(cout)
+        self.c2 = nn.Conv2d(cout, cout, 3, padding=1)
+        nn.init.zeros_(self.c2.weight)
+        nn.init.zeros_(self.c2.bias)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x, temb):
+        h = self.c1(F.silu(self.n1(x)))
+        h = h + self.t(temb)[:, :, None, None]
+        h = self.c2(F.silu(self.n2(h)))
+        return self.skip(x) + h
+
+
+class Attn(nn.Module):
+    """Self-attention (ctx_dim None) or cross-attention to the text embedding."""
+
+    def __init__(self, c, ctx_dim=None, head_dim=32):
+        super().__init__()
+        self.heads = max(1, c // head_dim)
+        self.norm = gn(c)
+        self.q = nn.Linear(c, c, bias=False)
+        kd = ctx_dim or c
+        self.k = nn.Linear(kd, c, bias=False)
+        self.v = nn.Linear(kd, c, bias=False)
+        self.o = nn.Linear(c, c)
+        nn.init.zeros_(self.o.weight)
+        nn.init.zeros_(self.o.bias)
+        self.cross = ctx_dim is not None
+
+    def forward(self, x, ctx=None):
+        B, C, H, W = x.shape
+        h = self.norm(x).flatten(2).transpose(1, 2)  # B, HW, C
+        c = ctx if self.cross else h
+        o = self.o(attention(self.q(h), self.k(c), self.v(c), self.heads))
+        return x + o.transpose(1, 2).reshape(x.shape)
+
+
+def timestep_embedding(t, dim=64):
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    a = t.float()[:, None] * freqs[None]
+    return torch.cat([torch.sin(a), torch.cos(a)], dim=1)
+
+
+def coord_channels(x):
+    """x/y in [-1, 1] across the whole image plus a scale channel 32/min(h, w), built
+    with shape-free ops so the ONNX graph stays dynamic."""
+    ones = torch.ones_like(x[:, :1])
+    xs = torch.cumsum(ones, dim=3)
+    ys = torch.cumsum(ones, dim=2)
+    w = xs[:, :, :, -1:]
+    h = ys[:, :, -1:, :]
+    xc = (xs - 0.5) / w * 2.0 - 1.0
+    yc = (ys - 0.5) / h * 2.0 - 1.0
+    s = 32.0 / torch.minimum(w * ones, h * ones)
+    return torch.cat([xc, yc, s], dim=1)
+
+
+class UNet(nn.Module):
+    def __init__(self, ch=(32, 64, 128), ctx_dim=TEXT_DIM, tdim=128):
+        super().__init__()
+        c0, c1, c2 = ch
+        self.temb = nn.Sequential(nn.Linear(64, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
+        self.inp = nn.Conv2d(4 + 3, c0, 3, padding=1)
+        self.d0 = ResBlock(c0, c0, tdim)
+        self.down0 = nn.Conv2d(c0, c1, 3, stride=2, padding=1)
+        self.d1 = ResBlock(c1, c1, tdim)
+        self.d1x = Attn(c1, ctx_dim)
+        self.down1 = nn.Conv2d(c1, c2, 3, stride=2, padding=1)
+        self.m1 = ResBlock(c2, c2, tdim)
+        self.ms = Attn(c2)
+        self.mx = Attn(c2, ctx_dim)
+        self.m2 = ResBlock(c2, c2, tdim)
+        self.m3 = ResBlock(c2, c2, tdim)
+        self.u1 = ResBlock(c2 + c1, c1, tdim)
+        self.u1x = Attn(c1, ctx_dim)
+        self.u0 = ResBlock(c1 + c0, c0, tdim)
+        self.u0x = Attn(c0, ctx_dim)
+        self.outn = gn(c0)
+        self.out = nn.Conv2d(c0, 4, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, sample, timestep, encoder_hidden_states):
+        ctx = encoder_hidden_states
+        t = self.temb(timestep_embedding(timestep))
+        x = self.inp(torch.cat([sample, coord_channels(sample)], dim=1))
+        h0 = self.d0(x, t)
+        h1 = self.d1x(self.d1(self.down0(h0), t), ctx)
+        h = self.m1(self.down1(h1), t)
+        h = self.mx(self.ms(h), ctx)
+        h = self.m3(self.m2(h, t), t)
+        h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+        h = self.u1x(self.u1(torch.cat([h, h1], dim=1), t), ctx)
+        h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+        h = self.u0x(self.u0(torch.cat([h, h0], dim=1), t), ctx)
+        return self.out(F.silu(self.outn(h)))
+
+
+# ------------------------------------------------------------------ schedule
+def alphas_cumprod_cosine(T=1000, max_beta=0.999):
+    """diffusers squaredcos_cap_v2."""
+    def f(t):
+        return math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2
+    betas = [min(1 - f((i + 1) / T) / f(i / T), max_beta) for i in range(T)]
+    betas = torch.tensor(betas, dtype=torch.float64)
+    return torch.cumprod(1 - betas, dim=0).float()
+
+
+def count(m):
+    return sum(p.numel() for p in m.parameters())

@@ -1,0 +1,234 @@
+"""Train the Archipelago demo diffusion model (CPU, Debian python3-torch 1.13).
+
+    /usr/bin/python3 tools/demo-model/train.py ae        # 1. autoencoder (8x down, 4 ch)
+    /usr/bin/python3 tools/demo-model/train.py encode    # 2. pre-encode multi-size latents
+    /usr/bin/python3 tools/demo-model/train.py unet --minutes 60   # 3. text encoder + UNet
+                                                          #    (resumes from ckpt/ if present)
+
+All randomness is seeded (SEED below).  Work files go to tools/demo-model/work/ (ignored);
+the small checkpoints ae.pt and ckpt/unet_ema.pt are committed.
+"""
+import argparse
+import json
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import dataset as ds  # noqa: E402
+from models import Decoder, Encoder, TextEncoder, UNet, alphas_cumprod_cosine, count  # noqa: E402
+
+SEED = 20261125
+WORK = os.path.join(HERE, "work")
+CKPT = os.path.join(HERE, "ckpt")
+AE_PATH = os.path.join(HERE, "ae.pt")
+# latent (h, w) buckets used for training; 256x256 images are the main bucket
+BUCKETS = [(32, 32), (48, 48), (64, 64), (32, 48), (48, 32), (32, 64), (64, 32), (48, 64), (64, 48)]
+BUCKET_P = [0.5] + [0.5 / 8] * 8
+N_MAIN, N_OTHER = 10000, 1000
+PIX_PER_BATCH = 32 * 32 * 32  # batch 32 at 32x32 latents, 8 at 64x64
+torch.set_num_threads(2)
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def to_tensor(img):
+    return torch.from_numpy(img.copy()).permute(2, 0, 1).float() / 127.5 - 1.0
+
+
+def vocab_index():
+    vocab = ds.vocabulary()
+    return vocab, {w: i for i, w in enumerate(vocab)}
+
+
+# ------------------------------------------------------------------ 1. autoencoder
+def train_ae(steps=1200, batch=16):
+    rng = random.Random(SEED)
+    torch.manual_seed(SEED)
+    enc, dec = Encoder(), Decoder()
+    aeparams = list(enc.parameters()) + list(dec.parameters())
+    opt = torch.optim.Adam(aeparams, 1e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=steps, pct_start=0.05)
+    t0 = time.time()
+    for step in range(steps):
+        imgs = []
+        for _ in range(batch):
+            sc = ds.Scene.random(rng)
+            w, h = rng.choice(range(256, 513, 64)), rng.choice(range(256, 513, 64))
+            im = ds.render(sc, w, h)
+            # crop biased towards the shape so edges are well represented
+            x0 = rng.randrange(0, w - 128 + 1, 8)
+            y0 = rng.randrange(0, h - 128 + 1, 8)
+            imgs.append(to_tensor(im[y0:y0 + 128, x0:x0 + 128]))
+        x = torch.stack(imgs)
+        z = enc(x)
+        zn = z + 0.1 * torch.randn_like(z)  # decoder must tolerate imperfect latents
+        r = dec(zn)
+        loss = F.mse_loss(r, x) + 0.5 * (r - x).abs().mean() + 1e-2 * z.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(aeparams, 1.0)
+        opt.step()
+        sched.step()
+        if step % 50 == 0 or step == steps - 1:
+            log(f"ae step {step} loss {loss.item():.4f} z std {z.std().item():.3f} {time.time() - t0:.0f}s")
+    torch.save({"encoder": enc.state_dict(), "decoder": dec.state_dict(), "steps": steps,
+                "seconds": time.time() - t0}, AE_PATH)
+    log("saved", AE_PATH)
+
+
+# ------------------------------------------------------------------ 2. latents
+def encode():
+    ae = torch.load(AE_PATH)
+    enc = Encoder()
+    enc.load_state_dict(ae["encoder"])
+    enc.eval()
+    held = set(ds.load_heldout())
+    rng = random.Random(SEED + 1)
+    os.makedirs(WORK, exist_ok=True)
+    out = {}
+    t0 = time.time()
+    all_z = []
+    for (lh, lw) in BUCKETS:
+        n = N_MAIN if (lh, lw) == (32, 32) else N_OTHER
+        scenes, zs = [], []
+        for i in range(0, n, 64):
+            batch = []
+            for _ in range(min(64, n - i)):
+                sc = ds.Scene.random(rng, exclude=held)
+                scenes.append((sc.shape, sc.colour, sc.background, sc.size, sc.position))
+                batch.append(to_tensor(ds.render(sc, lw * 8, lh * 8)))
+            with torch.no_grad():
+                zs.append(enc(torch.stack(batch)).half())
+        z = torch.cat(zs)
+        all_z.append(z[:500].float())
+        out[f"{lh}x{lw}"] = {"z": z, "scenes": scenes}
+        log(f"encoded {n} at {lw * 8}x{lh * 8} ({time.time() - t0:.0f}s)")
+    allz = torch.cat([a.flatten() for a in all_z])
+    std = allz.std().item()
+    out["std"] = std
+    out["mean"] = allz.mean().item()
+    torch.save(out, os.path.join(WORK, "latents.pt"))
+    log(f"latent std {std:.4f} mean {out['mean']:.4f} -> scale {1 / std:.4f}")
+
+
+# ------------------------------------------------------------------ 3. UNet
+def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
+    data = torch.load(os.path.join(WORK, "latents.pt"))
+    scale = 1.0 / data["std"]
+    vocab, vidx = vocab_index()
+    torch.manual_seed(SEED)
+    te, unet = TextEncoder(len(vocab)), UNet()
+    ema_te, ema_unet = TextEncoder(len(vocab)), UNet()
+    params = list(te.parameters()) + list(unet.parameters())
+    opt = torch.optim.AdamW(params, lr, weight_decay=0.01)
+    step, seconds = 0, 0.0
+    rng = random.Random(SEED + 2)
+    full = os.path.join(CKPT, "full.pt")
+    if os.path.exists(full):
+        ck = torch.load(full)
+        te.load_state_dict(ck["te"]); unet.load_state_dict(ck["unet"])
+        ema_te.load_state_dict(ck["ema_te"]); ema_unet.load_state_dict(ck["ema_unet"])
+        opt.load_state_dict(ck["opt"])
+        step, seconds = ck["step"], ck["seconds"]
+        rng.setstate(ck["rng"]); torch.set_rng_state(ck["torch_rng"])
+        log(f"resumed at step {step} ({seconds / 60:.1f} min trained)")
+    else:
+        ema_te.load_state_dict(te.state_dict()); ema_unet.load_state_dict(unet.state_dict())
+        log(f"fresh: unet {count(unet)} params, text encoder {count(te)} params, scale {scale:.4f}")
+    ema_params = list(ema_te.parameters()) + list(ema_unet.parameters())
+    acp = alphas_cumprod_cosine()
+    os.makedirs(CKPT, exist_ok=True)
+
+    def save():
+        ck = {"te": te.state_dict(), "unet": unet.state_dict(), "ema_te": ema_te.state_dict(),
+              "ema_unet": ema_unet.state_dict(), "opt": opt.state_dict(), "step": step,
+              "seconds": seconds, "rng": rng.getstate(), "torch_rng": torch.get_rng_state(),
+              "vocab": vocab, "scale": scale}
+        torch.save(ck, full + ".tmp")
+        os.replace(full + ".tmp", full)
+        slim = {"ema_te": ema_te.state_dict(), "ema_unet": ema_unet.state_dict(), "step": step,
+                "seconds": seconds, "vocab": vocab, "scale": scale, "seed": SEED}
+        torch.save(slim, os.path.join(CKPT, "unet_ema.pt.tmp"))
+        os.replace(os.path.join(CKPT, "unet_ema.pt.tmp"), os.path.join(CKPT, "unet_ema.pt"))
+        with open(os.path.join(CKPT, "progress.json"), "w") as f:
+            json.dump({"step": step, "minutes": round(seconds / 60, 1), "loss": round(avg, 5)}, f)
+
+    keys = [f"{h}x{w}" for h, w in BUCKETS]
+    t_end = time.time() + minutes * 60
+    last_ck = time.time()
+    avg, t_log, n_img = None, time.time(), 0
+    while time.time() < t_end:
+        t0 = time.time()
+        b = rng.choices(range(len(BUCKETS)), BUCKET_P)[0]
+        lh, lw = BUCKETS[b]
+        bsz = PIX_PER_BATCH // (lh * lw)
+        d = data[keys[b]]
+        idx = [rng.randrange(len(d["scenes"])) for _ in range(bsz)]
+        x0 = d["z"][idx].float() * scale
+        ids = []
+        for i in idx:
+            if rng.random() < 0.1:
+                ids.append([0] * ds.MAX_LEN)
+            else:
+                sh, co, bg, si, po = d["scenes"][i]
+                ids.append(ds.tokenize(ds.prompt(ds.Scene(sh, co, bg, si, po), rng), vidx))
+        ids = torch.tensor(ids, dtype=torch.int32)
+        # timesteps: uniform, plus extra weight on high noise where layout/colour are decided
+        u = torch.rand(bsz)
+        hi = torch.rand(bsz) < 0.3
+        t = torch.where(hi, 500 + u * 500, u * 1000).long().clamp(0, 999)
+        a = acp[t].sqrt()[:, None, None, None]
+        s = (1 - acp[t]).sqrt()[:, None, None, None]
+        eps = torch.randn_like(x0)
+        xt = a * x0 + s * eps
+        v = a * eps - s * x0
+        pred = unet(xt, t, te(ids))
+        loss = F.mse_loss(pred, v)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        warm = min(1.0, (step + 1) / 200)
+        for g in opt.param_groups:
+            g["lr"] = lr * warm
+        opt.step()
+        step += 1
+        dec = min(ema_decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for pe, p in zip(ema_params, params):
+                pe.mul_(dec).add_(p.detach(), alpha=1 - dec)
+        seconds += time.time() - t0
+        n_img += bsz
+        avg = loss.item() if avg is None else 0.98 * avg + 0.02 * loss.item()
+        if step % 50 == 0:
+            log(f"step {step} loss {avg:.4f} {n_img / (time.time() - t_log):.1f} img/s "
+                f"trained {seconds / 60:.1f} min")
+            t_log, n_img = time.time(), 0
+        if time.time() - last_ck > ckpt_every:
+            save()
+            last_ck = time.time()
+            log("checkpoint", step)
+    save()
+    log("done", step)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("phase", choices=["ae", "encode", "unet"])
+    ap.add_argument("--minutes", type=float, default=60)
+    ap.add_argument("--ae-steps", type=int, default=1200)
+    args = ap.parse_args()
+    if args.phase == "ae":
+        train_ae(args.ae_steps)
+    elif args.phase == "encode":
+        encode()
+    else:
+        train_unet(args.minutes)
