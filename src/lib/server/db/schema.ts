@@ -3,3 +3,4 @@ export * from './tables/accounts';
 export * from './tables/ledger';
 export * from './tables/kyc';
 export * from './tables/safety';
+export * from './tables/jobs';

@@ -1,0 +1,110 @@
+import { sql } from 'drizzle-orm';
+import { boolean, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { GenerationParams, Tier } from '../../../schemas/generation';
+import { users } from './accounts';
+
+/** PNG bytes; both drivers hand back a Uint8Array (node-postgres a Buffer, which is one). */
+export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+	dataType: () => 'bytea',
+	toDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength))
+});
+
+export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Params as stored: seed and guidance are always recorded, so a result can be reproduced. */
+export type StoredParams = GenerationParams & { seed: number; guidance: number };
+
+export const islands = pgTable(
+	'islands',
+	{
+		id: text('id').primaryKey(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		// sha256 of the `isl_…` bearer token.
+		tokenHash: text('token_hash').notNull(),
+		name: text('name').notNull(),
+		backend: text('backend', { enum: ['webgpu', 'wasm', 'node'] }),
+		models: jsonb('models').$type<string[]>().notNull().default([]),
+		maxPixels: integer('max_pixels').notNull().default(262144),
+		lastHeartbeatAt: timestamp('last_heartbeat_at', { withTimezone: true }),
+		online: boolean('online').notNull().default(false),
+		jobsDone: integer('jobs_done').notNull().default(0),
+		builtin: boolean('builtin').notNull().default(false),
+		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+	},
+	(t) => [uniqueIndex('islands_token_unique').on(t.tokenHash), index('islands_user_idx').on(t.userId)]
+);
+
+export const images = pgTable(
+	'images',
+	{
+		id: text('id').primaryKey(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		jobId: text('job_id').notNull(),
+		width: integer('width').notNull(),
+		height: integer('height').notNull(),
+		bytes: bytea('bytes').notNull(),
+		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+	},
+	(t) => [uniqueIndex('images_job_unique').on(t.jobId)]
+);
+
+export const jobs = pgTable(
+	'jobs',
+	{
+		id: text('id').primaryKey(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		params: jsonb('params').$type<StoredParams>().notNull(),
+		// Copied out of params so the claim query can filter by capability on plain columns.
+		model: text('model').notNull(),
+		pixels: integer('pixels').notNull(),
+		cost: integer('cost').notNull(),
+		tier: text('tier').$type<Tier>().notNull(),
+		status: text('status', { enum: JOB_STATUSES }).notNull().default('queued'),
+		// Bumped by every change a watcher could see: it is the SSE event id.
+		version: integer('version').notNull().default(1),
+		attempts: integer('attempts').notNull().default(0),
+		leaseTtlMs: integer('lease_ttl_ms').notNull(),
+		leaseTokenHash: text('lease_token_hash'),
+		leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+		islandId: text('island_id').references(() => islands.id, { onDelete: 'set null' }),
+		failureReason: text('failure_reason'),
+		refunded: integer('refunded').notNull().default(0),
+		imageId: text('image_id'),
+		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+		startedAt: timestamp('started_at', { withTimezone: true }),
+		finishedAt: timestamp('finished_at', { withTimezone: true }),
+		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+	},
+	(t) => [
+		index('jobs_queue_idx').on(t.createdAt, t.id).where(sql`${t.status} = 'queued'`),
+		index('jobs_lease_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
+		index('jobs_user_idx').on(t.userId, t.createdAt),
+		index('jobs_finished_idx').on(t.finishedAt).where(sql`${t.status} = 'completed'`)
+	]
+);
+
+/** The latest progress of a running job; kept apart so the jobs row stays small. */
+export const jobProgress = pgTable('job_progress', {
+	jobId: text('job_id')
+		.primaryKey()
+		.references(() => jobs.id, { onDelete: 'cascade' }),
+	step: integer('step').notNull(),
+	total: integer('total').notNull(),
+	// A data: URL (small, the Island downsizes it), shown as-is by the page.
+	preview: text('preview'),
+	updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+});
+
+/** Server secrets generated once and shared by every instance (e.g. the share-link key). */
+export const serverSecrets = pgTable('server_secrets', {
+	name: text('name').primaryKey(),
+	value: text('value').notNull(),
+	createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+});
