@@ -1,0 +1,152 @@
+// The Island side of the broker protocol (design.md, HTTP API table), fetch-based so the
+// browser Island's worker and the headless Node Island share it.
+import { z } from 'zod';
+
+export const JobParams = z.object({
+	prompt: z.string(),
+	negativePrompt: z.string().optional().nullable(),
+	model: z.string(),
+	width: z.number().int().positive(),
+	height: z.number().int().positive(),
+	steps: z.number().int().positive(),
+	seed: z.number().int().nonnegative(),
+	guidance: z.number()
+});
+export type JobParams = z.infer<typeof JobParams>;
+
+export interface ClaimedJob {
+	id: string;
+	params: JobParams;
+	/** The lease token every later call about this job must carry. */
+	lease: string;
+	leaseExpiresAt?: string;
+}
+
+// Lenient on the envelope (lease as a token string or an object; params nested or flat) so
+// small broker-side shape changes don't strand Islands; strict on the params themselves.
+const LeaseField = z.union([z.string().min(1), z.object({ token: z.string().min(1), expiresAt: z.string().optional() }).loose()]);
+const ClaimBody = z.object({
+	job: z.object({ id: z.string().min(1), params: z.unknown().optional() }).loose(),
+	lease: LeaseField.optional()
+}).loose();
+
+export function parseClaim(body: unknown): ClaimedJob {
+	const c = ClaimBody.parse(body);
+	const leaseField = c.lease ?? (c.job as { lease?: unknown }).lease;
+	const lease = LeaseField.parse(leaseField);
+	const params = JobParams.parse(c.job.params ?? c.job);
+	return typeof lease === 'string'
+		? { id: c.job.id, params, lease, leaseExpiresAt: (c.job as { leaseExpiresAt?: string }).leaseExpiresAt }
+		: { id: c.job.id, params, lease: lease.token, leaseExpiresAt: lease.expiresAt };
+}
+
+export interface Capabilities {
+	backend: 'webgpu' | 'wasm' | 'node';
+	models: string[];
+	maxPixels: number;
+}
+
+/** The broker said this job is no longer ours: cancelled (410) or the lease moved on (409). */
+export class JobGoneError extends Error {
+	constructor(readonly status: number, message: string) {
+		super(message);
+		this.name = 'JobGoneError';
+	}
+}
+
+/** Any other non-2xx answer. `retryable` for 5xx/429, where backing off and retrying helps. */
+export class BrokerError extends Error {
+	constructor(readonly status: number, readonly code: string, message: string) {
+		super(message);
+		this.name = 'BrokerError';
+	}
+	get retryable(): boolean {
+		return this.status >= 500 || this.status === 429;
+	}
+}
+
+export interface IslandClientOptions {
+	/** Broker origin, e.g. http://localhost:3000 */
+	url: string;
+	/** `isl_…` */
+	token: string;
+	fetch?: typeof fetch;
+}
+
+function base64(bytes: Uint8Array): string {
+	let s = '';
+	for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+	return btoa(s);
+}
+
+export class IslandClient {
+	#base: string;
+	#token: string;
+	#fetch: typeof fetch;
+
+	constructor(opts: IslandClientOptions) {
+		this.#base = opts.url.replace(/\/+$/, '');
+		this.#token = opts.token;
+		this.#fetch = opts.fetch ?? ((...a) => fetch(...a));
+	}
+
+	async #call(path: string, init: RequestInit & { json?: unknown }): Promise<Response> {
+		const headers = new Headers(init.headers);
+		headers.set('authorization', `Bearer ${this.#token}`);
+		let body = init.body;
+		if (init.json !== undefined) {
+			headers.set('content-type', 'application/json');
+			body = JSON.stringify(init.json);
+		}
+		const res = await this.#fetch(`${this.#base}${path}`, { ...init, method: 'POST', headers, body });
+		if (res.ok) return res;
+		let code = `http_${res.status}`, message = res.statusText;
+		try {
+			const err = (await res.json()) as { error?: { code?: string; message?: string } };
+			code = err.error?.code ?? code;
+			message = err.error?.message ?? message;
+		} catch {
+			/* not JSON: keep the status line */
+		}
+		if (res.status === 410 || res.status === 409) throw new JobGoneError(res.status, message);
+		throw new BrokerError(res.status, code, `${path}: ${res.status} ${message}`);
+	}
+
+	/** Long-poll (≤ 25 s broker-side): a job with its lease, or null when none came. */
+	async claim(signal?: AbortSignal): Promise<ClaimedJob | null> {
+		const res = await this.#call('/api/islands/claim', { json: {}, signal });
+		if (res.status === 204) return null;
+		return parseClaim(await res.json());
+	}
+
+	/** `preview` is a small PNG; sent as a data URL so the broker can store/forward it as is. */
+	async progress(job: ClaimedJob, step: number, total: number, preview?: Uint8Array): Promise<void> {
+		const body: Record<string, unknown> = { lease: job.lease, step, total };
+		if (preview) body.preview = `data:image/png;base64,${base64(preview)}`;
+		await this.#call(`/api/islands/jobs/${encodeURIComponent(job.id)}/progress`, { json: body });
+	}
+
+	async result(job: ClaimedJob, png: Uint8Array): Promise<void> {
+		await this.#call(`/api/islands/jobs/${encodeURIComponent(job.id)}/result`, {
+			headers: { 'content-type': 'image/png', 'x-lease': job.lease },
+			body: png.slice().buffer
+		});
+	}
+
+	async fail(job: ClaimedJob, reason: string): Promise<void> {
+		await this.#call(`/api/islands/jobs/${encodeURIComponent(job.id)}/fail`, { json: { lease: job.lease, reason: reason.slice(0, 500) } });
+	}
+
+	async heartbeat(caps: Capabilities): Promise<void> {
+		await this.#call('/api/islands/heartbeat', { json: caps });
+	}
+}
+
+/**
+ * Exponential backoff, 0.5 s, 1 s, 2 s … capped at 30 s, with jitter on the upper half so
+ * Islands reconnecting to a restarted broker don't arrive in lockstep.
+ */
+export function backoffMs(attempt: number, capMs = 30_000, baseMs = 500): number {
+	const d = Math.min(capMs, baseMs * 2 ** attempt);
+	return Math.round(d / 2 + (Math.random() * d) / 2);
+}
