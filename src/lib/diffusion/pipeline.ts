@@ -50,6 +50,8 @@ export interface GenerateOptions {
 	onProgress?: (p: Progress) => void | Promise<void>;
 	/** Attach a latent-space preview to each progress call. */
 	preview?: boolean;
+	/** Replaces the seeded initial noise: for cross-checks against a reference sampler. */
+	initialNoise?: Float32Array;
 }
 
 export interface Timings {
@@ -156,7 +158,8 @@ export class DiffusionPipeline {
 		const n = C * h * w;
 		const rng = createRng(req.seed);
 		const sched = createScheduler(m.scheduler, req.steps);
-		let latents = rng.normals(n);
+		if (opts.initialNoise && opts.initialNoise.length !== n) throw new RangeError(`initialNoise needs ${n} values`);
+		let latents = opts.initialNoise ? Float32Array.from(opts.initialNoise) : rng.normals(n);
 		if (sched.initNoiseSigma !== 1) for (let k = 0; k < n; k++) latents[k] *= sched.initNoiseSigma;
 		const tsFloat = m.io.unet.inputs.timestep?.type === 'float32';
 		const unetMs: number[] = [];
