@@ -74,6 +74,12 @@ const onSignal = (sig: string) => {
 };
 process.on('SIGINT', () => onSignal('SIGINT'));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
+// Started by `npm start` (IPC channel): if that supervisor dies, hand the job back and go.
+process.on('disconnect', () => {
+	log('supervisor gone');
+	island.stop();
+	island.stop('Island shutting down (supervisor gone)');
+});
 
 log(`models: ${models.map((m) => m.id).join(', ')}; loading…`);
 await island.warmUp();

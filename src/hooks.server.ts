@@ -3,10 +3,13 @@ import { building } from '$app/environment';
 import { closeDatabase, db, initDatabase } from '$lib/server/db';
 import { SESSION_COOKIE, resolveSession } from '$lib/server/auth/sessions';
 import { API_KEY_PREFIX, resolveApiKey } from '$lib/server/auth/api-keys';
+import { ensureBuiltinIsland } from '$lib/server/builtin-island';
 
 export const init: ServerInit = async () => {
 	if (building) return;
 	await initDatabase();
+	// scripts/start.js made this token for its built-in Island child (BUILTIN_ISLANDS=0: none).
+	if (process.env.BUILTIN_ISLAND_TOKEN) await ensureBuiltinIsland(db(), process.env.BUILTIN_ISLAND_TOKEN);
 	process.once('sveltekit:shutdown', () => void closeDatabase());
 };
 
