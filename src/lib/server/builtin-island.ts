@@ -8,8 +8,9 @@ import type { Queryable } from './db';
 import { islands, users } from './db/schema';
 import { hashToken } from './auth/tokens';
 
-export const BUILTIN_USER_ID = 'system-builtin-island';
-export const BUILTIN_USER_EMAIL = 'builtin-island@archipelago.invalid';
+// The same system user as jobs/islands.ts (builtinIslandToken), so there is only ever one.
+export const BUILTIN_USER_ID = 'system';
+export const BUILTIN_USER_EMAIL = 'system@archipelago.invalid';
 
 /** One row per server instance (host + port), so instances sharing PostgreSQL keep their own. */
 export function builtinIslandId(env: NodeJS.ProcessEnv = process.env): string {
@@ -19,7 +20,7 @@ export function builtinIslandId(env: NodeJS.ProcessEnv = process.env): string {
 export async function ensureBuiltinIsland(db: Queryable, token: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
 	if (!/^isl_[A-Za-z0-9_-]{40,}$/.test(token)) throw new Error('BUILTIN_ISLAND_TOKEN must be an isl_ token');
 	// '!' is never a valid scrypt/argon2 hash: nobody can sign in as the system user.
-	await db.insert(users).values({ id: BUILTIN_USER_ID, email: BUILTIN_USER_EMAIL, passwordHash: '!' }).onConflictDoNothing();
+	await db.insert(users).values({ id: BUILTIN_USER_ID, email: BUILTIN_USER_EMAIL, passwordHash: '!', kycStatus: 'verified' }).onConflictDoNothing();
 	const id = builtinIslandId(env);
 	await db
 		.insert(islands)
