@@ -1,0 +1,87 @@
+import listText from './blocklist.txt?raw';
+import { foldEntry, readings, spellings } from './normalize';
+
+type Kind = 'word' | 'prefix' | 'infix';
+interface Term {
+	/** The entry as written in blocklist.txt (what the admin sees). */
+	source: string;
+	words: string[];
+	kind: Kind;
+}
+interface WordList {
+	block: Term[];
+	allow: Set<string>;
+	minor: Term[];
+	suggestive: Term[];
+}
+
+export function parseWordList(text: string): WordList {
+	const list: WordList = { block: [], allow: new Set(), minor: [], suggestive: [] };
+	let section: keyof WordList = 'block';
+	for (const raw of text.split('\n')) {
+		const line = raw.trim();
+		if (!line || line.startsWith('#')) continue;
+		const header = line.match(/^\[(block|allow|minor|suggestive)\]$/);
+		if (header) {
+			section = header[1] as keyof WordList;
+			continue;
+		}
+		if (section === 'allow') {
+			for (const w of foldEntry(line)) list.allow.add(w);
+			continue;
+		}
+		const kind: Kind = line.startsWith('*') && line.endsWith('*') ? 'infix' : line.endsWith('*') ? 'prefix' : 'word';
+		const words = foldEntry(line.replace(/\*/g, ''));
+		if (words.length === 0) continue;
+		if (kind !== 'word' && words.length > 1) throw new Error(`blocklist: "${line}": only single words take a *`);
+		list[section].push({ source: line, words, kind });
+	}
+	return list;
+}
+
+function wordMatches(word: string, term: string, kind: Kind) {
+	return kind === 'word' ? word === term : kind === 'prefix' ? word.startsWith(term) : word.includes(term);
+}
+
+/** The entries of `terms` found in one reading (each word tried with stretched letters squeezed). */
+function findIn(reading: string[][], terms: Term[], allow: Set<string>): string[] {
+	const found: string[] = [];
+	for (const term of terms) {
+		const hit = reading.some((spelled, i) => {
+			if (spelled.some((w) => allow.has(w)) && term.kind !== 'word') return false;
+			if (term.words.length === 1) return spelled.some((w) => wordMatches(w, term.words[0], term.kind));
+			// A phrase matches word by word, or written as one word ("childporn").
+			const joined = term.words.join('');
+			if (spelled.includes(joined)) return true;
+			return term.words.every((t, k) => reading[i + k]?.includes(t));
+		});
+		if (hit) found.push(term.source);
+	}
+	return found;
+}
+
+export interface Verdict {
+	allowed: boolean;
+	/** The list entries that matched (for the admin log; never shown to the requester). */
+	terms: string[];
+}
+
+export function makeChecker(list: WordList) {
+	return (text: string): Verdict => {
+		const terms = new Set<string>();
+		const minors = new Set<string>();
+		const suggestive = new Set<string>();
+		for (const words of readings(text)) {
+			const reading = words.map(spellings);
+			for (const t of findIn(reading, list.block, list.allow)) terms.add(t);
+			for (const t of findIn(reading, list.minor, list.allow)) minors.add(t);
+			for (const t of findIn(reading, list.suggestive, list.allow)) suggestive.add(t);
+		}
+		// Either alone is ordinary ("a child at the beach", "a sexy dress"); together they are not.
+		if (minors.size && suggestive.size) for (const t of [...minors, ...suggestive]) terms.add(t);
+		return { allowed: terms.size === 0, terms: [...terms] };
+	};
+}
+
+/** The committed list, parsed once. */
+export const checkText = makeChecker(parseWordList(listText));
