@@ -2,7 +2,12 @@
 // adapter-node serves static files and immutable assets before hooks.server.ts runs, and
 // those responses (worker scripts, ORT's wasm, model files) need headers hooks can't add.
 import http from 'node:http';
-import { handler } from '../build/handler.js';
+
+// adapter-node assumes https unless told otherwise; this server speaks plain http, so unless a
+// proxy's header or ORIGIN is configured, tell it the truth (cookies get Secure only on https).
+const ownProtocolHeader = !process.env.ORIGIN && !process.env.PROTOCOL_HEADER;
+if (ownProtocolHeader) process.env.PROTOCOL_HEADER = 'x-archipelago-proto';
+const { handler } = await import('../build/handler.js');
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '0.0.0.0';
@@ -24,6 +29,7 @@ function setHeaders(req, res) {
 
 let draining = false;
 const server = http.createServer((req, res) => {
+	if (ownProtocolHeader) req.headers['x-archipelago-proto'] = 'http';
 	setHeaders(req, res);
 	if (draining) res.setHeader('Connection', 'close');
 	handler(req, res);

@@ -7,6 +7,14 @@ export class ApiClient {
 
 	constructor(readonly baseUrl: string) {}
 
+	/** The session cookie as sent, to replay it from elsewhere. */
+	get cookie() {
+		return this.#cookie;
+	}
+	set cookie(value: string) {
+		this.#cookie = value;
+	}
+
 	async request(method: string, path: string, init: { json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {}) {
 		const headers: Record<string, string> = { origin: this.baseUrl, ...init.headers };
 		if (this.#cookie) headers.cookie = this.#cookie;

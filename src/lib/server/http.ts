@@ -28,11 +28,23 @@ export function api<E extends RequestEvent>(handler: Handler<E>): Handler<E> {
 		try {
 			return await handler(event);
 		} catch (err) {
+			// An unread body left on a keep-alive connection stalls the client's next request.
+			// (Cancelling the stream would reset the socket before the error reaches the client.)
+			if (!event.request.bodyUsed) await drain(event.request);
 			if (err instanceof ApiError) return errorResponse(err);
 			console.error(`${event.request.method} ${event.url.pathname} failed:`, err);
 			return errorResponse(new ApiError(500, 'internal', 'Something went wrong on our side. Nothing was charged for it.'));
 		}
 	};
+}
+
+async function drain(request: Request) {
+	try {
+		const reader = request.body?.getReader();
+		while (reader && !(await reader.read()).done);
+	} catch {
+		// The adapter errors the stream past BODY_SIZE_LIMIT; nothing left to drain then.
+	}
 }
 
 export const DEFAULT_JSON_LIMIT = 64 * 1024;
@@ -49,12 +61,10 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
 		const { done, value } = await reader.read();
 		if (done) break;
 		size += value.byteLength;
-		if (size > limit) {
-			await reader.cancel().catch(() => {});
-			throw tooLarge(limit);
-		}
-		chunks.push(value);
+		// Past the limit, keep reading but drop the bytes: the client gets its 413 on a clean connection.
+		if (size <= limit) chunks.push(value);
 	}
+	if (size > limit) throw tooLarge(limit);
 	const out = new Uint8Array(size);
 	let offset = 0;
 	for (const c of chunks) {
