@@ -1,0 +1,59 @@
+import { sql } from 'drizzle-orm';
+import type { Queryable } from '../db';
+
+export interface Policy {
+	limit: number;
+	windowSeconds: number;
+}
+
+export interface Hit {
+	allowed: boolean;
+	limit: number;
+	remaining: number;
+	/** Seconds until this key's window ends and the count starts again. */
+	resetSeconds: number;
+	windowSeconds: number;
+}
+
+/**
+ * Counts one request against `key` with a single atomic upsert, so instances sharing a
+ * PostgreSQL database count together and concurrent requests can't both take the last slot.
+ * The window starts at a key's first request (not on a clock boundary), with the database's
+ * clock, so instances with skewed clocks agree.
+ */
+export async function hit(tx: Queryable, key: string, policy: Policy): Promise<Hit> {
+	const interval = sql`make_interval(secs => ${policy.windowSeconds})`;
+	const result = await tx.execute(sql`
+		insert into rate_limit_counters as c (key, window_start, count)
+		values (${key}, clock_timestamp(), 1)
+		on conflict (key) do update set
+			window_start = case when c.window_start + ${interval} <= excluded.window_start then excluded.window_start else c.window_start end,
+			count = case when c.window_start + ${interval} <= excluded.window_start then 1 else c.count + 1 end
+		returning count, ceil(extract(epoch from (window_start + ${interval} - clock_timestamp())))::int as reset`);
+	const row = result.rows[0] as { count: number; reset: number };
+	// Stale keys (people long gone) would otherwise pile up; an occasional sweep keeps the table small.
+	if (Math.random() < 0.001) await sweep(tx);
+	return {
+		allowed: row.count <= policy.limit,
+		limit: policy.limit,
+		remaining: Math.max(0, policy.limit - row.count),
+		resetSeconds: Math.max(1, row.reset),
+		windowSeconds: policy.windowSeconds
+	};
+}
+
+export async function sweep(tx: Queryable) {
+	await tx.execute(sql`delete from rate_limit_counters where window_start < clock_timestamp() - interval '1 day'`);
+}
+
+/** The RateLimit-* fields (IETF httpapi draft) and, when refused, Retry-After. */
+export function rateLimitHeaders(h: Hit): Record<string, string> {
+	const headers: Record<string, string> = {
+		'ratelimit-limit': String(h.limit),
+		'ratelimit-remaining': String(h.remaining),
+		'ratelimit-reset': String(h.resetSeconds),
+		'ratelimit-policy': `${h.limit};w=${h.windowSeconds}`
+	};
+	if (!h.allowed) headers['retry-after'] = String(h.resetSeconds);
+	return headers;
+}
