@@ -3,6 +3,7 @@ import { building } from '$app/environment';
 import { closeDatabase, db, initDatabase } from '$lib/server/db';
 import { SESSION_COOKIE, resolveSession } from '$lib/server/auth/sessions';
 import { API_KEY_PREFIX, resolveApiKey } from '$lib/server/auth/api-keys';
+import { applyRateLimits } from '$lib/server/rate-limit';
 import { ensureBuiltinIsland } from '$lib/server/builtin-island';
 
 export const init: ServerInit = async () => {
@@ -37,6 +38,9 @@ export const handle: Handle = async ({ event, resolve }) => {
 			}
 		}
 	}
+	// 100 requests/min per user or key on /api/jobs*, login attempts per account and address.
+	const limited = await applyRateLimits(event);
+	if (limited) return limited;
 	return resolve(event);
 };
 
