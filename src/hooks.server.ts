@@ -1,17 +1,20 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { building } from '$app/environment';
-import { closeDatabase, db, initDatabase } from '$lib/server/db';
+import { closeDatabase, db, dbHandle, initDatabase } from '$lib/server/db';
 import { SESSION_COOKIE, resolveSession } from '$lib/server/auth/sessions';
 import { API_KEY_PREFIX, resolveApiKey } from '$lib/server/auth/api-keys';
 import { applyRateLimits } from '$lib/server/rate-limit';
 import { ensureBuiltinIsland } from '$lib/server/builtin-island';
+import { startBroker, stopBroker } from '$lib/server/jobs';
 
 export const init: ServerInit = async () => {
 	if (building) return;
 	await initDatabase();
 	// scripts/start.js made this token for its built-in Island child (BUILTIN_ISLANDS=0: none).
 	if (process.env.BUILTIN_ISLAND_TOKEN) await ensureBuiltinIsland(db(), process.env.BUILTIN_ISLAND_TOKEN);
-	process.once('sveltekit:shutdown', () => void closeDatabase());
+	await startBroker(dbHandle());
+	// The broker first (no more claims, sleeping long-polls and SSE streams end), then the database.
+	process.once('sveltekit:shutdown', () => void stopBroker().finally(closeDatabase));
 };
 
 export const handle: Handle = async ({ event, resolve }) => {

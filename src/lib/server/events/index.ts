@@ -1,0 +1,30 @@
+// Wake-ups and SSE fan-out. Payloads stay small (ids, a model and a size): whoever cares
+// reads the rest from the database, so a PostgreSQL NOTIFY (8 KB max) always fits.
+import type { DatabaseHandle } from '../db/client';
+import { MemoryEventBus } from './memory';
+import { PostgresEventBus } from './postgres';
+
+export type BrokerEvent =
+	/** A job is claimable (new, or back in the queue): wakes long-polling Islands. */
+	| { type: 'queued'; id: string; model: string; pixels: number }
+	/** Anything a watcher of the job sees changed (status, progress): SSE streams reload it. */
+	| { type: 'job'; id: string };
+
+export type Listener = (event: BrokerEvent) => void;
+
+export interface EventBus {
+	publish(event: BrokerEvent): Promise<void>;
+	/** Returns the unsubscribe function. */
+	subscribe(listener: Listener): () => void;
+	close(): Promise<void>;
+}
+
+/** One process on PGlite: in-process. Several instances on PostgreSQL: LISTEN/NOTIFY. */
+export async function createEventBus(handle: DatabaseHandle): Promise<EventBus> {
+	if (handle.driver === 'pglite') return new MemoryEventBus();
+	const bus = new PostgresEventBus(handle.url, handle.pool);
+	await bus.start();
+	return bus;
+}
+
+export { MemoryEventBus, PostgresEventBus };

@@ -1,0 +1,77 @@
+import type { Client, Pool } from 'pg';
+import type { BrokerEvent, EventBus, Listener } from './index';
+import { dispatch } from './memory';
+
+export const CHANNEL = 'archipelago_events';
+
+/**
+ * LISTEN on one dedicated connection (a pooled one would be handed to other queries);
+ * NOTIFY through the pool. Every instance, this one included, hears every event.
+ */
+export class PostgresEventBus implements EventBus {
+	#listeners = new Set<Listener>();
+	#client: Client | null = null;
+	#closed = false;
+	#retry: ReturnType<typeof setTimeout> | null = null;
+
+	constructor(
+		readonly url: string,
+		readonly pool: Pool
+	) {}
+
+	async start() {
+		const { default: pg } = await import('pg');
+		const client = new pg.Client({ connectionString: this.url });
+		client.on('notification', (msg) => {
+			if (msg.channel !== CHANNEL || !msg.payload) return;
+			let event: BrokerEvent;
+			try {
+				event = JSON.parse(msg.payload);
+			} catch {
+				return;
+			}
+			dispatch(this.#listeners, event);
+		});
+		// A dropped LISTEN connection is re-opened; meanwhile the claim loop's slow poll and the
+		// SSE refresh cover the gap, so nothing waits forever.
+		client.on('error', (err) => {
+			console.error('event bus connection lost:', err.message);
+			this.#reconnect(client);
+		});
+		client.on('end', () => this.#reconnect(client));
+		await client.connect();
+		await client.query(`listen ${CHANNEL}`);
+		this.#client = client;
+	}
+
+	#reconnect(dead: Client) {
+		if (this.#closed || this.#client !== dead || this.#retry) return;
+		this.#client = null;
+		this.#retry = setTimeout(() => {
+			this.#retry = null;
+			this.start().catch((err) => {
+				console.error('event bus reconnect failed:', err.message);
+				this.#client = dead;
+				this.#reconnect(dead);
+			});
+		}, 1000);
+	}
+
+	async publish(event: BrokerEvent) {
+		await this.pool.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify(event)]);
+	}
+
+	subscribe(listener: Listener) {
+		this.#listeners.add(listener);
+		return () => void this.#listeners.delete(listener);
+	}
+
+	async close() {
+		this.#closed = true;
+		if (this.#retry) clearTimeout(this.#retry);
+		this.#listeners.clear();
+		const client = this.#client;
+		this.#client = null;
+		await client?.end().catch(() => {});
+	}
+}

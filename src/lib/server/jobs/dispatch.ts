@@ -1,0 +1,170 @@
+// Handing queued jobs to Islands: one guarded claim statement, and long-polls that sleep
+// until the event bus says a job they can run was queued (any instance's NOTIFY wakes them).
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import type { EventBus } from '../events';
+import { islands, jobs, type StoredParams } from '../db/schema';
+import type { Broker } from './context';
+import { leaseSecret, leaseToken } from './lease';
+import { jobVersionBump } from './views';
+
+export interface IslandCapabilities {
+	id: string;
+	models: string[];
+	maxPixels: number;
+}
+
+export interface Claim {
+	job: { id: string; params: StoredParams; tier: string; attempt: number };
+	lease: { token: string; expiresAt: string; ttlMs: number };
+}
+
+/** The longest a claim request is held open. */
+export const CLAIM_LONG_POLL_MS = 25_000;
+/**
+ * A safety net for a lost wake-up (a dropped LISTEN connection, a wake that raced another
+ * instance): a sleeping claim re-checks the queue this often. Wake-ups normally come from
+ * the bus within milliseconds, so this is deliberately far slower.
+ */
+export const CLAIM_FALLBACK_POLL_MS = 10_000;
+
+/**
+ * Claims the oldest queued job the Island can run. One statement: the row is locked with
+ * SKIP LOCKED (concurrent claimers take different jobs) and its status re-checked, so a job
+ * is leased to exactly one Island.
+ */
+export async function claimOnce(broker: Broker, island: IslandCapabilities): Promise<Claim | null> {
+	if (island.models.length === 0) return null;
+	const next = broker.db
+		.select({ id: jobs.id })
+		.from(jobs)
+		.where(and(eq(jobs.status, 'queued'), inArray(jobs.model, island.models), lte(jobs.pixels, island.maxPixels)))
+		.orderBy(asc(jobs.createdAt), asc(jobs.id))
+		.limit(1)
+		.for('update', { skipLocked: true });
+	// The token names its attempt, which only the statement knows: PostgreSQL builds and
+	// hashes it, and the same token is rebuilt here from the returned attempt number.
+	const secret = leaseSecret();
+	const [row] = await broker.db
+		.update(jobs)
+		.set({
+			status: 'running',
+			attempts: sql`${jobs.attempts} + 1`,
+			version: jobVersionBump,
+			leaseTokenHash: sql`encode(sha256(convert_to('lease_' || (${jobs.attempts} + 1)::text || '_' || ${secret}, 'UTF8')), 'hex')`,
+			leaseExpiresAt: sql`now() + ${jobs.leaseTtlMs} * interval '1 millisecond'`,
+			islandId: island.id,
+			startedAt: sql`now()`,
+			updatedAt: sql`now()`
+		})
+		.where(and(inArray(jobs.id, next), eq(jobs.status, 'queued')))
+		.returning();
+	if (!row) return null;
+	await broker.bus.publish({ type: 'job', id: row.id });
+	return {
+		job: { id: row.id, params: row.params, tier: row.tier, attempt: row.attempts },
+		lease: { token: leaseToken(row.attempts, secret), expiresAt: row.leaseExpiresAt!.toISOString(), ttlMs: row.leaseTtlMs }
+	};
+}
+
+interface Waiter {
+	island: IslandCapabilities;
+	wake(): void;
+}
+
+/** The sleeping long-polls of this instance. */
+export class ClaimDispatcher {
+	#waiters: Waiter[] = [];
+	#draining = false;
+	#unsubscribe: () => void;
+
+	constructor(bus: EventBus) {
+		this.#unsubscribe = bus.subscribe((event) => {
+			if (event.type === 'queued') this.#wakeOne(event.model, event.pixels);
+		});
+	}
+
+	get draining() {
+		return this.#draining;
+	}
+
+	get sleeping() {
+		return this.#waiters.length;
+	}
+
+	/** One job wakes one Island (the longest-waiting that can run it), not a thundering herd. */
+	#wakeOne(model: string, pixels: number) {
+		const i = this.#waiters.findIndex((w) => w.island.models.includes(model) && w.island.maxPixels >= pixels);
+		if (i < 0) return;
+		const [waiter] = this.#waiters.splice(i, 1);
+		waiter.wake();
+	}
+
+	/** Registered before the claim query runs, so a job queued meanwhile can't be missed. */
+	register(island: IslandCapabilities): { woken: Promise<void>; cancel(): void } {
+		let wake!: () => void;
+		const woken = new Promise<void>((resolve) => (wake = resolve));
+		const waiter: Waiter = { island, wake };
+		this.#waiters.push(waiter);
+		return {
+			woken,
+			cancel: () => {
+				const i = this.#waiters.indexOf(waiter);
+				if (i >= 0) this.#waiters.splice(i, 1);
+				wake();
+			}
+		};
+	}
+
+	/** Shutdown: hand out nothing more and release every sleeping long-poll. */
+	drain() {
+		this.#draining = true;
+		for (const w of this.#waiters.splice(0)) w.wake();
+	}
+
+	close() {
+		this.drain();
+		this.#unsubscribe();
+	}
+}
+
+/** Long-poll: a claim as soon as one is possible, or null after `timeoutMs`. */
+export async function longPollClaim(
+	broker: Broker,
+	island: IslandCapabilities,
+	options: { timeoutMs?: number; signal?: AbortSignal } = {}
+): Promise<Claim | null> {
+	const deadline = Date.now() + (options.timeoutMs ?? CLAIM_LONG_POLL_MS);
+	const { dispatcher } = broker;
+	for (;;) {
+		if (dispatcher.draining || options.signal?.aborted) return null;
+		const ticket = dispatcher.register(island);
+		let claim: Claim | null;
+		try {
+			claim = await claimOnce(broker, island);
+		} catch (err) {
+			ticket.cancel();
+			throw err;
+		}
+		if (claim) {
+			ticket.cancel();
+			return claim;
+		}
+		const remaining = deadline - Date.now();
+		if (remaining <= 0) {
+			ticket.cancel();
+			return null;
+		}
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const onAbort = () => ticket.cancel();
+		options.signal?.addEventListener('abort', onAbort, { once: true });
+		await Promise.race([ticket.woken, new Promise<void>((r) => (timer = setTimeout(r, Math.min(remaining, CLAIM_FALLBACK_POLL_MS))))]);
+		clearTimeout(timer);
+		options.signal?.removeEventListener('abort', onAbort);
+		ticket.cancel();
+	}
+}
+
+/** A claim request is a sign of life: the Island is online. */
+export async function touchIsland(broker: Broker, islandId: string) {
+	await broker.db.update(islands).set({ lastHeartbeatAt: sql`now()`, online: true }).where(eq(islands.id, islandId));
+}

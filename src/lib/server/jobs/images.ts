@@ -1,0 +1,66 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { Queryable } from '../db';
+import { images, serverSecrets } from '../db/schema';
+
+export interface StoredImage {
+	id: string;
+	userId: string;
+	jobId: string;
+	width: number;
+	height: number;
+	bytes: Uint8Array;
+}
+
+/** Where result PNGs live. The database by default; an object store is a later adapter. */
+export interface ImageStore {
+	/** Runs inside the settlement transaction, so an image exists exactly when its job completed. */
+	put(tx: Queryable, image: StoredImage): Promise<void>;
+	get(tx: Queryable, id: string): Promise<StoredImage | null>;
+}
+
+export class DatabaseImageStore implements ImageStore {
+	async put(tx: Queryable, image: StoredImage) {
+		await tx.insert(images).values(image);
+	}
+
+	async get(tx: Queryable, id: string) {
+		const [row] = await tx.select().from(images).where(eq(images.id, id));
+		return row ?? null;
+	}
+}
+
+const SHARE_SECRET_NAME = 'image-share-hmac';
+
+/**
+ * The share-link key: SHARE_SECRET when set, else one generated once and kept in the
+ * database, so every instance (and a restart) signs and checks with the same key.
+ */
+export async function shareSecret(tx: Queryable, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+	if (env.SHARE_SECRET) return env.SHARE_SECRET;
+	const [existing] = await tx.select().from(serverSecrets).where(eq(serverSecrets.name, SHARE_SECRET_NAME));
+	if (existing) return existing.value;
+	await tx.insert(serverSecrets).values({ name: SHARE_SECRET_NAME, value: randomBytes(32).toString('base64url') }).onConflictDoNothing();
+	const [row] = await tx.select().from(serverSecrets).where(eq(serverSecrets.name, SHARE_SECRET_NAME));
+	return row.value;
+}
+
+function signature(secret: string, imageId: string, exp: number) {
+	return createHmac('sha256', secret).update(`${imageId}.${exp}`).digest('base64url');
+}
+
+export const SHARE_TTL_S = 7 * 24 * 3600;
+
+/** `/api/images/:id.png?exp=…&sig=…`: anyone with the link may see the image until `exp`. */
+export function signedImageUrl(secret: string, imageId: string, ttlSeconds = SHARE_TTL_S, now = Date.now()) {
+	const exp = Math.floor(now / 1000) + ttlSeconds;
+	return `/api/images/${imageId}.png?exp=${exp}&sig=${signature(secret, imageId, exp)}`;
+}
+
+export function verifyImageSignature(secret: string, imageId: string, exp: string | null, sig: string | null, now = Date.now()) {
+	if (!exp || !sig || !/^\d{1,12}$/.test(exp)) return false;
+	if (Number(exp) * 1000 < now) return false;
+	const want = Buffer.from(signature(secret, imageId, Number(exp)));
+	const got = Buffer.from(sig);
+	return got.length === want.length && timingSafeEqual(got, want);
+}

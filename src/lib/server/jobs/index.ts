@@ -1,0 +1,20 @@
+// The job broker (issue 4). Routes call these; other modules too (the built-in Island's token).
+export type { Broker } from './context';
+export { MAX_ATTEMPTS } from './context';
+export { broker, createBroker, reapOnce, startBroker, stopBroker } from './runtime';
+export { cancelJob, getOwnJob, JobRequest, listOwnJobs, quote, submitJob, findOwnJob, notFound } from './requests';
+export { claimOnce, longPollClaim, touchIsland, CLAIM_LONG_POLL_MS, type Claim } from './dispatch';
+export { completeJob, reportFailure, reportProgress, FailBody, ProgressBody, MAX_RESULT_BYTES } from './island-calls';
+export {
+	HeartbeatBody,
+	islandByToken,
+	recordHeartbeat,
+	RegisterIslandBody,
+	registerIsland,
+	requireIsland,
+	ISLAND_TOKEN_PREFIX
+} from './islands';
+export { jobEventStream, isTerminal } from './stream';
+export { DatabaseImageStore, shareSecret, signedImageUrl, verifyImageSignature, type ImageStore } from './images';
+export { leaseTtlMs } from './lease';
+export { jobView, type JobView } from './views';

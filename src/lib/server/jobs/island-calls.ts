@@ -1,0 +1,113 @@
+// What an Island says about a job it holds. Every call carries the job's live lease; each
+// write is guarded by (status = running, lease hash), so a late or replayed call is a no-op.
+import { and, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { islands, jobProgress, jobs } from '../db/schema';
+import { ApiError } from '../http';
+import { settleJob } from '../ledger';
+import { newId } from '../auth/tokens';
+import type { Broker } from './context';
+import { hashLease, leaseAttempt } from './lease';
+import { announce, requeueOrFail } from './lifecycle';
+import { checkPng } from './png-check';
+import { jobVersionBump } from './views';
+
+export const MAX_PREVIEW_CHARS = 200_000;
+export const MAX_RESULT_BYTES = 8 * 1024 * 1024;
+
+export const ProgressBody = z.strictObject({
+	lease: z.string().min(1).max(200),
+	step: z.number().int().min(0).max(10_000),
+	total: z.number().int().min(1).max(10_000),
+	preview: z
+		.string()
+		.max(MAX_PREVIEW_CHARS)
+		.regex(/^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/]+=*$/, 'preview must be a base64 data: URL of a PNG, JPEG or WebP')
+		.optional()
+});
+
+export const FailBody = z.strictObject({
+	lease: z.string().min(1).max(200),
+	reason: z.string().trim().min(1).max(500)
+});
+
+const leaseIs = (islandId: string, token: string) =>
+	and(eq(jobs.status, 'running'), eq(jobs.islandId, islandId), eq(jobs.leaseTokenHash, hashLease(token)));
+
+/** Why a lease-guarded write touched nothing: 404, 410 (cancelled), 409 (late/replayed), 403. */
+async function leaseProblem(broker: Broker, islandId: string, jobId: string, token: string): Promise<ApiError> {
+	const [row] = await broker.db.select().from(jobs).where(eq(jobs.id, jobId));
+	if (!row) return new ApiError(404, 'not_found', 'No such job.');
+	const attempt = leaseAttempt(token);
+	const matches = row.leaseTokenHash === hashLease(token) && row.islandId === islandId;
+	// An older attempt's token, or this attempt's after the job moved on: late, not forged.
+	const late = !matches && attempt !== null && attempt >= 1 && (attempt < row.attempts || (attempt === row.attempts && row.status !== 'running'));
+	if (!matches && !late) return new ApiError(403, 'invalid_lease', 'This lease is not the live lease of that job.');
+	if (row.status === 'cancelled') return new ApiError(410, 'job_cancelled', 'The requester cancelled this job; drop it.');
+	if (row.status === 'completed') return new ApiError(409, 'job_completed', 'This job already has its result.');
+	if (row.status === 'failed') return new ApiError(409, 'job_failed', 'This job has failed; drop it.');
+	return new ApiError(409, 'lease_expired', 'This lease expired and the job went back to the queue.');
+}
+
+/** Records step k/n and the latest preview, and extends the lease from now. */
+export async function reportProgress(broker: Broker, islandId: string, jobId: string, body: z.infer<typeof ProgressBody>) {
+	const row = await broker.db.transaction(async (tx) => {
+		const [updated] = await tx
+			.update(jobs)
+			.set({ version: jobVersionBump, leaseExpiresAt: sql`now() + ${jobs.leaseTtlMs} * interval '1 millisecond'`, updatedAt: sql`now()` })
+			.where(and(eq(jobs.id, jobId), leaseIs(islandId, body.lease)))
+			.returning({ leaseExpiresAt: jobs.leaseExpiresAt });
+		if (!updated) return null;
+		const progress = { step: Math.min(body.step, body.total), total: body.total, preview: body.preview ?? null, updatedAt: new Date() };
+		await tx.insert(jobProgress).values({ jobId, ...progress }).onConflictDoUpdate({ target: jobProgress.jobId, set: progress });
+		return updated;
+	});
+	if (!row) throw await leaseProblem(broker, islandId, jobId, body.lease);
+	await broker.bus.publish({ type: 'job', id: jobId });
+	return { leaseExpiresAt: row.leaseExpiresAt!.toISOString() };
+}
+
+/** The Island gives up on this attempt; the job is retried elsewhere or fails with a refund. */
+export async function reportFailure(broker: Broker, islandId: string, jobId: string, body: z.infer<typeof FailBody>) {
+	const rows = await broker.db.transaction((tx) =>
+		requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(islandId, body.lease))!, `The Island failed: ${body.reason}`)
+	);
+	if (rows.length === 0) throw await leaseProblem(broker, islandId, jobId, body.lease);
+	await announce(broker, rows);
+	return { status: rows[0].status };
+}
+
+/**
+ * Checks the PNG, stores it and settles in one transaction: the requester is charged, the
+ * Island's owner earns 80 % (floor), the platform keeps the rest. A bad PNG sends the job
+ * back to the queue (422).
+ */
+export async function completeJob(broker: Broker, island: { id: string; userId: string }, jobId: string, lease: string, png: Uint8Array) {
+	const [job] = await broker.db.select().from(jobs).where(and(eq(jobs.id, jobId), leaseIs(island.id, lease)));
+	if (!job) throw await leaseProblem(broker, island.id, jobId, lease);
+	const verdict = checkPng(png, { width: job.params.width, height: job.params.height });
+	if (!verdict.ok) {
+		const rows = await broker.db.transaction((tx) =>
+			requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(island.id, lease))!, `The Island sent an invalid image (${verdict.reason})`)
+		);
+		await announce(broker, rows);
+		throw new ApiError(422, 'invalid_png', `Result refused: ${verdict.reason}. The job went back to the queue.`);
+	}
+	const imageId = newId();
+	const settled = await broker.db.transaction(async (tx) => {
+		const [done] = await tx
+			.update(jobs)
+			.set({ status: 'completed', version: jobVersionBump, imageId, leaseExpiresAt: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
+			.where(and(eq(jobs.id, jobId), leaseIs(island.id, lease)))
+			.returning();
+		if (!done) return null;
+		await broker.images.put(tx, { id: imageId, userId: done.userId, jobId, width: job.params.width, height: job.params.height, bytes: png });
+		const money = await settleJob(tx, jobId, island.userId);
+		await tx.update(islands).set({ jobsDone: sql`${islands.jobsDone} + 1`, lastHeartbeatAt: sql`now()`, online: true }).where(eq(islands.id, island.id));
+		await tx.delete(jobProgress).where(eq(jobProgress.jobId, jobId));
+		return { done, money };
+	});
+	if (!settled) throw await leaseProblem(broker, island.id, jobId, lease);
+	await broker.bus.publish({ type: 'job', id: jobId });
+	return { imageId, earned: settled.money?.earned ?? 0 };
+}

@@ -1,0 +1,92 @@
+// Islands: registered by a signed-in user, then authenticated by their `isl_…` token alone.
+import { and, count, eq, lt, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { RequestEvent } from '@sveltejs/kit';
+import type { Queryable } from '../db';
+import { islands } from '../db/schema';
+import { ApiError } from '../http';
+import { hashToken, newId, newToken } from '../auth/tokens';
+
+export const ISLAND_TOKEN_PREFIX = 'isl_';
+/** No heartbeat (or claim) for this long and an Island counts as offline. */
+export const ISLAND_OFFLINE_AFTER_S = 60;
+
+const Capabilities = {
+	backend: z.enum(['webgpu', 'wasm', 'node']),
+	models: z.array(z.string().min(1).max(40)).max(20),
+	maxPixels: z.number().int().positive().max(4096 * 4096)
+};
+
+export const RegisterIslandBody = z.strictObject({
+	name: z.string().trim().min(1).max(80).default('My Island'),
+	backend: Capabilities.backend.optional(),
+	models: Capabilities.models.optional(),
+	maxPixels: Capabilities.maxPixels.optional()
+});
+
+export const HeartbeatBody = z.strictObject({
+	backend: Capabilities.backend,
+	models: Capabilities.models,
+	maxPixels: Capabilities.maxPixels.optional()
+});
+
+export type IslandRow = typeof islands.$inferSelect;
+
+export function islandView(row: IslandRow) {
+	return {
+		id: row.id,
+		name: row.name,
+		backend: row.backend,
+		models: row.models,
+		maxPixels: row.maxPixels,
+		online: row.online,
+		lastHeartbeatAt: row.lastHeartbeatAt?.toISOString() ?? null,
+		jobsDone: row.jobsDone,
+		createdAt: row.createdAt.toISOString()
+	};
+}
+
+/** The token is returned once, here; only its hash is kept. */
+export async function registerIsland(tx: Queryable, userId: string, body: z.infer<typeof RegisterIslandBody>) {
+	const token = newToken(ISLAND_TOKEN_PREFIX);
+	const [row] = await tx
+		.insert(islands)
+		.values({ id: newId(), userId, tokenHash: hashToken(token), name: body.name, backend: body.backend ?? null, models: body.models ?? [], ...(body.maxPixels ? { maxPixels: body.maxPixels } : {}) })
+		.returning();
+	return { island: islandView(row), token };
+}
+
+export async function islandByToken(tx: Queryable, token: string) {
+	const [row] = await tx.select().from(islands).where(eq(islands.tokenHash, hashToken(token)));
+	return row ?? null;
+}
+
+/** Island routes: `Authorization: Bearer isl_…`, nothing else. */
+export async function requireIsland(tx: Queryable, event: RequestEvent): Promise<IslandRow> {
+	const bearer = event.request.headers.get('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+	const row = bearer?.startsWith(ISLAND_TOKEN_PREFIX) ? await islandByToken(tx, bearer) : null;
+	if (!row) throw new ApiError(401, 'invalid_island_token', 'Send your Island token as "Authorization: Bearer isl_…".');
+	return row;
+}
+
+export async function recordHeartbeat(tx: Queryable, islandId: string, body: z.infer<typeof HeartbeatBody>) {
+	const [row] = await tx
+		.update(islands)
+		.set({ backend: body.backend, models: body.models, ...(body.maxPixels ? { maxPixels: body.maxPixels } : {}), lastHeartbeatAt: sql`now()`, online: true })
+		.where(eq(islands.id, islandId))
+		.returning();
+	return islandView(row);
+}
+
+export async function markSilentIslandsOffline(tx: Queryable) {
+	return tx
+		.update(islands)
+		.set({ online: false })
+		.where(and(eq(islands.online, true), lt(islands.lastHeartbeatAt, sql`now() - ${ISLAND_OFFLINE_AFTER_S} * interval '1 second'`)))
+		.returning({ id: islands.id });
+}
+
+export async function islandsOnline(tx: Queryable) {
+	const [row] = await tx.select({ n: count() }).from(islands).where(eq(islands.online, true));
+	return row.n;
+}

@@ -1,0 +1,58 @@
+// Transitions shared by the Island's fail call, a rejected result and the reaper. Each is
+// one guarded UPDATE: a row that no longer matches the guard is simply not touched.
+import { and, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import type { Queryable } from '../db';
+import { jobProgress, jobs } from '../db/schema';
+import { refundJob } from '../ledger';
+import { MAX_ATTEMPTS, type Broker } from './context';
+import { jobVersionBump, type JobRow } from './views';
+
+/**
+ * Puts running jobs matching `guard` back in the queue, or fails them (and refunds the
+ * hold) when they have used their attempts. Returns the rows as they ended up.
+ */
+export async function requeueOrFail(tx: Queryable, guard: SQL, reason: string): Promise<JobRow[]> {
+	const exhausted = sql`${jobs.attempts} >= ${MAX_ATTEMPTS}`;
+	const rows = await tx
+		.update(jobs)
+		.set({
+			status: sql`case when ${exhausted} then 'failed' else 'queued' end`,
+			version: jobVersionBump,
+			leaseExpiresAt: null,
+			failureReason: sql`case when ${exhausted} then ${`${reason} (gave up after ${MAX_ATTEMPTS} attempts)`} else null end`,
+			finishedAt: sql`case when ${exhausted} then now() else null end`,
+			updatedAt: sql`now()`
+		})
+		.where(and(eq(jobs.status, 'running'), guard))
+		.returning();
+	if (rows.length === 0) return rows;
+	await tx.delete(jobProgress).where(inArray(jobProgress.jobId, rows.map((r) => r.id)));
+	const out: JobRow[] = [];
+	for (const row of rows) {
+		if (row.status !== 'failed') {
+			out.push(row);
+			continue;
+		}
+		const refunded = await refundJob(tx, row.id);
+		const [updated] = await tx.update(jobs).set({ refunded }).where(eq(jobs.id, row.id)).returning();
+		out.push(updated);
+	}
+	return out;
+}
+
+/** After commit: wake Islands for requeued jobs, and every watcher of a changed job. */
+export async function announce(broker: Broker, rows: JobRow[]) {
+	for (const row of rows) {
+		if (row.status === 'queued') await broker.bus.publish({ type: 'queued', id: row.id, model: row.model, pixels: row.pixels });
+		await broker.bus.publish({ type: 'job', id: row.id });
+	}
+}
+
+/** Leases past their expiry (tab closed, Island crashed) go back to the queue. */
+export async function reapExpiredLeases(broker: Broker): Promise<JobRow[]> {
+	const rows = await broker.db.transaction((tx) =>
+		requeueOrFail(tx, lt(jobs.leaseExpiresAt, sql`now()`), 'The Island working on it stopped responding')
+	);
+	await announce(broker, rows);
+	return rows;
+}

@@ -1,0 +1,34 @@
+import { ApiError, api, parseWith, readBody } from '$lib/server/http';
+import { z } from 'zod';
+import { broker, longPollClaim, requireIsland, touchIsland } from '$lib/server/jobs';
+
+// Optional: an Island may restate its capabilities here instead of a separate heartbeat.
+const ClaimBody = z.strictObject({
+	models: z.array(z.string().min(1).max(40)).max(20).optional(),
+	maxPixels: z.number().int().positive().optional()
+});
+
+/** Long-poll ≤ 25 s: 200 `{ job, lease }` or 204. */
+export const POST = api(async (event) => {
+	const b = broker();
+	const island = await requireIsland(b.db, event);
+	// An empty body is fine: the capabilities from the last heartbeat apply.
+	const raw = await readBody(event.request, 4096);
+	const body = raw.length ? parseWith(ClaimBody, parseJsonBytes(raw)) : {};
+	await touchIsland(b, island.id);
+	const claim = await longPollClaim(
+		b,
+		{ id: island.id, models: body.models ?? island.models, maxPixels: body.maxPixels ?? island.maxPixels },
+		{ signal: event.request.signal }
+	);
+	if (!claim) return new Response(null, { status: 204 });
+	return Response.json(claim, { headers: { 'cache-control': 'no-store' } });
+});
+
+function parseJsonBytes(bytes: Uint8Array): unknown {
+	try {
+		return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+	} catch {
+		throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON.');
+	}
+}

@@ -1,0 +1,23 @@
+import { api, requireUser } from '$lib/server/http';
+import { broker, findOwnJob, isTerminal, jobEventStream, notFound } from '$lib/server/jobs';
+import type { RequestHandler } from './$types';
+
+/** SSE: `status`, `progress`, `completed`, `failed`; resumable with Last-Event-ID. */
+export const GET: RequestHandler = api(async (event) => {
+	const user = requireUser(event);
+	const b = broker();
+	const job = await findOwnJob(b, user.id, event.params.id);
+	if (!job) throw notFound();
+	const raw = event.request.headers.get('last-event-id') ?? event.url.searchParams.get('lastEventId');
+	const lastEventId = raw && /^\d{1,9}$/.test(raw) ? Number(raw) : 0;
+	// Finished and already seen: 204 tells EventSource to stop reconnecting.
+	if (isTerminal(job.status) && lastEventId >= job.version) return new Response(null, { status: 204 });
+	return new Response(jobEventStream(b, job.id, lastEventId), {
+		headers: {
+			'content-type': 'text/event-stream; charset=utf-8',
+			'cache-control': 'no-store',
+			// Proxies (nginx) must pass events through as they come.
+			'x-accel-buffering': 'no'
+		}
+	});
+});
