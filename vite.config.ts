@@ -1,9 +1,37 @@
 import { sveltekit } from '@sveltejs/kit/vite';
+import { defaultClientConditions, type Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+// `vite dev`/`preview` don't go through scripts/server.js; give them the same cross-origin
+// isolation so the Island gets WASM threads there too (server.headers misses static/).
+const crossOriginIsolation: Plugin = {
+	name: 'archipelago-cross-origin-isolation',
+	configureServer(server) {
+		server.middlewares.use((_req, res, next) => {
+			res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+			res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+			next();
+		});
+	},
+	configurePreviewServer(server) {
+		server.middlewares.use((_req, res, next) => {
+			res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+			res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+			next();
+		});
+	}
+};
+
 export default defineConfig({
-	plugins: [sveltekit()],
+	plugins: [sveltekit(), crossOriginIsolation],
 	server: { port: 3000 },
+	resolve: {
+		// onnxruntime-web's non-bundled build: it loads its .mjs/.wasm from `ort.env.wasm.wasmPaths`
+		// (the app's static/ort/ copy) instead of Vite emitting a second 28 MB wasm.
+		conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions]
+	},
+	// The Island's module worker imports ORT, which code-splits: the default iife can't.
+	worker: { format: 'es' },
 	test: {
 		include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
 		globalSetup: ['tests/helpers/global-setup.ts'],

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { copyOrt } from './copy-ort.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const stamp = join(root, 'build/handler.js');
@@ -32,6 +33,8 @@ function sleep(ms) {
 }
 
 export function ensureBuild({ quiet = false } = {}) {
+	// ORT's runtime files live in git-ignored static/ort/; a fresh copy makes the build stale.
+	if (process.env.SKIP_BUILD !== '1') copyOrt();
 	if (process.env.SKIP_BUILD === '1' || !isStale()) return;
 	for (let waited = 0; ; waited += 500) {
 		try {

@@ -1,0 +1,145 @@
+// The browser Island's inference worker: owns onnxruntime-web (imported here, not through
+// ORT's proxy option, so one worker holds the sessions and the page stays responsive) and
+// runs the shared pipeline unchanged. The page talks to it through comlink (see island.svelte.ts).
+import * as Comlink from 'comlink';
+import * as ort from 'onnxruntime-web';
+import type { ModelManifest } from '../schemas/manifest';
+import { loadManifest } from '../diffusion/manifest';
+import { DiffusionPipeline, runtimeFromOrt, type Timings } from '../diffusion/pipeline';
+import { encodePng } from '../diffusion/png';
+import { loadCachedModel, type FileProgress } from './model-cache';
+import { latentPreviewPng } from './preview-png';
+import { describeAdapterInfo, type GpuAdapterInfoLike } from './webgpu';
+
+export type Backend = 'webgpu' | 'wasm';
+
+export interface LoadRequest {
+	manifestUrl: string;
+	backend: Backend;
+	/** WASM threads; only honoured when the page is cross-origin isolated. */
+	threads: number;
+}
+
+export interface LoadResult {
+	model: string;
+	version: string;
+	/** The execution provider the sessions were created with. */
+	backend: Backend;
+	/** Why the requested backend is not the one running, when they differ. */
+	fallbackReason?: string;
+	threads: number;
+	crossOriginIsolated: boolean;
+	adapter?: string;
+	loadMs: number;
+}
+
+export interface GenerateJob {
+	prompt: string;
+	negativePrompt?: string;
+	width: number;
+	height: number;
+	steps: number;
+	guidance: number;
+	seed: number;
+	model: string;
+}
+
+export interface StepUpdate {
+	step: number;
+	total: number;
+	/** A small PNG of the denoised estimate so far. */
+	preview?: Uint8Array;
+}
+
+export interface GenerateOutcome {
+	png: Uint8Array;
+	width: number;
+	height: number;
+	backend: Backend;
+	timings: Timings;
+}
+
+let pipeline: DiffusionPipeline | null = null;
+let manifest: ModelManifest | null = null;
+let running: Backend | null = null;
+let current: AbortController | null = null;
+
+function configureWasm(threads: number): number {
+	// The app's own copy (static/ort/, copied from node_modules at build), never a CDN.
+	ort.env.wasm.wasmPaths = new URL('/ort/', self.location.origin).href;
+	// Threads need SharedArrayBuffer, which only a cross-origin isolated context has;
+	// ORT's own default is 1 thread on a 2-core machine, so it is set explicitly.
+	const n = self.crossOriginIsolated ? Math.max(1, threads) : 1;
+	ort.env.wasm.numThreads = n;
+	ort.env.wasm.simd = true;
+	return n;
+}
+
+/** The adapter ORT's WebGPU backend actually uses (its device knows; the page's may differ). */
+async function adapterName(): Promise<string> {
+	const device = (await ort.env.webgpu.device.catch(() => undefined)) as { adapterInfo?: GpuAdapterInfoLike } | undefined;
+	return describeAdapterInfo(device?.adapterInfo);
+}
+
+async function createPipeline(m: ModelManifest, assets: Parameters<typeof DiffusionPipeline.create>[1], ep: Backend) {
+	return DiffusionPipeline.create(m, assets, runtimeFromOrt(ort, { executionProviders: [ep], graphOptimizationLevel: 'all' }));
+}
+
+const api = {
+	async load(req: LoadRequest, onFile?: (p: FileProgress) => void): Promise<LoadResult> {
+		const t0 = performance.now();
+		const threads = configureWasm(req.threads);
+		if (pipeline) await pipeline.release().catch(() => {});
+		pipeline = null;
+		running = null;
+		const m = await loadManifest(req.manifestUrl);
+		const assets = await loadCachedModel(m, req.manifestUrl, (p) => onFile?.(p));
+		let backend: Backend = req.backend;
+		let fallbackReason: string | undefined;
+		try {
+			// WebGPU alone first: ORT throws when it has no adapter, which tells us which EP ran
+			// (a list ['webgpu', 'wasm'] would fall back silently).
+			pipeline = await createPipeline(m, assets, backend);
+		} catch (e) {
+			if (backend !== 'webgpu') throw e;
+			fallbackReason = `WebGPU could not start (${e instanceof Error ? e.message : String(e)}); running on WASM instead.`;
+			backend = 'wasm';
+			pipeline = await createPipeline(m, assets, backend);
+		}
+		manifest = m;
+		running = backend;
+		const adapter = backend === 'webgpu' ? await adapterName() : undefined;
+		return { model: m.id, version: m.version, backend, fallbackReason, threads, crossOriginIsolated: self.crossOriginIsolated, adapter, loadMs: performance.now() - t0 };
+	},
+
+	async generate(job: GenerateJob, onStep?: (s: StepUpdate) => void): Promise<GenerateOutcome> {
+		if (!pipeline || !manifest || !running) throw new Error('no model loaded');
+		if (job.model !== manifest.id) throw new Error(`model ${job.model} is not loaded here (${manifest.id} is)`);
+		current?.abort();
+		const ac = new AbortController();
+		current = ac;
+		try {
+			const out = await pipeline.generate(
+				{ prompt: job.prompt, negativePrompt: job.negativePrompt, width: job.width, height: job.height, steps: job.steps, guidance: job.guidance, seed: job.seed },
+				{
+					signal: ac.signal,
+					preview: !!onStep,
+					// Not awaited: a slow page must not pace the denoising loop.
+					onProgress: (p) => void onStep?.({ step: p.step, total: p.total, preview: p.preview ? latentPreviewPng(p.preview) : undefined })
+				}
+			);
+			const png = encodePng(out.rgba, out.width, out.height, { ...job });
+			return Comlink.transfer({ png, width: out.width, height: out.height, backend: running, timings: out.timings }, [png.buffer as ArrayBuffer]);
+		} finally {
+			if (current === ac) current = null;
+		}
+	},
+
+	/** Stops the running generate() at its next step (it then rejects with AbortError). */
+	abort(): void {
+		current?.abort(new DOMException('stopped by the volunteer', 'AbortError'));
+	}
+};
+
+export type IslandWorker = typeof api;
+Comlink.expose(api);

@@ -1,0 +1,78 @@
+// Shared by the island-*.spec.ts files: a server with test hooks (KYC set directly) and an
+// admin (ledger check), a requester driven through the API, a volunteer driven through /island.
+import { test as base, expect, type Page } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import { ApiClient } from '../helpers/client';
+import { startServer, type TestServer } from '../helpers/server';
+import { signUp } from './fixtures';
+
+export const ADMIN_EMAIL = 'island-admin@example.test';
+
+export const test = base.extend<{ baseURL: string }, { server: TestServer }>({
+	server: [
+		async ({}, use) => {
+			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ARCHIPELAGO_TEST_HOOKS: '1', ADMIN_EMAILS: ADMIN_EMAIL } });
+			await use(server);
+			await server.dispose();
+		},
+		{ scope: 'worker', timeout: 120_000 }
+	],
+	baseURL: async ({ server }, use) => use(server.url)
+});
+export { expect };
+
+/** The smallest job the broker accepts: 256×256 at the fewest standard steps. */
+export const SMALL_JOB = { prompt: 'a red circle on a blue background', model: 'demo', width: 256, height: 256, steps: 4, seed: 1234, guidance: 5 };
+
+/** A signed-up, KYC-verified requester with credits. */
+export async function requester(baseUrl: string): Promise<ApiClient> {
+	const c = new ApiClient(baseUrl);
+	await c.signUp();
+	await c.buy('starter');
+	const kyc = await c.json('POST', '/api/test/kyc', { json: { status: 'verified' } });
+	expect(kyc.status).toBe(200);
+	return c;
+}
+
+export async function submitJob(c: ApiClient, params: Record<string, unknown> = SMALL_JOB) {
+	const r = await c.json('POST', '/api/jobs', { json: { params } });
+	expect(r.status, JSON.stringify(r.body)).toBe(201);
+	return r.body.job as { id: string; cost: number };
+}
+
+export async function jobOf(c: ApiClient, id: string) {
+	const r = await c.json('GET', `/api/jobs/${id}`);
+	expect(r.status).toBe(200);
+	return r.body.job as { id: string; status: string; cost: number; imageUrl: string | null; attempts: number; progress: { step: number } | null };
+}
+
+/** Polls until the job is in one of `statuses` (the broker's own timing decides how long). */
+export async function waitForJob(c: ApiClient, id: string, statuses: string[], timeout = 90_000) {
+	await expect.poll(async () => (await jobOf(c, id)).status, { timeout, intervals: [250, 500, 1000] }).toMatch(new RegExp(`^(${statuses.join('|')})$`));
+	return jobOf(c, id);
+}
+
+export async function balance(c: ApiClient) {
+	const r = await c.json('GET', '/api/me');
+	return r.body.balance as { available: number; held: number };
+}
+
+/** Signs a volunteer up in the page and opens /island with the model loaded on `backend`. */
+export async function openIsland(page: Page, backend: 'wasm' | 'webgpu' = 'wasm') {
+	await signUp(page, `volunteer-${randomUUID()}@example.com`);
+	await page.goto('/island');
+	await expect(page.getByTestId('webgpu-summary')).not.toHaveText('Checking for WebGPU…');
+	await page.getByLabel(backend === 'webgpu' ? 'WebGPU (your GPU)' : 'WASM (your CPU)').check();
+}
+
+/** The admin's view of the ledger invariants (all entries sum to 0, one release per job…). */
+export async function ledgerCheck(baseUrl: string): Promise<{ ok: boolean; problems: string[] }> {
+	const admin = new ApiClient(baseUrl);
+	const password = 'island admin password';
+	// One admin per server: the first call signs up, later ones log in.
+	const up = await admin.json('POST', '/api/auth/signup', { json: { email: ADMIN_EMAIL, password } });
+	if (up.status !== 201) expect((await admin.json('POST', '/api/auth/login', { json: { email: ADMIN_EMAIL, password } })).status).toBe(200);
+	const r = await admin.json('GET', '/api/admin/ledger/check');
+	expect(r.status).toBe(200);
+	return r.body;
+}

@@ -1,0 +1,57 @@
+// (a) The WASM path end to end: a job submitted through the API is done by the /island tab,
+// the requester gets the PNG, and the picture matches the headless Island's (onnxruntime-node)
+// for the same seed and parameters.
+import { decode } from 'fast-png';
+import { fileURLToPath } from 'node:url';
+import { loadNodeModel } from '../../src/lib/island/node-runtime';
+import { balance, expect, ledgerCheck, openIsland, requester, SMALL_JOB, submitJob, test, waitForJob } from './island-fixtures';
+
+const demoManifest = fileURLToPath(new URL('../../static/models/demo/manifest.json', import.meta.url));
+
+/** Mean absolute difference over the RGB channels, in 0–255 levels. */
+function meanAbsDiff(a: Uint8Array | Uint8ClampedArray, b: Uint8Array | Uint8ClampedArray, channels: number): number {
+	let sum = 0, n = 0;
+	for (let p = 0; p < a.length / 4; p++)
+		for (let c = 0; c < 3; c++) {
+			sum += Math.abs(a[p * 4 + c] - b[p * channels + c]);
+			n++;
+		}
+	return sum / n;
+}
+
+test('a job submitted through the API is done by the /island tab on WASM and matches onnxruntime-node', async ({ page, server }, testInfo) => {
+	await openIsland(page, 'wasm');
+	await page.getByRole('button', { name: 'Start earning' }).click();
+	await expect(page.getByTestId('island-status')).toHaveText('Working', { timeout: 60_000 });
+	await expect(page.getByTestId('backend-name')).toHaveText('WASM');
+	await expect(page.getByTestId('backend-running')).toContainText('2 threads');
+
+	const alice = await requester(server.url);
+	const before = await balance(alice);
+	const job = await submitJob(alice);
+
+	await expect(page.getByTestId('jobs-done')).toHaveText('1', { timeout: 90_000 });
+	const earned = Number(await page.getByTestId('credits-earned').textContent());
+	expect(earned).toBe(Math.floor(job.cost * 0.8));
+
+	const done = await waitForJob(alice, job.id, ['completed']);
+	expect(done.imageUrl).toBeTruthy();
+	const res = await alice.request('GET', done.imageUrl!);
+	expect(res.status).toBe(200);
+	expect(res.headers.get('content-type')).toContain('image/png');
+	const png = decode(new Uint8Array(await res.arrayBuffer()));
+	expect([png.width, png.height]).toEqual([SMALL_JOB.width, SMALL_JOB.height]);
+	expect(await balance(alice)).toEqual({ available: before.available - job.cost, held: 0 });
+	expect((await ledgerCheck(server.url)).problems).toEqual([]);
+
+	// Same picture everywhere: the headless Island's runtime on the same request.
+	const { pipeline } = await loadNodeModel(demoManifest);
+	const ref = await pipeline.generate({ ...SMALL_JOB });
+	await pipeline.release();
+	const mad = meanAbsDiff(ref.rgba, png.data as Uint8Array, png.channels);
+	testInfo.annotations.push({ type: 'mean abs difference (0–255)', description: mad.toFixed(4) });
+	console.log(`browser WASM vs onnxruntime-node: mean absolute difference ${mad.toExponential(3)} of 255`);
+	// Float reassociation across backends moves a few pixels by a level; a different image
+	// would differ by tens of levels.
+	expect(mad).toBeLessThan(1);
+});
