@@ -12,6 +12,7 @@ import { holdForJob, InsufficientCreditsError, refundJob } from '../ledger';
 import { assertPromptAllowed } from '../safety/prompt-filter';
 import type { Broker } from './context';
 import { leaseTtlMs } from './lease';
+import { shareSecret, signedImageUrl } from './images';
 import { jobVersionBump, jobView, type JobRow } from './views';
 
 /** Body of POST /api/jobs and /api/jobs/quote; the params are checked against the model list. */
@@ -77,7 +78,9 @@ export async function getOwnJob(broker: Broker, userId: string, jobId: string) {
 	const row = await findOwnJob(broker, userId, jobId);
 	if (!row) throw notFound();
 	const [progress] = row.status === 'running' ? await broker.db.select().from(jobProgress).where(eq(jobProgress.jobId, row.id)) : [];
-	return jobView(row, progress);
+	// A link the owner can hand to anyone; it expires (SHARE_TTL_S).
+	const shareUrl = row.imageId ? signedImageUrl(await shareSecret(broker.db), row.imageId) : null;
+	return { ...jobView(row, progress), shareUrl };
 }
 
 export async function listOwnJobs(broker: Broker, userId: string, limit: number) {

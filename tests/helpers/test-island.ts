@@ -1,0 +1,106 @@
+// A small Island that speaks the broker's HTTP protocol without running a model: it claims,
+// posts progress and uploads a real PNG of the requested size. Tests and the dispatch bench
+// drive the protocol with it.
+import { encode } from 'fast-png';
+import type { ApiClient } from './client';
+
+export interface ClaimBody {
+	job: { id: string; params: { width: number; height: number; steps: number; model: string; seed: number; prompt: string }; tier: string; attempt: number };
+	lease: { token: string; expiresAt: string; ttlMs: number };
+}
+
+const pngCache = new Map<string, Uint8Array>();
+
+/** A real RGBA PNG (a gradient, so it isn't trivially compressible to nothing). */
+export function makePng(width: number, height: number): Uint8Array {
+	const key = `${width}x${height}`;
+	const cached = pngCache.get(key);
+	if (cached) return cached;
+	const data = new Uint8Array(width * height * 4);
+	for (let y = 0; y < height; y++) {
+		for (let x = 0; x < width; x++) {
+			const i = (y * width + x) * 4;
+			data[i] = x & 255;
+			data[i + 1] = y & 255;
+			data[i + 2] = (x ^ y) & 255;
+			data[i + 3] = 255;
+		}
+	}
+	const png = encode({ width, height, data, channels: 4, depth: 8 });
+	pngCache.set(key, png);
+	return png;
+}
+
+export class TestIsland {
+	constructor(
+		readonly baseUrl: string,
+		readonly token: string,
+		readonly id: string
+	) {}
+
+	/** Registers an Island for the signed-in `owner` and sends its first heartbeat. */
+	static async register(owner: ApiClient, caps: { models?: string[]; maxPixels?: number } = {}) {
+		const r = await owner.json('POST', '/api/islands', { json: { name: 'test island' } });
+		if (r.status !== 201) throw new Error(`register failed: ${r.status} ${JSON.stringify(r.body)}`);
+		const island = new TestIsland(owner.baseUrl, r.body.token, r.body.island.id);
+		const hb = await island.call('POST', '/api/islands/heartbeat', { backend: 'node', models: caps.models ?? ['demo'], maxPixels: caps.maxPixels ?? 512 * 512 });
+		if (hb.status !== 200) throw new Error(`heartbeat failed: ${hb.status}`);
+		return island;
+	}
+
+	async call(method: string, path: string, json?: unknown, init: { headers?: Record<string, string>; body?: BodyInit; signal?: AbortSignal } = {}) {
+		const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...init.headers };
+		let body = init.body;
+		if (json !== undefined) {
+			headers['content-type'] = 'application/json';
+			body = JSON.stringify(json);
+		}
+		const res = await fetch(this.baseUrl + path, { method, headers, body, signal: init.signal });
+		const text = await res.text();
+		let parsed: any = null;
+		try {
+			parsed = text ? JSON.parse(text) : null;
+		} catch {
+			parsed = text;
+		}
+		return { status: res.status, body: parsed, res };
+	}
+
+	/** One long-poll: the claim, or null on 204. */
+	async claim(options: { signal?: AbortSignal; body?: unknown } = {}): Promise<ClaimBody | null> {
+		const r = await this.call('POST', '/api/islands/claim', options.body ?? {}, { signal: options.signal });
+		if (r.status === 204) return null;
+		if (r.status !== 200) throw new Error(`claim failed: ${r.status} ${JSON.stringify(r.body)}`);
+		return r.body as ClaimBody;
+	}
+
+	progress(jobId: string, lease: string, step: number, total: number, preview?: string) {
+		return this.call('POST', `/api/islands/jobs/${jobId}/progress`, { lease, step, total, ...(preview ? { preview } : {}) });
+	}
+
+	result(jobId: string, lease: string, png: Uint8Array) {
+		return this.call('POST', `/api/islands/jobs/${jobId}/result`, undefined, {
+			headers: { 'content-type': 'image/png', 'x-lease': lease },
+			body: png.slice().buffer
+		});
+	}
+
+	fail(jobId: string, lease: string, reason: string) {
+		return this.call('POST', `/api/islands/jobs/${jobId}/fail`, { lease, reason });
+	}
+
+	/** Claims one job (waiting for it) and completes it: progress each step, then the PNG. */
+	async runOne(options: { progressSteps?: number } = {}) {
+		const claim = await this.claim();
+		if (!claim) return null;
+		const { job, lease } = claim;
+		const total = job.params.steps;
+		for (let step = 1; step <= Math.min(total, options.progressSteps ?? 0); step++) {
+			const p = await this.progress(job.id, lease.token, step, total);
+			if (p.status !== 200) throw new Error(`progress failed: ${p.status} ${JSON.stringify(p.body)}`);
+		}
+		const r = await this.result(job.id, lease.token, makePng(job.params.width, job.params.height));
+		if (r.status !== 200) throw new Error(`result failed: ${r.status} ${JSON.stringify(r.body)}`);
+		return claim;
+	}
+}
