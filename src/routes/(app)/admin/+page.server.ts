@@ -1,0 +1,45 @@
+import { error, fail } from '@sveltejs/kit';
+import { z } from 'zod';
+import { db } from '$lib/server/db';
+import { islandsOverview, recentJobs, rejectedPrompts, usersWithBalances } from '$lib/server/admin/console';
+import { pendingVerifications, reviewVerification } from '$lib/server/kyc';
+import { checkLedger } from '$lib/server/ledger';
+import type { Actions, PageServerLoad } from './$types';
+
+/** The console doesn't admit it exists to anyone but an admin. */
+function requireAdmin(locals: App.Locals) {
+	if (!locals.user?.isAdmin) error(404, 'Not found');
+	return locals.user;
+}
+
+export const load: PageServerLoad = async ({ locals }) => {
+	requireAdmin(locals);
+	const tx = db();
+	const [pending, users, islands, jobs, rejections, ledger] = await Promise.all([
+		pendingVerifications(tx),
+		usersWithBalances(tx),
+		islandsOverview(tx),
+		recentJobs(tx),
+		rejectedPrompts(tx),
+		checkLedger(tx)
+	]);
+	return { pending, users, islands, jobs, rejections, ledger };
+};
+
+const Review = z.object({
+	userId: z.string().min(1),
+	decision: z.enum(['approve', 'reject']),
+	reason: z.string().max(500).default('')
+});
+
+export const actions: Actions = {
+	review: async ({ locals, request }) => {
+		const admin = requireAdmin(locals);
+		const parsed = Review.safeParse(Object.fromEntries(await request.formData()));
+		if (!parsed.success) return fail(422, { message: 'Choose approve or reject for a user.' });
+		const { userId, decision, reason } = parsed.data;
+		const changed = await reviewVerification(db(), admin, userId, decision, reason);
+		if (!changed) return fail(409, { message: 'That verification is no longer pending (someone else decided it).' });
+		return { reviewed: { userId, decision } };
+	}
+};

@@ -1,0 +1,65 @@
+// The KYC gate and the prompt filter on the real submit route: refused before any credit moves.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../helpers/client';
+import { drivers } from '../helpers/db';
+import { startServer, type TestServer } from '../helpers/server';
+import { balance, demoParams } from '../helpers/broker';
+
+const ADMIN = 'gate-admin@example.com';
+
+describe.each(drivers)('generation gate on %s', (driver) => {
+	let server: TestServer;
+	let admin: ApiClient;
+	beforeAll(async () => {
+		server = await startServer(driver, { env: { ADMIN_EMAILS: ADMIN } });
+		admin = new ApiClient(server.url);
+		await admin.signUp(ADMIN);
+	});
+	afterAll(() => server.dispose());
+
+	async function verifiedRequester() {
+		const client = new ApiClient(server.url);
+		await client.signUp();
+		await client.buy();
+		const v = await client.json('POST', '/api/kyc/start', { json: { legalName: 'Grace Hopper', dateOfBirth: '1980-06-01', country: 'US' } });
+		expect(v.body.kyc.status).toBe('verified');
+		return client;
+	}
+
+	it('refuses unverified, pending and rejected users with 403 kyc_required, and lets them through once verified', async () => {
+		for (const legalName of [null, 'Pending Pat', 'Reject Rita']) {
+			const client = new ApiClient(server.url);
+			await client.signUp();
+			await client.buy();
+			if (legalName) await client.json('POST', '/api/kyc/start', { json: { legalName, dateOfBirth: '1980-06-01', country: 'US' } });
+			const r = await client.json('POST', '/api/jobs', { json: { params: demoParams() } });
+			expect(r.status, String(legalName)).toBe(403);
+			expect(r.body.error.code).toBe('kyc_required');
+			expect(await balance(client)).toEqual({ available: 100, held: 0 });
+		}
+
+		const client = await verifiedRequester();
+		const ok = await client.json('POST', '/api/jobs', { json: { params: demoParams() } });
+		expect(ok.status).toBe(201);
+		expect((await balance(client)).held).toBe(ok.body.job.cost);
+	});
+
+	it('refuses a blocked prompt or negative prompt with 422 prompt_rejected, holds nothing, and shows it on /admin', async () => {
+		const client = await verifiedRequester();
+		for (const params of [demoParams({ prompt: 'a N.U.D.E portrait' }), demoParams({ negativePrompt: 'ｐ０ｒｎ' })]) {
+			const r = await client.json('POST', '/api/jobs', { json: { params } });
+			expect(r.status).toBe(422);
+			expect(r.body.error.code).toBe('prompt_rejected');
+			expect(r.body.error.message).toMatch(/Nothing was charged/);
+		}
+		expect(await balance(client)).toEqual({ available: 100, held: 0 });
+		expect((await client.json('GET', '/api/jobs')).body.jobs).toEqual([]);
+
+		const page = await (await admin.request('GET', '/admin')).text();
+		expect(page).toContain('a N.U.D.E portrait');
+		expect(page).toContain('ｐ０ｒｎ');
+		expect(page).toMatch(/data-ok="true"/);
+		// A harmless prompt with a blocked substring goes through.
+		expect((await client.json('POST', '/api/jobs', { json: { params: demoParams({ prompt: 'a cocktail in Scunthorpe' }) } })).status).toBe(201);
+	});
+});

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../helpers/client';
+import { drivers } from '../helpers/db';
+import { startServer, type TestServer } from '../helpers/server';
+
+describe.each(drivers)('rate limits on %s', (driver) => {
+	let server: TestServer;
+	beforeAll(async () => {
+		// The real default of 100 requests/min on /api/jobs*; login limits lowered to keep the test short.
+		server = await startServer(driver, { env: { LOGIN_LIMIT_PER_ACCOUNT: '3', LOGIN_LIMIT_PER_IP: '8' } });
+	});
+	afterAll(() => server.dispose());
+
+	it('allows 100 requests a minute on /api/jobs* per user, then 429 with Retry-After and RateLimit-*', async () => {
+		const client = new ApiClient(server.url);
+		await client.signUp();
+		for (let i = 0; i < 100; i++) {
+			const res = await client.request('GET', i % 2 ? '/api/jobs' : '/api/jobs/not-a-job');
+			expect(res.status, `request ${i + 1}`).not.toBe(429);
+			expect(res.headers.get('ratelimit-remaining')).toBe(String(99 - i));
+			await res.arrayBuffer();
+		}
+		const limited = await client.json('GET', '/api/jobs');
+		expect(limited.status).toBe(429);
+		expect(limited.body.error.code).toBe('rate_limited');
+		const retryAfter = Number(limited.res.headers.get('retry-after'));
+		expect(retryAfter).toBeGreaterThanOrEqual(1);
+		expect(retryAfter).toBeLessThanOrEqual(60);
+		expect(limited.res.headers.get('ratelimit-limit')).toBe('100');
+		expect(limited.res.headers.get('ratelimit-remaining')).toBe('0');
+		expect(limited.res.headers.get('ratelimit-reset')).toBe(String(retryAfter));
+		// A POST is refused before the route runs, so nothing is submitted.
+		expect((await client.json('POST', '/api/jobs', { json: {} })).status).toBe(429);
+
+		// Another user, and the same user's API key, have their own budgets; other routes aren't limited.
+		const other = new ApiClient(server.url);
+		await other.signUp();
+		expect((await other.request('GET', '/api/jobs')).status).toBe(200);
+		const key = await client.json('POST', '/api/keys', { json: { name: 'script' } });
+		const script = new ApiClient(server.url);
+		script.bearer = key.body.secret;
+		expect((await script.request('GET', '/api/jobs')).status).toBe(200);
+		expect((await client.request('GET', '/api/me')).status).toBe(200);
+	});
+
+	it('limits login attempts per account, even with the right password', async () => {
+		const client = new ApiClient(server.url);
+		const { email, password } = await client.signUp();
+		for (let i = 0; i < 3; i++) {
+			expect((await client.json('POST', '/api/auth/login', { json: { email, password: 'wrong password' } })).status).toBe(401);
+		}
+		const limited = await client.json('POST', '/api/auth/login', { json: { email: email.toUpperCase(), password } });
+		expect(limited.status).toBe(429);
+		expect(limited.body.error.code).toBe('rate_limited');
+		expect(Number(limited.res.headers.get('retry-after'))).toBeGreaterThan(60);
+	});
+
+	it('limits login attempts per address across accounts', async () => {
+		// 4 attempts so far from this address (the test above); 4 more fill the budget of 8.
+		const emails = Array.from({ length: 5 }, (_, i) => `nobody-${i}-${crypto.randomUUID()}@example.com`);
+		const statuses = [];
+		for (const email of emails) statuses.push((await new ApiClient(server.url).json('POST', '/api/auth/login', { json: { email, password: 'whatever pw' } })).status);
+		expect(statuses).toEqual([401, 401, 401, 401, 429]);
+	});
+});
