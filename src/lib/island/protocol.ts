@@ -134,7 +134,7 @@ export class IslandClient {
 	}
 
 	async fail(job: ClaimedJob, reason: string): Promise<void> {
-		await this.#call(`/api/islands/jobs/${encodeURIComponent(job.id)}/fail`, { json: { lease: job.lease, reason: reason.slice(0, 500) } });
+		await this.#call(`/api/islands/jobs/${encodeURIComponent(job.id)}/fail`, { json: { lease: job.lease, reason: reason.trim().slice(0, 500) || 'unknown error' } });
 	}
 
 	async heartbeat(caps: Capabilities): Promise<void> {

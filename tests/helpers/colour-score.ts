@@ -1,0 +1,52 @@
+// Scores an image from its pixels like tools/demo-model/evaluate.py: background = the most
+// common of the training palette's colours, shape colour = the most common palette colour
+// among pixels far from the background (at least 0.4 % of the image).
+export const PALETTE: Record<string, [number, number, number]> = {
+	red: [220, 30, 30],
+	orange: [255, 140, 0],
+	yellow: [250, 225, 30],
+	green: [30, 170, 50],
+	cyan: [40, 210, 230],
+	blue: [30, 60, 220],
+	purple: [130, 40, 170],
+	pink: [255, 130, 200],
+	white: [245, 245, 245],
+	black: [20, 20, 20]
+};
+const NAMES = Object.keys(PALETTE);
+
+export interface ColourScore {
+	background: string;
+	shape: string | null;
+	/** Share of the image covered by the shape colour. */
+	shapeFraction: number;
+}
+
+export function scoreColours(data: ArrayLike<number>, width: number, height: number, channels = 4): ColourScore {
+	const n = width * height;
+	const cls = new Uint8Array(n);
+	const counts = new Array(NAMES.length).fill(0);
+	for (let p = 0; p < n; p++) {
+		let best = 0, bestD = Infinity;
+		for (let k = 0; k < NAMES.length; k++) {
+			const c = PALETTE[NAMES[k]];
+			const d = (data[p * channels] - c[0]) ** 2 + (data[p * channels + 1] - c[1]) ** 2 + (data[p * channels + 2] - c[2]) ** 2;
+			if (d < bestD) (bestD = d), (best = k);
+		}
+		cls[p] = best;
+		counts[best]++;
+	}
+	const bg = counts.indexOf(Math.max(...counts));
+	const mean = [0, 0, 0];
+	for (let p = 0; p < n; p++) if (cls[p] === bg) for (let c = 0; c < 3; c++) mean[c] += data[p * channels + c] / counts[bg];
+	const fg = new Array(NAMES.length).fill(0);
+	let fgTotal = 0;
+	for (let p = 0; p < n; p++) {
+		const d = (data[p * channels] - mean[0]) ** 2 + (data[p * channels + 1] - mean[1]) ** 2 + (data[p * channels + 2] - mean[2]) ** 2;
+		if (d > 60 ** 2) (fg[cls[p]]++, fgTotal++);
+	}
+	fg[bg] = 0;
+	const top = Math.max(...fg);
+	const shape = fgTotal >= 0.004 * n && top > 0 ? NAMES[fg.indexOf(top)] : null;
+	return { background: NAMES[bg], shape, shapeFraction: top / n };
+}

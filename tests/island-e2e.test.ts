@@ -1,0 +1,136 @@
+// End to end: a requester submits a job, the headless Island (scripts/island.ts, a real child
+// process on onnxruntime-node with the real demo model) claims it, streams progress and
+// uploads the PNG; the requester downloads a valid PNG of the requested size whose pixels
+// show the prompt's colours. Also: cancel mid-run (410 → the Island drops the job and goes
+// on) and SIGTERM (the Island finishes its job, then exits).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { decode } from 'fast-png';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPngText, validatePng } from '../src/lib/diffusion/png';
+import { ApiClient } from './helpers/client';
+import { scoreColours } from './helpers/colour-score';
+import { startServer, type TestServer } from './helpers/server';
+
+const root = new URL('..', import.meta.url).pathname;
+const demoManifest = pathToFileURL(`${root}static/models/demo/manifest.json`).href;
+
+interface RunningIsland {
+	child: ChildProcess;
+	log: () => string;
+	exited: Promise<number | null>;
+}
+
+function startIsland(url: string, token: string): RunningIsland {
+	const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/island.ts', '--url', url, '--token', token, '--model', demoManifest], {
+		cwd: root,
+		env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	let out = '';
+	child.stdout!.on('data', (d) => (out += d));
+	child.stderr!.on('data', (d) => (out += d));
+	const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+	return { child, log: () => out, exited };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+	const end = Date.now() + timeoutMs;
+	for (;;) {
+		const v = await fn();
+		if (v) return v;
+		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 100));
+	}
+}
+
+describe('headless Island end to end (demo model)', () => {
+	let server: TestServer;
+	let requester: ApiClient;
+	let island: RunningIsland;
+
+	beforeAll(async () => {
+		server = await startServer('pglite');
+		requester = new ApiClient(server.url);
+		await requester.signUp();
+		const kyc = await requester.json('POST', '/api/kyc/start', { json: { legalName: 'Ada Lovelace', dateOfBirth: '1990-12-10', country: 'GB' } });
+		expect(kyc.status).toBe(200);
+		await requester.buy('creator');
+		const owner = new ApiClient(server.url);
+		await owner.signUp();
+		const reg = await owner.json('POST', '/api/islands', { json: { name: 'test island' } });
+		expect(reg.status).toBe(201);
+		island = startIsland(server.url, reg.body.token);
+	});
+
+	afterAll(async () => {
+		if (island?.child.exitCode === null) {
+			island.child.kill('SIGKILL');
+			await island.exited;
+		}
+		await server?.dispose();
+	});
+
+	const submit = async (params: Record<string, unknown>) => {
+		const r = await requester.json('POST', '/api/jobs', { json: { params: { model: 'demo', ...params } } });
+		expect(r.status, JSON.stringify(r.body)).toBe(201);
+		return r.body.job.id as string;
+	};
+	const job = async (id: string) => (await requester.json('GET', `/api/jobs/${id}`)).body.job;
+
+	/** Reads the job's SSE stream to its end; returns the events as [name, data]. */
+	async function events(id: string): Promise<[string, any][]> {
+		const res = await requester.request('GET', `/api/jobs/${id}/events`);
+		expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+		const text = await res.text(); // the stream closes after the terminal event
+		return text.split('\n\n').filter((b) => b.includes('data:')).map((b) => {
+			const name = /^event: (.*)$/m.exec(b)?.[1] ?? 'message';
+			return [name, JSON.parse(/^data: (.*)$/m.exec(b)![1])];
+		});
+	}
+
+	it('turns a prompt into a PNG of the requested size with the prompt\'s colours', async () => {
+		const prompt = 'a red circle on a blue background';
+		const id = await submit({ prompt, width: 320, height: 256, steps: 8, seed: 7 });
+		const seen = await events(id);
+		const last = seen.at(-1)!;
+		expect(last[0], `${JSON.stringify(last)}\n${island.log()}`).toBe('completed');
+		// Progress with a small PNG preview (the Island throttles, so not necessarily every step).
+		const progress = seen.filter(([e]) => e === 'progress').map(([, d]) => d);
+		expect(progress.length).toBeGreaterThan(0);
+		expect(progress.every((p) => p.total === 8 && p.step >= 1 && p.step <= 8)).toBe(true);
+		const preview = progress.find((p) => p.preview)?.preview as string;
+		expect(preview).toMatch(/^data:image\/png;base64,/);
+		expect(validatePng(Buffer.from(preview.split(',')[1], 'base64'), { width: 40, height: 32 }).ok).toBe(true);
+		const done = await job(id);
+		expect(done.status).toBe('completed');
+		const res = await requester.request('GET', done.imageUrl);
+		expect(res.status).toBe(200);
+		expect(res.headers.get('content-type')).toBe('image/png');
+		const png = new Uint8Array(await res.arrayBuffer());
+		expect(validatePng(png, { width: 320, height: 256 }).ok).toBe(true);
+		expect(readPngText(png)).toMatchObject({ prompt, seed: '7', steps: '8', size: '320x256', model: 'demo' });
+		const img = decode(png);
+		const score = scoreColours(img.data, img.width, img.height, img.channels);
+		expect(score).toMatchObject({ background: 'blue', shape: 'red' });
+	});
+
+	it('streams progress, and drops a job cancelled mid-run, then takes the next one', async () => {
+		const id = await submit({ prompt: 'a green square on a white background', width: 512, height: 512, steps: 30, seed: 1 });
+		await until('first progress', async () => (await job(id)).progress?.step >= 1, 120_000);
+		expect((await requester.request('DELETE', `/api/jobs/${id}`)).status).toBeLessThan(300);
+		await until('the Island to drop it', async () => island.log().includes(`job ${id}: cancelled by the broker`), 60_000);
+		const next = await submit({ prompt: 'a yellow star on a black background', width: 256, height: 256, steps: 4, seed: 2 });
+		await until('the next job', async () => (await job(next)).status === 'completed', 120_000);
+		expect((await job(id)).status).toBe('cancelled');
+	});
+
+	it('on SIGTERM finishes the running job, then exits', async () => {
+		const id = await submit({ prompt: 'a pink heart on a cyan background', width: 512, height: 512, steps: 20, seed: 3 });
+		await until('the job to start', async () => (await job(id)).status === 'running', 120_000);
+		island.child.kill('SIGTERM');
+		expect(await island.exited).toBe(0);
+		expect((await job(id)).status).toBe('completed');
+		expect(island.log()).toMatch(/stopped after \d+ job/);
+	});
+});
