@@ -49,4 +49,16 @@ describe('tokenizer', () => {
 		expect(t.encode('a red circle on a blue background')).not.toContain(demo.model.vocab['[UNK]']);
 		expect(t.unknownWords('a glorbish thing')).toContain('glorbish');
 	});
+
+	// Ids computed by the training code itself (tools/tokenizer-cases/make.py → dataset.py).
+	const casesPath = new URL('../../../tests/fixtures/demo-tokenizer-cases.json', import.meta.url);
+	it.runIf(existsSync(demoPath) && existsSync(casesPath))('gives the ids the demo model was trained with', () => {
+		const demo = JSON.parse(readFileSync(demoPath, 'utf8'));
+		const manifest = JSON.parse(readFileSync(new URL('manifest.json', demoPath), 'utf8'));
+		const { vocabSize, cases } = JSON.parse(readFileSync(casesPath, 'utf8')) as { vocabSize: number; cases: { prompt: string; ids: number[] }[] };
+		const t = createTokenizer(demo, manifest.tokenizer);
+		expect(t.vocabSize).toBe(vocabSize);
+		const wrong = cases.filter((c) => JSON.stringify(t.encode(c.prompt)) !== JSON.stringify(c.ids));
+		expect(wrong.map((c) => ({ ...c, got: t.encode(c.prompt) }))).toEqual([]);
+	});
 });
