@@ -4,6 +4,7 @@
 // show the prompt's colours. Also: cancel mid-run (410 → the Island drops the job and goes
 // on) and SIGTERM (the Island finishes its job, then exits).
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +49,7 @@ describe('headless Island end to end (demo model)', () => {
 	let server: TestServer;
 	let requester: ApiClient;
 	let island: RunningIsland;
+	let owner: ApiClient;
 
 	beforeAll(async () => {
 		server = await startServer('pglite');
@@ -56,11 +58,9 @@ describe('headless Island end to end (demo model)', () => {
 		const kyc = await requester.json('POST', '/api/kyc/start', { json: { legalName: 'Ada Lovelace', dateOfBirth: '1990-12-10', country: 'GB' } });
 		expect(kyc.status).toBe(200);
 		await requester.buy('creator');
-		const owner = new ApiClient(server.url);
+		owner = new ApiClient(server.url);
 		await owner.signUp();
-		const reg = await owner.json('POST', '/api/islands', { json: { name: 'test island' } });
-		expect(reg.status).toBe(201);
-		island = startIsland(server.url, reg.body.token);
+		island = startIsland(server.url, await newIslandToken());
 	});
 
 	afterAll(async () => {
@@ -70,6 +70,12 @@ describe('headless Island end to end (demo model)', () => {
 		}
 		await server?.dispose();
 	});
+
+	async function newIslandToken(): Promise<string> {
+		const reg = await owner.json('POST', '/api/islands', { json: { name: 'test island' } });
+		expect(reg.status).toBe(201);
+		return reg.body.token;
+	}
 
 	const submit = async (params: Record<string, unknown>) => {
 		const r = await requester.json('POST', '/api/jobs', { json: { params: { model: 'demo', ...params } } });
@@ -132,5 +138,43 @@ describe('headless Island end to end (demo model)', () => {
 		expect(await island.exited).toBe(0);
 		expect((await job(id)).status).toBe('completed');
 		expect(island.log()).toMatch(/stopped after \d+ job/);
+	});
+
+	it('keeps retrying with backoff until the broker is reachable, then works', async () => {
+		// The Island starts against a port where nothing listens yet; a plain TCP relay to the
+		// broker opens there later, like a broker coming back after a restart.
+		const relay = net.createServer((sock) => {
+			const up = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+			sock.pipe(up).pipe(sock);
+			sock.on('error', () => up.destroy());
+			up.on('error', () => sock.destroy());
+		});
+		await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+		const port = (relay.address() as net.AddressInfo).port;
+		await new Promise((r) => relay.close(r)); // keep the port number, refuse connections
+		const late = startIsland(`http://127.0.0.1:${port}`, await newIslandToken());
+		try {
+			await until('a failed attempt', async () => late.log().includes('retrying in'), 60_000);
+			await new Promise<void>((r) => relay.listen(port, '127.0.0.1', r));
+			const id = await submit({ prompt: 'a white cross on a purple background', width: 256, height: 256, steps: 4, seed: 5 });
+			await until('completion through the relay', async () => (await job(id)).status === 'completed', 120_000);
+			expect(late.log()).toMatch(/connected/);
+			expect(late.log()).toContain(`job ${id}: done`);
+
+			// Two signals: the Island hands its running job back (the broker requeues it) and exits.
+			const long = await submit({ prompt: 'a black ring on an orange background', width: 512, height: 512, steps: 30, seed: 6 });
+			await until('the long job to start', async () => (await job(long)).progress?.step >= 1, 120_000);
+			late.child.kill('SIGTERM');
+			await new Promise((r) => setTimeout(r, 200));
+			late.child.kill('SIGTERM');
+			expect(await late.exited).toBe(0);
+			expect(late.log()).toContain(`job ${long}: failed: Island shutting down`);
+			const back = await job(long);
+			expect(back.status).toBe('queued');
+			expect(back.attempts).toBe(1);
+		} finally {
+			if (late.child.exitCode === null) late.child.kill('SIGKILL');
+			relay.close();
+		}
 	});
 });
