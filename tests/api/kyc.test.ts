@@ -159,6 +159,19 @@ describe.each(drivers)('Stripe Identity webhook on %s', (driver) => {
 		expect(await kycStatus(client)).toBe('unverified');
 	});
 
+	it('offers Stripe on /verify, and answers 502 without a change when Stripe refuses to create a session', async () => {
+		const client = new ApiClient(server.url);
+		await client.signUp();
+		const page = await (await client.request('GET', '/verify')).text();
+		expect(page).toContain('Continue to Stripe');
+		expect(page).not.toContain('Sandbox verification');
+		// The key is fake: Stripe answers 401, or there is no network at all; either way, a clear 502.
+		const r = await client.json('POST', '/api/kyc/start', { json: {} });
+		expect(r.status).toBe(502);
+		expect(r.body.error.code).toBe('kyc_provider_unavailable');
+		expect(await kycStatus(client)).toBe('unverified');
+	});
+
 	it('answers 404 for a provider that is not configured', async () => {
 		const res = await fetch(`${server.url}/api/kyc/webhook/acme`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 		expect(res.status).toBe(404);
