@@ -93,6 +93,11 @@ export class TestIsland {
 	async runOne(options: { progressSteps?: number } = {}) {
 		const claim = await this.claim();
 		if (!claim) return null;
+		return this.complete(claim, options);
+	}
+
+	/** Posts progress for the first `progressSteps` steps, then a PNG of the requested size. */
+	async complete(claim: ClaimBody, options: { progressSteps?: number } = {}) {
 		const { job, lease } = claim;
 		const total = job.params.steps;
 		for (let step = 1; step <= Math.min(total, options.progressSteps ?? 0); step++) {

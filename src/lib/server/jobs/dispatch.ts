@@ -4,7 +4,8 @@ import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { EventBus } from '../events';
 import { islands, jobs, type StoredParams } from '../db/schema';
 import type { Broker } from './context';
-import { leaseSecret, leaseToken } from './lease';
+import { hashLease, leaseSecret, leaseToken } from './lease';
+import { releaseClaim } from './lifecycle';
 import { jobVersionBump } from './views';
 
 export interface IslandCapabilities {
@@ -147,6 +148,10 @@ export async function longPollClaim(
 		}
 		if (claim) {
 			ticket.cancel();
+			if (options.signal?.aborted) {
+				await releaseClaim(broker, claim.job.id, hashLease(claim.lease.token));
+				return null;
+			}
 			return claim;
 		}
 		const remaining = deadline - Date.now();

@@ -56,3 +56,16 @@ export async function reapExpiredLeases(broker: Broker): Promise<JobRow[]> {
 	await announce(broker, rows);
 	return rows;
 }
+
+/**
+ * A claim whose Island vanished before the answer left: the job goes straight back to the
+ * queue and the attempt isn't counted (nobody worked on it).
+ */
+export async function releaseClaim(broker: Broker, jobId: string, leaseHash: string) {
+	const rows = await broker.db
+		.update(jobs)
+		.set({ status: 'queued', attempts: sql`${jobs.attempts} - 1`, version: jobVersionBump, leaseExpiresAt: null, islandId: null, updatedAt: sql`now()` })
+		.where(and(eq(jobs.id, jobId), eq(jobs.status, 'running'), eq(jobs.leaseTokenHash, leaseHash)))
+		.returning();
+	await announce(broker, rows);
+}

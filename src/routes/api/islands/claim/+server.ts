@@ -1,6 +1,7 @@
 import { ApiError, api, parseWith, readBody } from '$lib/server/http';
 import { z } from 'zod';
 import { broker, longPollClaim, requireIsland, touchIsland } from '$lib/server/jobs';
+import { clientGone } from '$lib/server/jobs/client-gone';
 
 // Optional: an Island may restate its capabilities here instead of a separate heartbeat.
 const ClaimBody = z.strictObject({
@@ -16,10 +17,11 @@ export const POST = api(async (event) => {
 	const raw = await readBody(event.request, 4096);
 	const body = raw.length ? parseWith(ClaimBody, parseJsonBytes(raw)) : {};
 	await touchIsland(b, island.id);
+	const gone = clientGone(event);
 	const claim = await longPollClaim(
 		b,
 		{ id: island.id, models: body.models ?? island.models, maxPixels: body.maxPixels ?? island.maxPixels },
-		{ signal: event.request.signal }
+		{ signal: gone }
 	);
 	if (!claim) return new Response(null, { status: 204 });
 	return Response.json(claim, { headers: { 'cache-control': 'no-store' } });

@@ -10,6 +10,9 @@ export const POST: RequestHandler = api(async (event) => {
 	if (!lease) throw new ApiError(400, 'lease_required', 'Send the job\'s lease in the X-Lease header.');
 	const type = event.request.headers.get('content-type') ?? '';
 	if (!type.toLowerCase().startsWith('image/png')) throw new ApiError(415, 'unsupported_media_type', 'Send the result as image/png.');
-	const png = await readBody(event.request, MAX_RESULT_BYTES);
+	const png = await readBody(event.request, MAX_RESULT_BYTES).catch((err) => {
+		// Past the server-wide BODY_SIZE_LIMIT the adapter errors the stream itself.
+		throw err instanceof ApiError ? err : new ApiError(413, 'payload_too_large', `The result is larger than ${MAX_RESULT_BYTES} bytes.`);
+	});
 	return Response.json(await completeJob(b, island, event.params.id, lease, png));
 });

@@ -1,0 +1,216 @@
+// The Island's side: auth, capability matching, leases (403/409/410), PNG checks (422 and
+// back to the queue), body limits (413), failures and retries, cancel.
+import { deflateSync, crc32 } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../helpers/client';
+import { drivers } from '../helpers/db';
+import { startServer, type TestServer } from '../helpers/server';
+import { balance, BROKER_ENV, demoManifest, demoParams, ledgerAdmin, requester as newRequester } from '../helpers/broker';
+import { makePng, TestIsland } from '../helpers/test-island';
+
+function chunk(type: string, data: Uint8Array) {
+	const out = Buffer.alloc(12 + data.length);
+	out.writeUInt32BE(data.length, 0);
+	out.write(type, 4, 'latin1');
+	Buffer.from(data).copy(out, 8);
+	out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+	return out;
+}
+
+/** A valid header for `width`×`height` RGBA whose image data inflates to `inflated` bytes. */
+function craftedPng(width: number, height: number, inflated: number) {
+	const ihdr = Buffer.alloc(13);
+	ihdr.writeUInt32BE(width, 0);
+	ihdr.writeUInt32BE(height, 4);
+	ihdr[8] = 8;
+	ihdr[9] = 6;
+	const sig = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
+	return new Uint8Array(Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(inflated), { level: 9 })), chunk('IEND', new Uint8Array())]));
+}
+
+describe.each(drivers)('Island protocol on %s', (driver) => {
+	let server: TestServer;
+	let admin: ApiClient;
+	let owner: ApiClient;
+	beforeAll(async () => {
+		server = await startServer(driver, { env: BROKER_ENV });
+		admin = await ledgerAdmin(server.url);
+		owner = new ApiClient(server.url);
+		await owner.signUp();
+	});
+	// Every test starts with an empty queue: whatever a test left queued or running is cancelled.
+	const requesters: ApiClient[] = [];
+	const requester = async (url: string) => {
+		const client = await newRequester(url);
+		requesters.push(client);
+		return client;
+	};
+	afterEach(async () => {
+		for (const client of requesters.splice(0)) {
+			for (const job of (await client.json('GET', '/api/jobs?limit=100')).body.jobs) {
+				if (job.status === 'queued' || job.status === 'running') await client.json('DELETE', `/api/jobs/${job.id}`);
+			}
+		}
+	});
+	afterAll(async () => {
+		expect((await admin.json('GET', '/api/admin/ledger/check')).body).toMatchObject({ ok: true, problems: [] });
+		await server.dispose();
+	});
+
+	const submit = async (client: ApiClient, params = demoParams()) => {
+		const r = await client.json('POST', '/api/jobs', { json: { params } });
+		expect(r.status).toBe(201);
+		return r.body.job as { id: string; cost: number };
+	};
+	const jobOf = async (client: ApiClient, id: string) => (await client.json('GET', `/api/jobs/${id}`)).body.job;
+
+	it('refuses Island routes without a valid isl_ token, and registration without a session', async () => {
+		const anon = new ApiClient(server.url);
+		expect((await anon.json('POST', '/api/islands', { json: { name: 'x' } })).status).toBe(401);
+		const fake = new TestIsland(server.url, 'isl_not-a-real-token', 'x');
+		expect((await fake.call('POST', '/api/islands/claim', {})).status).toBe(401);
+		expect((await fake.call('POST', '/api/islands/heartbeat', { backend: 'node', models: ['demo'] })).status).toBe(401);
+		expect((await fake.progress('nope', 'lease', 1, 2)).status).toBe(401);
+		const island = await TestIsland.register(owner);
+		expect((await island.call('POST', '/api/islands/heartbeat', { backend: 'cuda', models: [] })).status).toBe(422);
+	});
+
+	it('hands a job only to an Island that has its model and enough pixels', async () => {
+		const client = await requester(server.url);
+		const [w, h] = demoManifest.sizes.reduce((a, b) => (b[0] * b[1] > a[0] * a[1] ? b : a));
+		const job = await submit(client, demoParams({ width: w, height: h }));
+		const small = await TestIsland.register(owner, { maxPixels: w * h - 1 });
+		const other = await TestIsland.register(owner, { models: ['sd-turbo'] });
+		const ac = new AbortController();
+		setTimeout(() => ac.abort(), 1500);
+		await expect(small.claim({ signal: ac.signal })).rejects.toThrow();
+		expect((await other.call('POST', '/api/islands/claim', { models: ['sd-turbo'], maxPixels: 1 << 20 }, { signal: AbortSignal.timeout(1500) }).catch(() => null))?.status ?? 'waiting').toBe('waiting');
+		const big = await TestIsland.register(owner, { maxPixels: w * h });
+		expect((await big.claim())!.job.id).toBe(job.id);
+	});
+
+	it('answers 403 to a wrong lease, 409 to a late one, and extends the lease on progress', async () => {
+		const client = await requester(server.url);
+		const job = await submit(client);
+		const island = await TestIsland.register(owner);
+		const thief = await TestIsland.register(owner);
+		const claim = (await island.claim())!;
+		const forged = claim.lease.token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+		expect((await island.progress(job.id, forged, 1, 4)).status).toBe(403);
+		expect((await thief.progress(job.id, claim.lease.token, 1, 4)).status).toBe(403);
+		expect((await island.progress(job.id, 'garbage', 1, 4)).status).toBe(403);
+		expect((await island.result(job.id, forged, makePng(256, 256))).status).toBe(403);
+		const p = await island.progress(job.id, claim.lease.token, 1, 4);
+		expect(p.status).toBe(200);
+		expect(new Date(p.body.leaseExpiresAt).getTime()).toBeGreaterThanOrEqual(new Date(claim.lease.expiresAt).getTime());
+		// The Island gives up: the job is queued again and another Island's lease is attempt 2.
+		expect((await island.fail(job.id, claim.lease.token, 'out of memory')).body).toEqual({ status: 'queued' });
+		expect((await island.progress(job.id, claim.lease.token, 2, 4)).status).toBe(409);
+		const second = (await thief.claim())!;
+		expect(second.lease.token).toMatch(/^lease_2_/);
+		expect((await island.progress(job.id, claim.lease.token, 2, 4)).status).toBe(409);
+		await thief.complete(second);
+		expect((await jobOf(client, job.id)).status).toBe('completed');
+	});
+
+	it('refuses a bad PNG with 422 and puts the job back in the queue, holding the credits', async () => {
+		const client = await requester(server.url);
+		const job = await submit(client);
+		const island = await TestIsland.register(owner);
+		const { width, height } = demoParams();
+		const cases: [string, Uint8Array][] = [
+			['not a PNG', new TextEncoder().encode('GIF89a definitely not a png')],
+			['wrong size', makePng(width + 64, height)],
+			['60000×60000 header', craftedPng(60000, 60000, 100)],
+			['truncated', makePng(width, height).slice(0, 200)]
+		];
+		for (const [name, png] of cases) {
+			// Attempts run out after 3: a fresh job each time the previous one failed.
+			const claim = (await island.claim())!;
+			const r = await island.result(claim.job.id, claim.lease.token, png);
+			expect(r.status, name).toBe(422);
+			expect(r.body.error.code).toBe('invalid_png');
+			const after = await jobOf(client, claim.job.id);
+			if (after.status === 'failed') {
+				expect(after.refunded).toBe(after.cost);
+				await submit(client);
+			} else expect(after.status).toBe('queued');
+		}
+		expect((await jobOf(client, job.id)).status).toBe('failed');
+		expect((await jobOf(client, job.id)).attempts).toBe(3);
+	});
+
+	it('refuses a decompression bomb without inflating it', async () => {
+		const client = await requester(server.url);
+		await submit(client);
+		const island = await TestIsland.register(owner);
+		const { width, height } = demoParams();
+		const claim = (await island.claim())!;
+		// ~130 KB on the wire, 128 MB inflated (500× what the header allows); the header matches the job.
+		const bomb = craftedPng(width, height, 128 << 20);
+		expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
+		const r = await island.result(claim.job.id, claim.lease.token, bomb);
+		expect(r.status).toBe(422);
+		expect(r.body.error.message).toMatch(/inflates beyond/);
+	});
+
+	it('answers 413 to a result body over the limit', async () => {
+		const client = await requester(server.url);
+		await submit(client);
+		const island = await TestIsland.register(owner);
+		const claim = (await island.claim())!;
+		const r = await island.result(claim.job.id, claim.lease.token, new Uint8Array(9 * 1024 * 1024));
+		expect(r.status).toBe(413);
+		expect((await jobOf(client, claim.job.id)).status).toBe('running');
+	});
+
+	it('fails a job after 3 failed attempts and refunds the hold once', async () => {
+		const client = await requester(server.url);
+		const job = await submit(client);
+		const island = await TestIsland.register(owner);
+		for (let attempt = 1; attempt <= 3; attempt++) {
+			const claim = (await island.claim())!;
+			expect(claim.job).toMatchObject({ id: job.id, attempt });
+			const r = await island.fail(job.id, claim.lease.token, `crash ${attempt}`);
+			expect(r.body.status).toBe(attempt < 3 ? 'queued' : 'failed');
+		}
+		const after = await jobOf(client, job.id);
+		expect(after).toMatchObject({ status: 'failed', refunded: job.cost, attempts: 3 });
+		expect(after.failureReason).toMatch(/crash 3/);
+		expect(await balance(client)).toEqual({ available: 100, held: 0 });
+	});
+
+	it('cancels a queued job and a running one (the Island then gets 410), refunding once', async () => {
+		const client = await requester(server.url);
+		const queued = await submit(client);
+		const cancelled = await client.json('DELETE', `/api/jobs/${queued.id}`);
+		expect(cancelled.body.job).toMatchObject({ status: 'cancelled', refunded: queued.cost });
+		expect((await client.json('DELETE', `/api/jobs/${queued.id}`)).status).toBe(409);
+
+		const running = await submit(client);
+		const island = await TestIsland.register(owner);
+		const claim = (await island.claim())!;
+		expect(claim.job.id).toBe(running.id);
+		expect((await client.json('DELETE', `/api/jobs/${running.id}`)).status).toBe(200);
+		expect((await island.progress(running.id, claim.lease.token, 1, 4)).status).toBe(410);
+		expect((await island.result(running.id, claim.lease.token, makePng(256, 256))).status).toBe(410);
+		expect((await island.fail(running.id, claim.lease.token, 'x')).status).toBe(410);
+		expect(await balance(client)).toEqual({ available: 100, held: 0 });
+
+		const done = await submit(client);
+		await island.runOne();
+		expect((await client.json('DELETE', `/api/jobs/${done.id}`)).status).toBe(409);
+	});
+
+	it('wakes a sleeping long-poll when a job is submitted', async () => {
+		const client = await requester(server.url);
+		const island = await TestIsland.register(owner);
+		const pending = island.claim();
+		await new Promise((r) => setTimeout(r, 300));
+		const job = await submit(client);
+		const claimed = await pending;
+		expect(claimed!.job.id).toBe(job.id);
+		await island.fail(job.id, claimed!.lease.token, 'done with it');
+		await client.json('DELETE', `/api/jobs/${job.id}`);
+	});
+});
