@@ -21,6 +21,10 @@ function meanAbsDiff(a: Uint8Array | Uint8ClampedArray, b: Uint8Array | Uint8Cla
 
 test('a job submitted through the API is done by the /island tab on WASM and matches onnxruntime-node', async ({ page, server }, testInfo) => {
 	await openIsland(page, 'wasm');
+	// This browser has no WebGPU adapter (no --enable-unsafe-webgpu): the fallback says so.
+	await expect(page.getByTestId('webgpu-summary')).toContainText(/no WebGPU|no adapter/);
+	await expect(page.getByLabel('WebGPU (your GPU)')).toBeDisabled();
+	await expect(page.getByTestId('backend-reason')).toHaveText('WASM was chosen for you: no usable WebGPU adapter.');
 	await page.getByRole('button', { name: 'Start earning' }).click();
 	await expect(page.getByTestId('island-status')).toHaveText('Working', { timeout: 60_000 });
 	await expect(page.getByTestId('backend-name')).toHaveText('WASM');

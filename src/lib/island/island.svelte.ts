@@ -96,6 +96,7 @@ export class Island {
 		} catch (e) {
 			this.loaded = null;
 			this.#fail(`Loading the model failed: ${e instanceof Error ? e.message : String(e)}`);
+			await this.refreshUsage();
 			return null;
 		}
 	}

@@ -77,8 +77,13 @@ function configureWasm(threads: number): number {
 
 /** The adapter ORT's WebGPU backend actually uses (its device knows; the page's may differ). */
 async function adapterName(): Promise<string> {
-	const device = (await ort.env.webgpu.device.catch(() => undefined)) as { adapterInfo?: GpuAdapterInfoLike } | undefined;
-	return describeAdapterInfo(device?.adapterInfo);
+	try {
+		// A promise before the first WebGPU session, the device itself after (despite the types).
+		const device = (await Promise.resolve(ort.env.webgpu.device)) as { adapterInfo?: GpuAdapterInfoLike } | undefined;
+		return describeAdapterInfo(device?.adapterInfo);
+	} catch {
+		return 'unnamed adapter';
+	}
 }
 
 async function createPipeline(m: ModelManifest, assets: Parameters<typeof DiffusionPipeline.create>[1], ep: Backend) {
