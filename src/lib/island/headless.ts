@@ -72,14 +72,24 @@ export class HeadlessIsland {
 
 	/** Runs until stop(); resolves once the last job has been finished or handed back. */
 	async run(): Promise<void> {
+		// On a timer, not between claims: a long job must not make the Island look offline.
+		const beat = setInterval(() => void this.#heartbeat().catch(() => {}), 30_000);
+		try {
+			await this.#loop();
+		} finally {
+			clearInterval(beat);
+		}
+	}
+
+	async #loop(): Promise<void> {
 		const stop = this.#stopping.signal;
 		let failures = 0;
-		let lastBeat = 0;
+		let beaten = false;
 		while (!stop.aborted) {
 			try {
-				if (Date.now() - lastBeat > 30_000) {
+				if (!beaten) {
 					await this.#heartbeat();
-					lastBeat = Date.now();
+					beaten = true;
 				}
 				const job = await this.client.claim(stop);
 				if (failures > 0) this.#log('connected');
