@@ -1,12 +1,7 @@
 import { z } from 'zod';
-import type { ModelManifest } from './manifest';
+import { tierOf, type PublicModel } from './cost';
 
-/** What a client needs of a model to build a form and quote it (GET /api/models). */
-export type PublicModel = Pick<ModelManifest, 'id' | 'name' | 'sizes' | 'steps' | 'guidance' | 'costWeight'>;
-
-export function publicModel(m: ModelManifest): PublicModel {
-	return { id: m.id, name: m.name, sizes: m.sizes, steps: m.steps, guidance: m.guidance, costWeight: m.costWeight };
-}
+export { COST_RANGE, costOf, publicModel, tierOf, type PublicModel, type Tier } from './cost';
 
 export const UINT32_MAX = 0xffff_ffff;
 
@@ -22,16 +17,6 @@ export const GenerationParams = z.strictObject({
 	guidance: z.number().finite().optional()
 });
 export type GenerationParams = z.infer<typeof GenerationParams>;
-
-export type Tier = 'standard' | 'high';
-
-/** `standard` or `high` by the model's step ranges; null between or outside them. */
-export function tierOf(model: PublicModel, steps: number): Tier | null {
-	const { standard, high } = model.steps;
-	if (steps >= standard[0] && steps <= standard[1]) return 'standard';
-	if (steps >= high[0] && steps <= high[1]) return 'high';
-	return null;
-}
 
 /** The schema checked against the listed models: size, step range and guidance range. */
 export function paramsSchemaFor(models: readonly PublicModel[]) {
@@ -56,34 +41,4 @@ export function paramsSchemaFor(models: readonly PublicModel[]) {
 			ctx.addIssue({ code: 'custom', path: ['guidance'], message: `Guidance must be between ${model.guidance.min} and ${model.guidance.max}.` });
 		}
 	});
-}
-
-export const COST_RANGE = { standard: [10, 25], high: [25, 50] } as const;
-
-/**
- * The price of an image, shared by the live quote in the browser and the charge on the
- * server. Work grows with pixels and steps, so the price moves linearly from the bottom of
- * the tier (smallest size, fewest steps) to its top (largest size, most steps). A heavier
- * model (costWeight w ∈ [1, 2]) lifts the floor towards the top: x ↦ (x + w − 1) / w, which
- * is ≥ x and keeps the top corner exact.
- */
-export function costOf(model: PublicModel, params: Pick<GenerationParams, 'width' | 'height' | 'steps'>): { cost: number; tier: Tier } {
-	const tier = tierOf(model, params.steps);
-	if (!tier) throw new RangeError(`${params.steps} steps is outside ${model.id}'s step ranges`);
-	const pixels = model.sizes.map(([w, h]) => w * h);
-	const minPx = Math.min(...pixels);
-	const maxPx = Math.max(...pixels);
-	const px = maxPx > minPx ? clamp01((params.width * params.height - minPx) / (maxPx - minPx)) : 0;
-	const [lo, hi] = model.steps[tier];
-	const st = hi > lo ? clamp01((params.steps - lo) / (hi - lo)) : 0;
-	const work = (px + st) / 2;
-	const w = Math.min(2, Math.max(1, model.costWeight));
-	const weighted = (work + w - 1) / w;
-	const [min, max] = COST_RANGE[tier];
-	// Rounding a monotone value keeps it monotone; the epsilon keeps .5 corners stable across float noise.
-	return { cost: Math.round(min + (max - min) * weighted + 1e-9), tier };
-}
-
-function clamp01(x: number) {
-	return Math.min(1, Math.max(0, x));
 }
