@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNodeModel, type LoadedModel } from '../src/lib/island/node-runtime';
+import type { Progress } from '../src/lib/diffusion/pipeline';
 
 const manifestUrl = new URL('../static/models/demo/manifest.json', import.meta.url);
 const refDir = new URL('../tools/demo-model/work/ref/', import.meta.url);
@@ -38,5 +39,26 @@ describe.runIf(haveModel)('demo model', () => {
 			expect(sum / (r.width * r.height * 3)).toBeLessThan(0.5);
 			expect(maxDiff).toBeLessThanOrEqual(8);
 		}
+	});
+
+	// Previews come from a linear latent→RGB map fitted to the model's own decoder; at the
+	// last step the latents are final, so the preview must look like the decoded image.
+	it('previews approximate the decoded image', async () => {
+		let last: Progress | undefined;
+		const out = await model.pipeline.generate(
+			{ prompt: 'a yellow star on a green background', width: 256, height: 320, steps: 6, guidance: 5, seed: 11 },
+			{ preview: true, onProgress: (p) => void (last = p) }
+		);
+		const pv = last!.preview!;
+		expect([pv.width, pv.height]).toEqual([32, 40]);
+		let err = 0;
+		for (let y = 0; y < pv.height; y++)
+			for (let x = 0; x < pv.width; x++)
+				for (let c = 0; c < 3; c++) {
+					let sum = 0;
+					for (let yy = 0; yy < 8; yy++) for (let xx = 0; xx < 8; xx++) sum += out.rgba[((y * 8 + yy) * 256 + x * 8 + xx) * 4 + c];
+					err += Math.abs(sum / 64 - pv.rgba[(y * pv.width + x) * 4 + c]);
+				}
+		expect(err / (pv.width * pv.height * 3)).toBeLessThan(12); // of 255
 	});
 });
