@@ -4,6 +4,7 @@
 // BUILTIN_ISLAND_TOKEN (registered hashed by the init hook); it is never written anywhere.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 
@@ -15,6 +16,11 @@ export function prepareBuiltinIsland(env = process.env) {
 	const port = Number(env.PORT ?? 3000);
 	if (!port) {
 		console.warn('[start] PORT=0: the built-in Island needs a fixed port, not started');
+		return null;
+	}
+	// The Island is TypeScript run through tsx (a devDependency): absent after --omit=dev.
+	if (!existsSync(join(root, 'node_modules/tsx'))) {
+		console.warn('[start] tsx is not installed (npm install without --omit=dev): built-in Island not started');
 		return null;
 	}
 	const token = `isl_${randomBytes(32).toString('base64url')}`;
