@@ -2,12 +2,16 @@
 // adapter-node serves static files and immutable assets before hooks.server.ts runs, and
 // those responses (worker scripts, ORT's wasm, model files) need headers hooks can't add.
 import http from 'node:http';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // adapter-node assumes https unless told otherwise; this server speaks plain http, so unless a
 // proxy's header or ORIGIN is configured, tell it the truth (cookies get Secure only on https).
 const ownProtocolHeader = !process.env.ORIGIN && !process.env.PROTOCOL_HEADER;
 if (ownProtocolHeader) process.env.PROTOCOL_HEADER = 'x-archipelago-proto';
-const { handler } = await import('../build/handler.js');
+// BUILD_DIR (relative to the project root): serve a build made there instead of build/.
+const buildDir = resolve(fileURLToPath(new URL('..', import.meta.url)), process.env.BUILD_DIR ?? 'build');
+const { handler } = await import(pathToFileURL(`${buildDir}/handler.js`).href);
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '0.0.0.0';

@@ -22,6 +22,8 @@ export interface StartOptions {
 	env?: Record<string, string>;
 	/** Reuse the database of a server started before (restart, or a second PostgreSQL instance). */
 	databaseEnv?: Record<string, string>;
+	/** Listen on this port (a restart that must keep its origin); default: a free one. */
+	port?: number;
 }
 
 /** Starts the production server (`scripts/server.js` on the build) on a free port. */
@@ -47,7 +49,7 @@ export async function startServer(driver: Driver, options: StartOptions = {}): P
 			ORT_DISABLE_TELEMETRY: '1',
 			...databaseEnv,
 			...options.env,
-			PORT: '0',
+			PORT: String(options.port ?? 0),
 			HOST: '127.0.0.1'
 		},
 		stdio: ['ignore', 'pipe', 'pipe', 'ipc']
