@@ -57,7 +57,9 @@ export async function claimOnce(broker: Broker, island: IslandCapabilities): Pro
 			startedAt: sql`now()`,
 			updatedAt: sql`now()`
 		})
-		.where(and(inArray(jobs.id, next), eq(jobs.status, 'queued')))
+		// A scalar subquery runs once (an InitPlan). `id IN (… LIMIT 1 FOR UPDATE SKIP LOCKED)`
+		// may be re-run per scanned row and update several jobs in one claim.
+		.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued')))
 		.returning();
 	if (!row) return null;
 	await broker.bus.publish({ type: 'job', id: row.id });
