@@ -34,7 +34,7 @@ export function quote(broker: Broker, raw: unknown) {
 export async function submitJob(broker: Broker, user: SessionUser, raw: unknown) {
 	const params = validateParams(broker, raw);
 	assertMayGenerate(user);
-	await assertPromptAllowed(user, { prompt: params.prompt, negativePrompt: params.negativePrompt });
+	await assertPromptAllowed(user, { prompt: params.prompt, negativePrompt: params.negativePrompt }, broker.db);
 	const model = broker.models.get(params.model)!;
 	const { cost, tier } = costOf(model, params);
 	const stored: StoredParams = {

@@ -1,0 +1,130 @@
+// The broker against a real database (PGlite, and PostgreSQL with TEST_DATABASE_URL): races
+// on claims and settlement, the reaper, offline Islands, lease TTLs, the event bus.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
+import { makePng } from '../../../../tests/helpers/test-island';
+import { createUser, type SessionUser } from '../auth/users';
+import { islands, jobs } from '../db/schema';
+import { checkLedger, getBalances, purchase } from '../ledger';
+import { PostgresEventBus, type BrokerEvent } from '../events';
+import { claimOnce, createBroker, cancelJob, completeJob, reapOnce, registerIsland, submitJob, leaseTtlMs, recordHeartbeat } from './index';
+import { LEASE_FLOOR_MS } from './lease';
+
+describe.each(drivers)('broker on %s', (driver) => {
+	let t: TestDatabase;
+	let broker: Awaited<ReturnType<typeof createBroker>>;
+	beforeAll(async () => {
+		t = await openTestDatabase(driver, 30);
+		broker = await createBroker(t);
+	});
+	afterAll(async () => {
+		expect((await checkLedger(t.db)).problems).toEqual([]);
+		await broker.close();
+		await t.dispose();
+	});
+
+	async function user(credits: number): Promise<SessionUser> {
+		const row = (await createUser(t.db, `${crypto.randomUUID()}@example.com`, 'x'))!;
+		if (credits) await t.db.transaction((tx) => purchase(tx, row.id, credits, 'test'));
+		return { id: row.id, email: row.email, kycStatus: 'verified', isAdmin: false };
+	}
+	async function island(owner: SessionUser) {
+		const { island } = await registerIsland(t.db, owner.id, { name: 'i', models: ['demo'], maxPixels: 512 * 512 });
+		return { id: island.id, userId: owner.id, models: ['demo'], maxPixels: 512 * 512 };
+	}
+	const params = { prompt: 'a red circle', model: 'demo', width: 256, height: 256, steps: 4 };
+	const expireLease = (id: string) => t.db.update(jobs).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(eq(jobs.id, id));
+	const row = async (id: string) => (await t.db.select().from(jobs).where(eq(jobs.id, id)))[0];
+
+	it('leases each job to exactly one of many concurrent claimers, oldest first', async () => {
+		const requester = await user(2000);
+		const owner = await user(0);
+		const ids: string[] = [];
+		for (let i = 0; i < 40; i++) ids.push((await submitJob(broker, requester, params)).id);
+		const islandsList = await Promise.all(Array.from({ length: 10 }, () => island(owner)));
+		const claims = await Promise.all(Array.from({ length: 80 }, (_, i) => claimOnce(broker, islandsList[i % 10])));
+		const got = claims.filter((c) => c !== null).map((c) => c!.job.id);
+		expect(got).toHaveLength(40);
+		expect(new Set(got).size).toBe(40);
+		const rows = await t.db.select().from(jobs).where(eq(jobs.userId, requester.id));
+		expect(rows.every((r) => r.status === 'running' && r.attempts === 1)).toBe(true);
+		// Sequential claims come out in submission order.
+		for (const id of ids) await cancelJob(broker, requester.id, id);
+		const again = [(await submitJob(broker, requester, params)).id, (await submitJob(broker, requester, params)).id];
+		expect((await claimOnce(broker, islandsList[0]))!.job.id).toBe(again[0]);
+		expect((await claimOnce(broker, islandsList[0]))!.job.id).toBe(again[1]);
+		for (const id of again) await cancelJob(broker, requester.id, id);
+	});
+
+	it('settles or cancels a job, never both, when a result and a cancel race', async () => {
+		const requester = await user(1000);
+		const owner = await user(0);
+		const isl = await island(owner);
+		const outcomes: string[] = [];
+		for (let i = 0; i < 15; i++) {
+			const job = await submitJob(broker, requester, params);
+			const claim = (await claimOnce(broker, isl))!;
+			const [done, cancel] = await Promise.allSettled([
+				completeJob(broker, isl, job.id, claim.lease.token, makePng(256, 256)),
+				cancelJob(broker, requester.id, job.id)
+			]);
+			expect([done.status, cancel.status].filter((s) => s === 'fulfilled')).toHaveLength(1);
+			outcomes.push((await row(job.id)).status);
+		}
+		expect(outcomes.every((s) => s === 'completed' || s === 'cancelled')).toBe(true);
+		const charged = outcomes.filter((s) => s === 'completed').length * 10;
+		expect(await getBalances(t.db, requester.id)).toEqual({ available: 1000 - charged, held: 0 });
+		expect(await getBalances(t.db, owner.id)).toEqual({ available: charged * 0.8, held: 0 });
+		expect((await checkLedger(t.db)).problems).toEqual([]);
+	});
+
+	it('returns expired leases to the queue, and fails with a refund after 3 attempts', async () => {
+		const requester = await user(100);
+		const owner = await user(0);
+		const isl = await island(owner);
+		const job = await submitJob(broker, requester, params);
+		for (let attempt = 1; attempt <= 3; attempt++) {
+			const claim = (await claimOnce(broker, isl))!;
+			expect(claim.job).toMatchObject({ id: job.id, attempt });
+			await reapOnce(broker); // not expired yet: nothing moves
+			expect((await row(job.id)).status).toBe('running');
+			await expireLease(job.id);
+			const reaped = await reapOnce(broker);
+			expect(reaped.jobs.map((j) => j.id)).toEqual([job.id]);
+			// The late Island's result is refused, and nothing is settled.
+			await expect(completeJob(broker, isl, job.id, claim.lease.token, makePng(256, 256))).rejects.toMatchObject({ status: 409 });
+		}
+		expect(await row(job.id)).toMatchObject({ status: 'failed', attempts: 3, refunded: 10 });
+		expect(await getBalances(t.db, requester.id)).toEqual({ available: 100, held: 0 });
+		expect(await claimOnce(broker, isl)).toBeNull();
+	});
+
+	it('marks Islands without a heartbeat offline', async () => {
+		const owner = await user(0);
+		const isl = await island(owner);
+		await recordHeartbeat(t.db, isl.id, { backend: 'wasm', models: ['demo'] });
+		await reapOnce(broker);
+		expect((await t.db.select().from(islands).where(eq(islands.id, isl.id)))[0].online).toBe(true);
+		await t.db.update(islands).set({ lastHeartbeatAt: sql`now() - interval '5 minutes'` }).where(eq(islands.id, isl.id));
+		const { offline } = await reapOnce(broker);
+		expect(offline.map((o) => o.id)).toContain(isl.id);
+		expect((await t.db.select().from(islands).where(eq(islands.id, isl.id)))[0].online).toBe(false);
+	});
+
+	it('grows the lease with steps × pixels, from a floor', () => {
+		expect(leaseTtlMs(1, 256 * 256)).toBe(LEASE_FLOOR_MS);
+		expect(leaseTtlMs(30, 512 * 512)).toBeGreaterThan(leaseTtlMs(30, 256 * 256));
+		expect(leaseTtlMs(50, 1024 * 1024)).toBeGreaterThan(leaseTtlMs(30, 1024 * 1024));
+	});
+
+	it.runIf(driver === 'postgres')('delivers events between two PostgreSQL buses (two instances)', async () => {
+		if (t.driver !== 'postgres') return;
+		const other = new PostgresEventBus(t.url, t.pool);
+		await other.start();
+		const got = new Promise<BrokerEvent>((resolve) => other.subscribe(resolve));
+		await broker.bus.publish({ type: 'job', id: 'hello' });
+		expect(await got).toEqual({ type: 'job', id: 'hello' });
+		await other.close();
+	});
+});
