@@ -163,15 +163,18 @@ export class GenerationForm {
 		if (!this.seedLocked) this.seed = '';
 	}
 
-	/** "Reuse settings": every field from a past job, its seed locked so the image can be reproduced. */
-	apply(p: RecordedParams) {
+	/**
+	 * "Reuse settings": every field from a past job, its seed locked so the image can be
+	 * reproduced. `seed: false` keeps the seed random (a reload shows the job's settings).
+	 */
+	apply(p: RecordedParams, { seed = true }: { seed?: boolean } = {}) {
 		if (this.#models.some((m) => m.id === p.model)) this.selectModel(p.model);
 		this.prompt = p.prompt;
 		this.negativePrompt = p.negativePrompt ?? '';
 		this.showNegative = this.negativePrompt !== '';
 		this.selectSize(`${p.width}x${p.height}`);
 		this.steps = p.steps;
-		this.reuseSeed(p.seed);
+		if (seed) this.reuseSeed(p.seed);
 	}
 
 	reuseSeed(seed: number) {

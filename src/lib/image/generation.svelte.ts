@@ -36,13 +36,17 @@ export function requestParams(p: RecordedParams | Record<string, unknown>): Reco
 	return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null && v !== undefined && v !== ''));
 }
 
-/** The broker's failure reason, in plain words. */
+/** The broker's failure reason, in plain words (it ends "(gave up after N attempts)"). */
 export function describeJobFailure(reason: string | null): string {
 	const r = reason ?? '';
-	if (/stopped responding/i.test(r)) return 'Timed out on the Islands: the Islands that took your image stopped responding, three times.';
-	if (/invalid image/i.test(r)) return 'The Islands sent back a broken image, three times.';
-	if (/Island failed/i.test(r)) return `The Islands could not make this image (${r.replace(/^The Island failed:\s*/i, '')}).`;
-	return r || 'The image could not be made.';
+	const gaveUp = r.match(/\s*\(gave up after (\d+) attempts?\)\s*$/);
+	const tries = gaveUp ? ` It was tried ${gaveUp[1]} times.` : '';
+	const core = gaveUp ? r.slice(0, gaveUp.index) : r;
+	if (/stopped responding/i.test(core)) return `Timed out on the Islands: the Islands working on it stopped responding.${tries}`;
+	if (/invalid image/i.test(core)) return `The Islands sent back a broken image.${tries}`;
+	const island = core.match(/^The Island failed:\s*(.*)$/i);
+	if (island) return `The Islands could not make this image (${island[1].replace(/\.$/, '')}).${tries}`;
+	return core ? `${core.replace(/\.$/, '')}.${tries}` : 'The image could not be made.';
 }
 
 export class Generation {

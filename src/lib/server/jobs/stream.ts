@@ -2,7 +2,7 @@
 // as its id, so a reconnect with Last-Event-ID gets what changed since, and a late client
 // gets the current state first. Wake-ups come from the event bus (any instance).
 import { eq } from 'drizzle-orm';
-import { jobProgress, jobs } from '../db/schema';
+import { islands, jobProgress, jobs } from '../db/schema';
 import type { Broker } from './context';
 import { queueStatus } from './queue-stats';
 import { imageUrl, type JobRow } from './views';
@@ -50,7 +50,9 @@ export function jobEventStream(broker: Broker, jobId: string, lastEventId: numbe
 
 			const sendStatus = async (job: JobRow) => {
 				const stats = await queueStatus(broker.db, job);
-				const data = { status: job.status, attempts: job.attempts, ...stats };
+				// The requester sees what their image runs on (webgpu, wasm, node): it explains the speed.
+				const backend = job.status === 'running' && job.islandId ? await islandBackend(broker, job.islandId) : null;
+				const data = { status: job.status, attempts: job.attempts, ...stats, backend };
 				const json = JSON.stringify(data);
 				if (json === lastStatusJson) return;
 				lastStatusJson = json;
@@ -93,4 +95,9 @@ export function jobEventStream(broker: Broker, jobId: string, lastEventId: numbe
 			for (const c of cleanups) c();
 		}
 	});
+}
+
+async function islandBackend(broker: Broker, islandId: string) {
+	const [row] = await broker.db.select({ backend: islands.backend }).from(islands).where(eq(islands.id, islandId));
+	return row?.backend ?? null;
 }

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { demoManifest } from '$lib/models/registry';
+import { publicModel } from '$lib/schemas/cost';
+import { paramsSchemaFor } from '$lib/schemas/generation';
+import { aspectGroups, GenerationForm, presetSteps } from './form.svelte';
+
+const demo = publicModel(demoManifest);
+
+function form() {
+	const f = new GenerationForm([demo]);
+	f.setSchema(paramsSchemaFor([demo]));
+	return f;
+}
+
+describe('aspectGroups', () => {
+	it('puts square first, then landscape, then portrait, each smallest first, covering every size once', () => {
+		const groups = aspectGroups(demo);
+		expect(groups[0]).toMatchObject({ key: '1:1', label: 'Square 1:1' });
+		expect(groups[0].sizes[0]).toEqual([256, 256]);
+		const kinds = groups.map((g) => g.label.split(' ')[0]);
+		expect(kinds.indexOf('Portrait')).toBeGreaterThan(kinds.lastIndexOf('Landscape'));
+		expect(groups.flatMap((g) => g.sizes).length).toBe(demo.sizes.length);
+		for (const g of groups) {
+			const [w, h] = g.key.split(':').map(Number);
+			for (const [sw, sh] of g.sizes) expect(sw * h).toBe(sh * w);
+		}
+	});
+});
+
+describe('GenerationForm', () => {
+	it('starts on the smallest size and the default steps, with a live quote from the shared cost function', () => {
+		const f = form();
+		expect([f.width, f.height, f.steps]).toEqual([256, 256, demo.steps.default]);
+		f.steps = demo.steps.standard[0];
+		expect(f.quote).toEqual({ cost: 10, tier: 'standard' });
+		f.setQuality('high');
+		expect(f.steps).toBe(presetSteps(demo, 'high'));
+		expect(f.quote?.tier).toBe('high');
+		expect(f.quote!.cost).toBeGreaterThanOrEqual(25);
+	});
+
+	it('shows the schema messages beside the fields once touched, not before', () => {
+		const f = form();
+		expect(f.valid).toBe(false); // empty prompt
+		expect(f.shown('prompt')).toBeUndefined();
+		f.touch('prompt');
+		expect(f.shown('prompt')).toBe('Write a prompt.');
+		f.prompt = 'a red circle on a blue background';
+		f.steps = 99;
+		f.showAll();
+		expect(f.shown('prompt')).toBeUndefined();
+		expect(f.shown('steps')).toMatch(/Steps must be 4–12 \(standard\) or 13–30/);
+		expect(f.quote).toBeNull();
+		f.steps = 4;
+		f.seed = '-3';
+		expect(f.shown('seed')).toMatch(/whole number from 0 to 4294967295/);
+		f.seed = '';
+		expect(f.valid).toBe(true);
+		expect(f.validParams).toEqual({ prompt: 'a red circle on a blue background', model: 'demo', width: 256, height: 256, steps: 4 });
+	});
+
+	it('keeps the size class when the aspect ratio changes', () => {
+		const f = form();
+		f.selectSize('512x512');
+		f.selectAspect('2:1');
+		expect([f.width, f.height]).toEqual([512, 256]);
+		f.selectAspect('1:1');
+		expect([f.width, f.height]).toEqual([256, 256]);
+	});
+
+	it('a locked seed survives a submit, an unlocked one goes back to random; reuse locks it', () => {
+		const f = form();
+		f.seed = '42';
+		f.afterSubmit();
+		expect(f.seed).toBe('');
+		f.seed = '42';
+		f.seedLocked = true;
+		f.afterSubmit();
+		expect(f.seed).toBe('42');
+		const g = form();
+		g.apply({ prompt: 'a star', negativePrompt: 'red', model: 'demo', width: 320, height: 256, steps: 20, seed: 7, guidance: 5 });
+		expect([g.prompt, g.negativePrompt, g.showNegative, g.width, g.height, g.steps, g.seed, g.seedLocked]).toEqual(['a star', 'red', true, 320, 256, 20, '7', true]);
+		expect(g.aspect).toBe('5:4');
+	});
+});
