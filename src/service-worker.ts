@@ -7,7 +7,8 @@
 // that deploy's version, a few pages are kept from the network for offline use, and any
 // other navigation gets static/offline.html when the network is down.
 //
-// Left alone on purpose (no respondWith, the browser's own fetch):
+// Never cached, and left to the browser's own fetch (only /api/auth/* passes through
+// this worker, to refresh the kept pages after signing in or out):
 // - /api/*: balances, jobs and images are per user and live; a cached answer would lie.
 // - /models/*, /ort/*: the Island verifies and caches model files itself (Cache Storage +
 //   idb); precaching tens of MB for every requester would waste their quota.
@@ -43,7 +44,7 @@ sw.addEventListener('activate', (event) => {
 			await sw.clients.claim();
 			// The page that registered this worker loaded before it existed; keep the shell
 			// pages now, so the very first visit already works offline.
-			await Promise.all(SHELL_PAGES.map((path) => fetch(path).then((res) => keepPage(path, res)).catch(() => undefined)));
+			await keepShellPages();
 		})()
 	);
 });
@@ -56,9 +57,13 @@ sw.addEventListener('fetch', (event) => {
 	const { request } = event;
 	const url = new URL(request.url);
 	if (url.origin !== sw.location.origin) return;
-	// Signing in or out changes what the kept pages show (the header names the user).
+	// Signing in or out changes what the kept pages show (the header, the user's history):
+	// once the server has answered, keep them afresh as the new session sees them. The
+	// answer itself passes through untouched and uncached.
 	if (url.pathname.startsWith('/api/auth/')) {
-		event.waitUntil(forgetPages());
+		const response = fetch(request);
+		event.respondWith(response);
+		event.waitUntil(response.then(keepShellPages, () => undefined));
 		return;
 	}
 	if (request.method !== 'GET' || BYPASS.test(url.pathname)) return;
@@ -91,9 +96,17 @@ async function keepPage(path: string, response: Response) {
 	await cache.put(path, response);
 }
 
-async function forgetPages() {
+/** Fetches the shell pages as the current session sees them; a redirect (signed out) drops one. */
+async function keepShellPages() {
 	const cache = await caches.open(CACHE);
-	await Promise.all(SHELL_PAGES.map((path) => cache.delete(path)));
+	await Promise.all(
+		SHELL_PAGES.map(async (path) => {
+			const response = await fetch(path).catch(() => null);
+			if (!response) return;
+			if (response.ok && !response.redirected) await keepPage(path, response);
+			else await cache.delete(path);
+		})
+	);
 }
 
 async function fromCache(request: Request): Promise<Response> {

@@ -120,6 +120,7 @@ test('the service worker precaches the shell by version; offline, kept pages loa
 	expect(keys[0]).toBe(`archipelago-shell-${version.version}`);
 	// The home page is kept once the worker has activated; built assets and the offline page are precached.
 	await expect.poll(() => cachedPaths(page)).toContain('/');
+	await expect.poll(() => cachedPaths(page)).toContain('/image');
 	const paths = await cachedPaths(page);
 	expect(paths).toContain('/offline.html');
 	expect(paths.some((p) => p.startsWith('/_app/immutable/entry/'))).toBe(true);
@@ -134,6 +135,10 @@ test('the service worker precaches the shell by version; offline, kept pages loa
 		await expect(page.getByRole('button', { name: 'Log out' })).toBeVisible();
 		// The cached response kept its COOP/COEP headers, so the page is still isolated (Island threads).
 		expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+
+		// The installed app's start page, though this tab never opened it online.
+		await page.goto('/image');
+		await expect(page.getByRole('heading', { name: 'Create an image', level: 1 })).toBeVisible();
 
 		await page.goto('/credits');
 		await expect(page.getByRole('heading', { name: "You're offline" })).toBeVisible();
@@ -171,8 +176,11 @@ test('/api/me always comes from the server, never from a cache', async ({ page, 
 	await page.getByRole('button', { name: 'Log out' }).click();
 	await page.waitForURL('**/login');
 	expect(await page.evaluate(() => fetch('/api/me').then((r) => r.status))).toBe(401);
-	// Signing out also forgot the signed-in pages kept for offline use.
-	expect(await cachedPaths(page)).not.toContain('/');
+	// Signing out also replaced the signed-in pages kept for offline use.
+	const keptHome = () => page.evaluate(() => caches.match('/').then((r) => r?.text() ?? 'missing'));
+	await expect.poll(keptHome).toContain('Sign up');
+	expect(await keptHome()).not.toContain('Log out');
+	expect(await cachedPaths(page)).not.toContain('/image');
 });
 
 test('after a rebuild and restart, the open page offers the new version and reloading switches to it', async ({ page }) => {
@@ -226,5 +234,6 @@ test('after a rebuild and restart, the open page offers the new version and relo
 		await building.catch(() => undefined);
 		await second?.stop();
 		await first?.dispose();
+		rmSync(join(root, 'test-results/pwa-update'), { recursive: true, force: true });
 	}
 });
