@@ -285,13 +285,35 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		await expect(page.getByTestId('failure')).toHaveAttribute('data-code', 'prompt_rejected');
 	});
 
-	await test.step('a balance under 10: the nudge, and Generate says why', async () => {
+	await test.step('cancel while queued: the hold comes back', async () => {
+		await page.getByLabel('Prompt', { exact: true }).fill('a large white heart in the center on a purple background');
+		await page.getByRole('button', { name: 'Generate' }).click();
+		await expect(page.getByTestId('state-queued')).toBeVisible();
+		await expect(balance(page)).toHaveText('80');
+		await page.getByTestId('state-queued').getByRole('button', { name: /^Cancel/ }).click();
+		await expect(page.getByTestId('cancelled')).toContainText('10 credits refunded');
+		await expect(balance(page)).toHaveText('90');
+	});
+
+	await test.step('insufficient credits when another tab spent them: said plainly, balance refreshed', async () => {
 		// Queued jobs hold their cost; with no Island running they stay queued.
 		const params = { prompt: 'a green ring in the middle on a white background', model: 'demo', width: 256, height: 256, steps: 4 };
-		for (let i = 0; i < 9; i++) {
-			const r = await page.request.post('/api/jobs', { data: { params } });
-			expect(r.status()).toBe(201);
-		}
+		for (let i = 0; i < 8; i++) expect((await page.request.post('/api/jobs', { data: { params } })).status()).toBe(201);
+		await page.goto('/image');
+		await page.getByLabel('Steps').fill('4');
+		await page.getByLabel('Prompt', { exact: true }).fill('a big orange diamond on the left on a cyan background');
+		await expect(balance(page)).toHaveText('10');
+		// The other tab: this page still shows 10 available.
+		expect((await page.request.post('/api/jobs', { data: { params } })).status()).toBe(201);
+		await page.getByRole('button', { name: 'Generate' }).click();
+		await expect(page.getByTestId('failure')).toHaveAttribute('data-code', 'insufficient_credits');
+		await expect(page.getByTestId('failure')).toContainText('This image costs 10 credits');
+		await expect(page.getByTestId('failure')).toContainText('Nothing was charged');
+		await expect(page.getByTestId('failure').getByRole('link', { name: 'Buy credits' })).toBeVisible();
+		await expect(balance(page)).toHaveText('0');
+	});
+
+	await test.step('a balance under 10: the nudge, and Generate says why', async () => {
 		await page.goto('/image');
 		await page.getByLabel('Prompt', { exact: true }).fill('a pink triangle at the bottom right against a black backdrop');
 		await page.getByLabel('Steps').fill('4');

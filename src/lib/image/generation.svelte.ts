@@ -101,6 +101,9 @@ export class Generation {
 			}
 			this.#reset(null);
 			this.failure = await requestFailure(res, params);
+			// A refusal can mean the page's view was stale (balance spent in another tab, KYC
+			// revoked): let the page reload what it shows.
+			this.#opts.onChange?.(null);
 			return null;
 		} catch {
 			this.#reset(null);
