@@ -28,7 +28,8 @@ if (values.help || !url || !token) {
 	process.exit(values.help ? 0 : 2);
 }
 const threads = Number(values.threads ?? process.env.ISLAND_THREADS ?? 0) || undefined;
-const modelUrls = values.model ?? process.env.ISLAND_MODELS?.split(',').filter(Boolean) ?? [`${url.replace(/\/+$/, '')}/models/demo/manifest.json`];
+const fromEnv = process.env.ISLAND_MODELS?.split(',').map((s) => s.trim()).filter(Boolean);
+const modelUrls = values.model ?? (fromEnv?.length ? fromEnv : [`${url.replace(/\/+$/, '')}/models/demo/manifest.json`]);
 
 async function sources(): Promise<ModelSource[]> {
 	const out: ModelSource[] = [];
