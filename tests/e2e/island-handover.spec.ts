@@ -1,0 +1,66 @@
+// (c) A volunteer closes the /island tab mid-job: the job goes back to the queue (at once,
+// through the tab's keepalive hand-back, or when its lease expires and the reaper requeues it),
+// a headless Island finishes it, and the requester is charged exactly once.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ApiClient } from '../helpers/client';
+import { balance, expect, jobOf, ledgerCheck, openIsland, requester, SMALL_JOB, submitJob, test, waitForJob } from './island-fixtures';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The real headless Island (`npm run island`), for a second user, reading the model from disk. */
+async function startHeadlessIsland(baseUrl: string): Promise<{ owner: ApiClient; child: ChildProcess; log: () => string }> {
+	const owner = new ApiClient(baseUrl);
+	await owner.signUp();
+	const r = await owner.json('POST', '/api/islands', { json: { name: 'headless helper' } });
+	expect(r.status).toBe(201);
+	const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/island.ts', '--url', baseUrl, '--model', 'static/models/demo/manifest.json'], {
+		cwd: root,
+		env: { ...process.env, ISLAND_TOKEN: r.body.token, ORT_DISABLE_TELEMETRY: '1', ISLAND_STOP_GRACE_MS: '2000' },
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	let out = '';
+	child.stdout?.on('data', (d) => (out += d));
+	child.stderr?.on('data', (d) => (out += d));
+	return { owner, child, log: () => out };
+}
+
+test('a tab closed mid-job: another Island completes the job and the requester is charged once', async ({ page, server }) => {
+	// Lease expiry (60 s floor) plus the reaper's sweep may be what brings the job back.
+	test.setTimeout(240_000);
+	const context = page.context();
+	await openIsland(page, 'wasm');
+	await page.getByRole('button', { name: 'Start earning' }).click();
+	await expect(page.getByTestId('island-status')).toHaveText('Working', { timeout: 60_000 });
+
+	const alice = await requester(server.url);
+	const before = await balance(alice);
+	// Big enough that the tab is still denoising when it is closed.
+	const job = await submitJob(alice, { ...SMALL_JOB, width: 512, height: 512, steps: 12 });
+	await expect(page.getByTestId('current-job')).toBeVisible({ timeout: 60_000 });
+	await expect.poll(async () => Number(await page.getByTestId('job-step').textContent()), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
+	await page.close();
+	const mid = await jobOf(alice, job.id);
+	expect(mid.status === 'running' || mid.status === 'queued').toBe(true);
+
+	const helper = await startHeadlessIsland(server.url);
+	try {
+		const done = await waitForJob(alice, job.id, ['completed', 'failed'], 200_000);
+		expect(done.status, helper.log()).toBe('completed');
+		expect(done.attempts).toBe(2);
+		expect(done.imageUrl).toBeTruthy();
+	} catch (e) {
+		console.log(`headless Island log:\n${helper.log()}\njob: ${JSON.stringify(await jobOf(alice, job.id))}`);
+		throw e;
+	} finally {
+		helper.child.kill('SIGTERM');
+	}
+
+	// Charged once: the requester paid the cost one time, the headless Island's owner earned
+	// its share, the volunteer whose tab closed earned nothing, and the ledger balances.
+	expect(await balance(alice)).toEqual({ available: before.available - job.cost, held: 0 });
+	expect((await balance(helper.owner)).available).toBe(Math.floor(job.cost * 0.8));
+	const volunteer = await (await context.request.get(`${server.url}/api/me`)).json();
+	expect(volunteer.balance.available).toBe(0);
+	expect((await ledgerCheck(server.url)).problems).toEqual([]);
+});
