@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Page } from '@playwright/test';
+import type { Page, Request, Response } from '@playwright/test';
 import { startServer, type TestServer } from '../helpers/server';
 import { expect, signUp, test } from './fixtures';
 
@@ -128,11 +128,24 @@ test('the service worker precaches the shell by version; offline, kept pages loa
 
 	await context.setOffline(true);
 	try {
+		const chunks: { url: string; fromServiceWorker: boolean }[] = [];
+		const onResponse = (r: Response) =>
+			r.url().includes('/_app/immutable/') && chunks.push({ url: r.url(), fromServiceWorker: r.fromServiceWorker() });
+		const failed: string[] = [];
+		const onFailed = (r: Request) => failed.push(r.url());
+		page.on('response', onResponse);
+		page.on('requestfailed', onFailed);
 		const reloaded = await page.reload();
 		expect(reloaded?.fromServiceWorker()).toBe(true);
 		await expect(page.getByRole('heading', { name: 'Archipelago', level: 1 })).toBeVisible();
-		// Hydrated from cached chunks: the signed-in header's client-side parts work.
 		await expect(page.getByRole('button', { name: 'Log out' })).toBeVisible();
+		await page.waitForLoadState('load');
+		page.off('response', onResponse);
+		page.off('requestfailed', onFailed);
+		// The app's code came from the precache, and nothing the page asked for failed.
+		expect(chunks.length).toBeGreaterThan(0);
+		expect(chunks.filter((c) => !c.fromServiceWorker)).toEqual([]);
+		expect(failed).toEqual([]);
 		// The cached response kept its COOP/COEP headers, so the page is still isolated (Island threads).
 		expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
 
@@ -142,6 +155,7 @@ test('the service worker precaches the shell by version; offline, kept pages loa
 
 		await page.goto('/credits');
 		await expect(page.getByRole('heading', { name: "You're offline" })).toBeVisible();
+		await page.screenshot({ path: test.info().outputPath('offline-page.png') });
 		expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
 	} finally {
 		await context.setOffline(false);
@@ -219,6 +233,7 @@ test('after a rebuild and restart, the open page offers the new version and relo
 		// SvelteKit polls /_app/version.json every 60 s (svelte.config.js).
 		const banner = page.getByRole('status').filter({ hasText: 'A new version is available — reload' });
 		await expect(banner).toBeVisible({ timeout: 90_000 });
+		await page.screenshot({ path: test.info().outputPath('update-banner.png') });
 		const reloaded = page.waitForEvent('load');
 		await banner.getByRole('button', { name: 'reload' }).click();
 		await reloaded;
