@@ -96,6 +96,17 @@ describe.each(drivers)('sandbox identity verification on %s', (driver) => {
 		});
 		expect(approve.status).toBe(200);
 		expect(await kycStatus(client)).toBe('verified');
+		// The audit trail shows who decided, and a second decision finds nothing pending.
+		const after = (await (await admin.request('GET', '/admin')).text()).replace(/<!--.*?-->/g, '');
+		expect(after).toContain('pending → verified');
+		expect(after).toContain('admin (admin@example.com)');
+		expect(after).toContain('Looks fine');
+		const late = await admin.request('POST', '/admin?/review', {
+			body: new URLSearchParams({ userId: user.id, decision: 'reject' }),
+			headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-sveltekit-action': 'true' }
+		});
+		expect((await late.json()).status).toBe(409);
+		expect(await kycStatus(client)).toBe('verified');
 	});
 });
 

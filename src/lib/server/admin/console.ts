@@ -1,6 +1,7 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../db';
-import { islands, jobs, promptRejections, users } from '../db/schema';
+import { alias } from 'drizzle-orm/pg-core';
+import { islands, jobs, kycEvents, promptRejections, users } from '../db/schema';
 
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
@@ -84,6 +85,30 @@ export async function rejectedPrompts(tx: Queryable, limit = 30) {
 		.from(promptRejections)
 		.innerJoin(users, eq(promptRejections.userId, users.id))
 		.orderBy(desc(promptRejections.id))
+		.limit(limit);
+	return rows.map((r) => ({ ...r, createdAt: iso(r.createdAt)! }));
+}
+
+/** The latest identity decisions across users: the audit trail, newest first. */
+export async function recentKycEvents(tx: Queryable, limit = 30) {
+	const actor = alias(users, 'actor');
+	const rows = await tx
+		.select({
+			id: kycEvents.id,
+			email: users.email,
+			fromStatus: kycEvents.fromStatus,
+			toStatus: kycEvents.toStatus,
+			actor: kycEvents.actor,
+			actorEmail: actor.email,
+			provider: kycEvents.provider,
+			reference: kycEvents.reference,
+			reason: kycEvents.reason,
+			createdAt: kycEvents.createdAt
+		})
+		.from(kycEvents)
+		.innerJoin(users, eq(kycEvents.userId, users.id))
+		.leftJoin(actor, eq(kycEvents.actorUserId, actor.id))
+		.orderBy(desc(kycEvents.id))
 		.limit(limit);
 	return rows.map((r) => ({ ...r, createdAt: iso(r.createdAt)! }));
 }

@@ -1,7 +1,7 @@
 import { error, fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import { db } from '$lib/server/db';
-import { islandsOverview, recentJobs, rejectedPrompts, usersWithBalances } from '$lib/server/admin/console';
+import { islandsOverview, recentJobs, recentKycEvents, rejectedPrompts, usersWithBalances } from '$lib/server/admin/console';
 import { pendingVerifications, reviewVerification } from '$lib/server/kyc';
 import { checkLedger } from '$lib/server/ledger';
 import type { Actions, PageServerLoad } from './$types';
@@ -15,15 +15,16 @@ function requireAdmin(locals: App.Locals) {
 export const load: PageServerLoad = async ({ locals }) => {
 	requireAdmin(locals);
 	const tx = db();
-	const [pending, users, islands, jobs, rejections, ledger] = await Promise.all([
+	const [pending, kycEvents, users, islands, jobs, rejections, ledger] = await Promise.all([
 		pendingVerifications(tx),
+		recentKycEvents(tx),
 		usersWithBalances(tx),
 		islandsOverview(tx),
 		recentJobs(tx),
 		rejectedPrompts(tx),
 		checkLedger(tx)
 	]);
-	return { pending, users, islands, jobs, rejections, ledger };
+	return { pending, kycEvents, users, islands, jobs, rejections, ledger };
 };
 
 const Review = z.object({
