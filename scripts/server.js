@@ -48,10 +48,20 @@ server.listen(port, host, () => {
 function shutdown(reason) {
 	if (draining) return;
 	draining = true;
-	// Tell the app first (jobs stop handing out claims), then let in-flight requests finish.
-	process.emit('sveltekit:shutdown', reason);
+	// Two phases. First the app stops handing out claims and ends long-polls and SSE streams,
+	// so every connection can close; requests already in flight (a result upload) still run
+	// against the open database. Only once the last connection closed does the app close the
+	// broker and the database (`sveltekit:shutdown`, as adapter-node's own server does).
+	process.emit('archipelago:drain', reason);
 	server.closeIdleConnections();
-	server.close(() => setTimeout(() => process.exit(0), 50));
+	// Keep-alive connections that go idle after this point are closed as they do.
+	const sweep = setInterval(() => server.closeIdleConnections(), 100);
+	server.close(() => {
+		clearInterval(sweep);
+		process.emit('sveltekit:shutdown', reason);
+		// The database closes in a few hundred ms; this is only a backstop.
+		setTimeout(() => process.exit(0), 5_000).unref();
+	});
 	setTimeout(() => server.closeAllConnections(), shutdownGraceMs).unref();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -5,7 +5,7 @@ import { SESSION_COOKIE, resolveSession } from '$lib/server/auth/sessions';
 import { API_KEY_PREFIX, resolveApiKey } from '$lib/server/auth/api-keys';
 import { applyRateLimits } from '$lib/server/rate-limit';
 import { ensureBuiltinIsland } from '$lib/server/builtin-island';
-import { startBroker, stopBroker } from '$lib/server/jobs';
+import { drainBroker, startBroker, stopBroker } from '$lib/server/jobs';
 
 export const init: ServerInit = async () => {
 	if (building) return;
@@ -13,7 +13,10 @@ export const init: ServerInit = async () => {
 	// scripts/start.js made this token for its built-in Island child (BUILTIN_ISLANDS=0: none).
 	if (process.env.BUILTIN_ISLAND_TOKEN) await ensureBuiltinIsland(db(), process.env.BUILTIN_ISLAND_TOKEN);
 	await startBroker(dbHandle());
-	// The broker first (no more claims, sleeping long-polls and SSE streams end), then the database.
+	// SIGTERM (scripts/server.js): first no more claims, and sleeping long-polls and SSE streams
+	// end, so connections can close; in-flight requests still finish against the database.
+	process.once('archipelago:drain', () => drainBroker());
+	// Once the last connection closed: the broker, then the database.
 	process.once('sveltekit:shutdown', () => void stopBroker().finally(closeDatabase));
 };
 

@@ -1,7 +1,7 @@
 // The job broker (issue 4). Routes call these; other modules too (the built-in Island's token).
 export type { Broker } from './context';
 export { MAX_ATTEMPTS } from './context';
-export { broker, createBroker, reapOnce, startBroker, stopBroker } from './runtime';
+export { broker, createBroker, drainBroker, reapOnce, startBroker, stopBroker } from './runtime';
 export { cancelJob, getOwnJob, JobRequest, listOwnJobs, quote, submitJob, findOwnJob, notFound } from './requests';
 export { claimOnce, longPollClaim, touchIsland, CLAIM_LONG_POLL_MS, type Claim } from './dispatch';
 export { completeJob, reportFailure, reportProgress, FailBody, ProgressBody, MAX_RESULT_BYTES } from './island-calls';

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 
 // Lease TTL scales with work so a slow Island on a big image isn't robbed mid-run; every
 // progress call extends it again, so it only has to cover the longest gap between steps.
-export const LEASE_FLOOR_MS = 60_000;
+// LEASE_FLOOR_MS (env) shortens it for chaos runs, where killed Islands must be noticed quickly.
+export const LEASE_FLOOR_MS = Number(process.env.LEASE_FLOOR_MS) || 60_000;
 const MS_PER_STEP_MEGAPIXEL = 30_000;
 const LEASE_CEILING_MS = 30 * 60_000;
 

@@ -8,13 +8,13 @@ import { DatabaseImageStore } from './images';
 import { markSilentIslandsOffline } from './islands';
 import { reapExpiredLeases } from './lifecycle';
 
-/** How often expired leases and silent Islands are looked for. */
-export const REAP_INTERVAL_MS = 5_000;
+/** How often expired leases and silent Islands are looked for (REAP_INTERVAL_MS env: chaos runs). */
+export const REAP_INTERVAL_MS = Number(process.env.REAP_INTERVAL_MS) || 5_000;
 
-let current: (Broker & { stop(): Promise<void> }) | null = null;
+let current: (Broker & { drain(): void; stop(): Promise<void> }) | null = null;
 
 /** Builds a broker over an open database (tests build their own over a test database). */
-export async function createBroker(handle: DatabaseHandle, models = new ModelRegistry(builtinModels())): Promise<Broker & { close(): Promise<void> }> {
+export async function createBroker(handle: DatabaseHandle, models = new ModelRegistry(builtinModels())): Promise<Broker & { drain(): void; close(): Promise<void> }> {
 	const bus = await createEventBus(handle);
 	const closing = new AbortController();
 	const dispatcher = new ClaimDispatcher(bus);
@@ -25,6 +25,12 @@ export async function createBroker(handle: DatabaseHandle, models = new ModelReg
 		dispatcher,
 		images: new DatabaseImageStore(),
 		closing: closing.signal,
+		drain() {
+			// Shutdown's first phase: no more claims, long-polls and SSE streams end, but
+			// in-flight requests (a result upload, a progress post) still have the database.
+			dispatcher.drain();
+			closing.abort();
+		},
 		async close() {
 			// Claims first: sleeping long-polls return 204 now, and nothing new is handed out.
 			dispatcher.close();
@@ -44,7 +50,8 @@ export async function reapOnce(broker: Broker) {
 export async function startBroker(handle: DatabaseHandle, models?: ModelRegistry): Promise<Broker> {
 	if (current) return current;
 	const broker = await createBroker(handle, models);
-	let sweeping: Promise<unknown> = Promise.resolve();
+	// Leases that expired while no server was running go back to the queue at once.
+	let sweeping: Promise<unknown> = reapOnce(broker).catch((err) => console.error('reaper:', err));
 	// Every instance reaps; the guarded UPDATEs make concurrent sweeps harmless.
 	const timer = setInterval(() => {
 		sweeping = reapOnce(broker).catch((err) => console.error('reaper:', err));
@@ -64,6 +71,11 @@ export async function startBroker(handle: DatabaseHandle, models?: ModelRegistry
 export function broker(): Broker {
 	if (!current) throw new Error('broker not started (the init hook starts it)');
 	return current;
+}
+
+/** SIGTERM's first phase (scripts/server.js): stop handing out work, keep serving. */
+export function drainBroker() {
+	current?.drain();
 }
 
 export async function stopBroker() {

@@ -1,0 +1,440 @@
+// The chaos run behind `npm run chaos` (1,000 jobs) and tests/chaos.test.ts (100 jobs): a
+// real broker process and real Island processes; Islands are SIGKILLed mid-job and the broker
+// is restarted (SIGTERM, then SIGKILL) while jobs run. Then every job must have ended, each
+// at most once charged, the ledger balanced, balances equal to what the completed jobs cost
+// and every image a valid PNG of its size.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { validatePng } from '../../src/lib/diffusion/png';
+import { ApiClient } from './client';
+import { BROKER_ENV, demoManifest, ledgerAdmin, setKyc } from './broker';
+import type { Driver } from './postgres';
+import { startServer, type TestServer } from './server';
+
+const root = new URL('../..', import.meta.url).pathname;
+const OWNER_SHARE = 0.8; // src/lib/server/ledger/accounts.ts
+const STUDIO_PACK = 2000;
+const MAX_JOB_COST = 50;
+
+export interface ChaosOptions {
+	driver: Driver;
+	/** An existing database (npm run chaos with DATABASE_URL); default: a fresh one. */
+	databaseEnv?: Record<string, string>;
+	jobs: number;
+	/** Fast Islands (scripts/chaos-island.ts: full protocol, real PNGs, no inference). */
+	islands: number;
+	/** Islands running the demo model on onnxruntime-node (scripts/island.ts), small jobs only. */
+	realIslands?: number;
+	requesters?: number;
+	owners?: number;
+	/** Share of all Islands SIGKILLed while they hold a job. */
+	killFraction?: number;
+	/** Broker restarts, in order, spread over the run. */
+	restarts?: NodeJS.Signals[];
+	stepMs?: number;
+	/** Give up waiting for jobs to end after this long (they then count as lost). */
+	timeoutMs?: number;
+	log?: (m: string) => void;
+}
+
+export interface ChaosReport {
+	driver: Driver;
+	jobs: { submitted: number; refusedAtSubmit: number; completed: number; failed: number; cancelled: number; lost: number };
+	islands: { fast: number; real: number; killed: number; jobsByReal: number };
+	restarts: string[];
+	charges: { maxSettlementsPerJob: number; maxReleasesPerJob: number; completedWithoutSettlement: number; failedWithoutRefund: number };
+	ledger: { ok: boolean; sum: number; entries: number; transactions: number; problems: string[] };
+	balances: { requestersMatch: boolean; ownersMatch: boolean; spent: number; expectedSpent: number; earned: number; expectedEarned: number; held: number };
+	pngs: { checked: number; valid: number; problems: string[] };
+	attempts: { max: number; requeued: number };
+	durationMs: number;
+	ok: boolean;
+}
+
+interface Tracked {
+	id: string;
+	user: number;
+	cost: number;
+	width: number;
+	height: number;
+	status: string;
+	imageUrl: string | null;
+	attempts: number;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const WORDS = ['red', 'blue', 'green', 'yellow', 'circle', 'square', 'star', 'on', 'a', 'background', 'black', 'white', 'ring', 'cross', 'heart'];
+
+function randomParams(i: number) {
+	const pick = <T>(a: readonly T[]) => a[Math.floor(Math.random() * a.length)];
+	// One in five at the smallest size, which the real-inference Islands take too.
+	const [width, height] = i % 5 === 0 ? demoManifest.sizes[0] : pick(demoManifest.sizes);
+	const [lo, hi] = Math.random() < 0.8 ? demoManifest.steps.standard : demoManifest.steps.high;
+	const steps = lo + Math.floor(Math.random() * (hi - lo + 1));
+	const prompt = `${i} ${Array.from({ length: 3 + (i % 5) }, () => pick(WORDS)).join(' ')}`;
+	return { prompt, model: 'demo', width, height, steps, seed: i, ...(i % 7 === 0 ? { negativePrompt: 'blurry' } : {}) };
+}
+
+/** Runs `fn` over `items` with at most `n` at once. */
+async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>) {
+	let next = 0;
+	await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+		while (next < items.length) await fn(items[next++]);
+	}));
+}
+
+class IslandProcess {
+	child!: ChildProcess;
+	busy = false;
+	killed = false;
+	jobsDone = 0;
+	output = '';
+
+	constructor(
+		readonly kind: 'fast' | 'real',
+		readonly token: string,
+		readonly url: string,
+		readonly stepMs: number
+	) {
+		this.spawn();
+	}
+
+	spawn() {
+		const args =
+			this.kind === 'fast'
+				? ['--import', 'tsx', 'scripts/chaos-island.ts']
+				: ['--import', 'tsx', 'scripts/island.ts', '--url', this.url, '--threads', '1', '--max-pixels', String(256 * 256)];
+		this.child = spawn(process.execPath, args, {
+			cwd: root,
+			env: { ...process.env, ISLAND_URL: this.url, ISLAND_TOKEN: this.token, CHAOS_STEP_MS: String(this.stepMs), ORT_DISABLE_TELEMETRY: '1' },
+			stdio: ['ignore', 'pipe', 'pipe']
+		});
+		let partial = '';
+		const onData = (d: Buffer) => {
+			partial += d.toString();
+			const lines = partial.split('\n');
+			partial = lines.pop()!;
+			for (const line of lines) {
+				if (process.env.CHAOS_VERBOSE) console.log(line);
+				this.output = (this.output + line + '\n').slice(-4000);
+				// HeadlessIsland logs "job <id>: demo WxH …" when it starts one, then done/failed/dropped.
+				if (/job \S+: demo \d+x\d+/.test(line)) this.busy = true;
+				else if (/job \S+: (done|failed|cancelled)/.test(line)) {
+					this.busy = false;
+					if (line.includes(': done')) this.jobsDone++;
+				}
+			}
+		};
+		this.child.stdout!.on('data', onData);
+		this.child.stderr!.on('data', onData);
+	}
+
+	kill() {
+		this.killed = true;
+		this.child.kill('SIGKILL');
+	}
+
+	async stop() {
+		if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+		const exited = new Promise((r) => this.child.once('exit', r));
+		// Twice: finish nothing more, hand any job back now.
+		this.child.kill('SIGTERM');
+		setTimeout(() => this.child.kill('SIGTERM'), 200).unref();
+		const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+		await exited;
+		clearTimeout(t);
+	}
+}
+
+/** Settlements and refunds per job, read from the database itself once the broker is down. */
+async function ledgerPerJob(databaseEnv: Record<string, string>) {
+	const query = `select j.id, j.status, j.attempts,
+		count(t.id) filter (where t.kind = 'settle')::int as settles,
+		count(t.id) filter (where t.kind = 'refund')::int as refunds
+		from jobs j left join ledger_transactions t on t.job_id = j.id group by j.id, j.status, j.attempts`;
+	type Row = { id: string; status: string; attempts: number; settles: number; refunds: number };
+	if (databaseEnv.DATABASE_URL) {
+		const { default: pg } = await import('pg');
+		const client = new pg.Client({ connectionString: databaseEnv.DATABASE_URL });
+		await client.connect();
+		try {
+			return (await client.query<Row>(query)).rows;
+		} finally {
+			await client.end();
+		}
+	}
+	const { PGlite } = await import('@electric-sql/pglite');
+	const db = await PGlite.create(databaseEnv.DATA_DIR);
+	try {
+		return (await db.query<Row>(query)).rows;
+	} finally {
+		await db.close();
+	}
+}
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
+	const log = opts.log ?? (() => {});
+	const started = Date.now();
+	const restarts = opts.restarts ?? ['SIGTERM', 'SIGKILL'];
+	const requesterCount = opts.requesters ?? 4;
+	// A private copy of the build: every restart must load the same code even if someone
+	// rebuilds build/ meanwhile (a shared working tree). Inside node_modules so the server's
+	// external packages still resolve.
+	const buildDir = `node_modules/.cache/archipelago-chaos-${process.pid}-${randomBytes(3).toString('hex')}`;
+	cpSync(`${root}build`, `${root}${buildDir}`, { recursive: true });
+	// build/ is ESM by the project's package.json; the copy needs its own.
+	writeFileSync(`${root}${buildDir}/package.json`, '{ "type": "module" }\n');
+	const env = {
+		...BROKER_ENV,
+		BUILD_DIR: buildDir,
+		// Killed Islands are noticed within seconds, not the production minute.
+		LEASE_FLOOR_MS: process.env.CHAOS_LEASE_MS ?? '4000',
+		REAP_INTERVAL_MS: '500',
+		SHUTDOWN_TIMEOUT: '5'
+	};
+	const first = await startServer(opts.driver, { env, databaseEnv: opts.databaseEnv }).catch((err) => {
+		rmSync(`${root}${buildDir}`, { recursive: true, force: true });
+		throw err;
+	});
+	let server: TestServer = first;
+	const url = first.url;
+	const port = Number(new URL(url).port);
+	const islands: IslandProcess[] = [];
+	const restartLog: string[] = [];
+	try {
+		// People: verified requesters with enough credits for the worst case, Island owners.
+		const perUser = Math.ceil(opts.jobs / requesterCount);
+		const packs = Math.ceil((perUser * MAX_JOB_COST) / STUDIO_PACK);
+		const requesters: ApiClient[] = [];
+		const purchased: number[] = [];
+		for (let u = 0; u < requesterCount; u++) {
+			const c = new ApiClient(url);
+			await c.signUp();
+			await setKyc(c, 'verified');
+			for (let p = 0; p < packs; p++) await c.buy('studio');
+			requesters.push(c);
+			purchased.push(packs * STUDIO_PACK);
+		}
+		const admin = await ledgerAdmin(url);
+		const owners: ApiClient[] = [];
+		for (let o = 0; o < (opts.owners ?? 2); o++) {
+			const c = new ApiClient(url);
+			await c.signUp();
+			owners.push(c);
+		}
+		const stepMs = opts.stepMs ?? 20;
+		const total = opts.islands + (opts.realIslands ?? 0);
+		for (let i = 0; i < total; i++) {
+			const owner = owners[i % owners.length];
+			const r = await owner.json('POST', '/api/islands', { json: { name: `chaos ${i}` } });
+			if (r.status !== 201) throw new Error(`island registration: ${r.status}`);
+			islands.push(new IslandProcess(i < opts.islands ? 'fast' : 'real', r.body.token, url, stepMs));
+		}
+		log(`${opts.islands} fast + ${opts.realIslands ?? 0} real Islands started on ${opts.driver}`);
+
+		// Submitting, pausable around broker restarts so no submit is in flight when it dies
+		// (a lost response would leave the client unsure whether its job exists).
+		const tracked: Tracked[] = [];
+		let refusedAtSubmit = 0;
+		let gate: Promise<void> | null = null;
+		let openGate = () => {};
+		let inFlight = 0;
+		const specs = Array.from({ length: opts.jobs }, (_, i) => ({ i, user: i % requesterCount, params: randomParams(i) }));
+		const submitting = pool(specs, 4, async (spec) => {
+			while (gate) await gate;
+			inFlight++;
+			try {
+				const r = await requesters[spec.user].json('POST', '/api/jobs', { json: { params: spec.params } });
+				if (r.status !== 201) {
+					refusedAtSubmit++;
+					log(`submit refused: ${r.status} ${JSON.stringify(r.body)}`);
+					return;
+				}
+				const job = r.body.job;
+				tracked.push({ id: job.id, user: spec.user, cost: job.cost, width: job.params.width, height: job.params.height, status: job.status, imageUrl: null, attempts: 0 });
+			} finally {
+				inFlight--;
+			}
+		});
+		let submitted = false;
+		void submitting.then(() => (submitted = true));
+		const pause = async () => {
+			gate = new Promise<void>((r) => (openGate = r));
+			while (inFlight > 0) await sleep(20);
+		};
+		const resume = () => {
+			gate = null;
+			openGate();
+		};
+
+		// Watching: the oldest unfinished jobs, a batch per round (they end roughly in order).
+		let serverUp = true;
+		const refresh = async () => {
+			const open = tracked.filter((t) => !TERMINAL.has(t.status)).slice(0, 40);
+			await pool(open, 4, async (t) => {
+				if (!serverUp) return;
+				const r = await requesters[t.user].json('GET', `/api/jobs/${t.id}`).catch(() => null);
+				if (r?.status === 200) {
+					t.status = r.body.job.status;
+					t.imageUrl = r.body.job.imageUrl;
+					t.attempts = r.body.job.attempts;
+				}
+			});
+		};
+		const ended = () => tracked.filter((t) => TERMINAL.has(t.status)).length;
+
+		// The schedule: kills and restarts at fractions of the jobs ended.
+		const kills = Math.max(1, Math.round(total * (opts.killFraction ?? 0.1)));
+		type Event = { at: number; what: 'kill' | 'restart'; signal?: NodeJS.Signals };
+		const events: Event[] = [
+			...Array.from({ length: kills }, (_, k) => ({ at: (k + 1) / (kills + 1) - 0.05, what: 'kill' as const })),
+			...restarts.map((signal, k) => ({ at: (k + 1) / (restarts.length + 1), what: 'restart' as const, signal }))
+		].sort((a, b) => a.at - b.at);
+
+		const deadline = started + (opts.timeoutMs ?? 20 * 60_000);
+		let lastLog = 0;
+		while (Date.now() < deadline) {
+			await refresh();
+			const done = ended();
+			const event = events[0];
+			if (event && done >= event.at * opts.jobs) {
+				events.shift();
+				if (event.what === 'kill') {
+					// Mid-job: wait (briefly) for a live Island that holds one.
+					let victim: IslandProcess | undefined;
+					for (let w = 0; w < 100 && !victim; w++) {
+						victim = islands.find((p) => p.busy && !p.killed && p.kind === 'fast');
+						if (!victim) await sleep(20);
+					}
+					victim ??= islands.find((p) => !p.killed);
+					victim?.kill();
+					log(`SIGKILL Island ${islands.indexOf(victim!)} (busy: ${victim?.busy}) at ${done}/${opts.jobs} ended`);
+				} else {
+					await pause();
+					serverUp = false;
+					const t0 = Date.now();
+					await server.stop(event.signal);
+					server = await startServer(opts.driver, { env, databaseEnv: first.databaseEnv, port });
+					serverUp = true;
+					resume();
+					restartLog.push(`${event.signal} at ${done}/${opts.jobs} ended, back in ${Date.now() - t0} ms`);
+					log(`broker restarted (${event.signal}) at ${done}/${opts.jobs} ended, down ${Date.now() - t0} ms`);
+				}
+				continue;
+			}
+			if (submitted && done === tracked.length && events.length === 0) break;
+			if (Date.now() - lastLog > 5000) {
+				lastLog = Date.now();
+				log(`${tracked.length} submitted, ${done} ended`);
+			}
+			await sleep(250);
+		}
+		await submitting;
+
+		// Every completed job's image: a valid PNG of the requested size, from its owner.
+		const completed = tracked.filter((t) => t.status === 'completed');
+		const pngProblems: string[] = [];
+		let valid = 0;
+		await pool(completed, 4, async (t) => {
+			const res = t.imageUrl ? await requesters[t.user].request('GET', t.imageUrl) : null;
+			if (!res || res.status !== 200) {
+				pngProblems.push(`${t.id}: image ${res?.status ?? 'missing'}`);
+				return;
+			}
+			const check = validatePng(new Uint8Array(await res.arrayBuffer()), { width: t.width, height: t.height });
+			if (check.ok) valid++;
+			else pngProblems.push(`${t.id}: ${check.reason}`);
+		});
+
+		// Money: the invariant check, then each requester's balance against its completed jobs.
+		const check = (await admin.json('GET', '/api/admin/ledger/check')).body;
+		let requestersMatch = true;
+		let spent = 0;
+		let held = 0;
+		const expectedSpent = completed.reduce((s, t) => s + t.cost, 0);
+		for (let u = 0; u < requesterCount; u++) {
+			const b = (await requesters[u].json('GET', '/api/me')).body.balance;
+			const cost = completed.filter((t) => t.user === u).reduce((s, t) => s + t.cost, 0);
+			if (b.available !== purchased[u] - cost || b.held !== 0) requestersMatch = false;
+			spent += purchased[u] - b.available - b.held;
+			held += b.held;
+		}
+		let earned = 0;
+		for (const o of owners) earned += (await o.json('GET', '/api/me')).body.balance.available;
+		const expectedEarned = completed.reduce((s, t) => s + Math.floor(t.cost * OWNER_SHARE), 0);
+
+		await Promise.all(islands.map((p) => p.stop()));
+		await server.stop();
+		const perJob = (await ledgerPerJob(first.databaseEnv)).filter((r) => tracked.some((t) => t.id === r.id));
+		const byId = new Map(perJob.map((r) => [r.id, r]));
+		const report: ChaosReport = {
+			driver: opts.driver,
+			jobs: {
+				submitted: tracked.length,
+				refusedAtSubmit,
+				completed: completed.length,
+				failed: tracked.filter((t) => t.status === 'failed').length,
+				cancelled: tracked.filter((t) => t.status === 'cancelled').length,
+				lost: tracked.filter((t) => !TERMINAL.has(byId.get(t.id)?.status ?? t.status)).length
+			},
+			islands: {
+				fast: opts.islands,
+				real: opts.realIslands ?? 0,
+				killed: islands.filter((p) => p.killed).length,
+				jobsByReal: islands.filter((p) => p.kind === 'real').reduce((s, p) => s + p.jobsDone, 0)
+			},
+			restarts: restartLog,
+			charges: {
+				maxSettlementsPerJob: Math.max(0, ...perJob.map((r) => r.settles)),
+				maxReleasesPerJob: Math.max(0, ...perJob.map((r) => r.settles + r.refunds)),
+				completedWithoutSettlement: perJob.filter((r) => r.status === 'completed' && r.settles !== 1).length,
+				failedWithoutRefund: perJob.filter((r) => r.status === 'failed' && (r.refunds !== 1 || r.settles !== 0)).length
+			},
+			ledger: { ok: check.ok, sum: check.totals.sum, entries: check.totals.entries, transactions: check.totals.transactions, problems: check.problems },
+			balances: { requestersMatch, ownersMatch: earned === expectedEarned, spent, expectedSpent, earned, expectedEarned, held },
+			pngs: { checked: completed.length, valid, problems: pngProblems.slice(0, 10) },
+			attempts: { max: Math.max(0, ...perJob.map((r) => r.attempts)), requeued: perJob.filter((r) => r.attempts > 1).length },
+			durationMs: Date.now() - started,
+			ok: false
+		};
+		report.ok =
+			report.jobs.lost === 0 &&
+			report.jobs.submitted === opts.jobs &&
+			report.jobs.completed + report.jobs.failed === report.jobs.submitted &&
+			report.charges.maxReleasesPerJob <= 1 &&
+			report.charges.completedWithoutSettlement === 0 &&
+			report.charges.failedWithoutRefund === 0 &&
+			report.ledger.ok &&
+			report.ledger.sum === 0 &&
+			requestersMatch &&
+			report.balances.ownersMatch &&
+			report.pngs.valid === report.pngs.checked;
+		return report;
+	} finally {
+		for (const p of islands) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+		await server.stop().catch(() => {});
+		// Deletes the database made for the run (the restarts reused the first one's).
+		if (!opts.databaseEnv) await first.dispose();
+		rmSync(`${root}${buildDir}`, { recursive: true, force: true });
+	}
+}
+
+/** The report as a markdown table for the README. */
+export function chaosTable(r: ChaosReport): string {
+	const rows = [
+		['jobs submitted', `${r.jobs.submitted} by several verified requesters, random sizes and steps`],
+		['completed / failed / lost', `${r.jobs.completed} / ${r.jobs.failed} / **${r.jobs.lost}**`],
+		['Islands', `${r.islands.fast} fast + ${r.islands.real} real-inference; ${r.islands.killed} SIGKILLed mid-job (real ones did ${r.islands.jobsByReal} jobs)`],
+		['broker restarts', r.restarts.join('; ')],
+		['jobs retried after a lost lease', `${r.attempts.requeued} (most attempts: ${r.attempts.max})`],
+		['settlements + refunds per job', `≤ ${r.charges.maxReleasesPerJob}`],
+		['ledger', `${r.ledger.ok ? 'ok' : 'PROBLEMS'}, sum ${r.ledger.sum} over ${r.ledger.entries} entries`],
+		['requesters charged', `${r.balances.spent} = ${r.balances.expectedSpent} (what completed jobs cost); held ${r.balances.held}`],
+		['owners earned', `${r.balances.earned} = ${r.balances.expectedEarned} (80 % floor per job)`],
+		['PNGs valid', `${r.pngs.valid} / ${r.pngs.checked}`],
+		['duration', `${(r.durationMs / 1000).toFixed(0)} s`]
+	];
+	return ['| chaos run | result |', '|---|---|', ...rows.map(([a, b]) => `| ${a} | ${b} |`)].join('\n');
+}
