@@ -13,6 +13,9 @@ and 384x256, and scores each image:
 The scorer itself is checked on ground-truth renders (must give 100 %).
 Results go to eval_results.json; --grid also writes samples.png.
 """
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning OpenMP threads crawl on busy cores
 import argparse
 import json
 import os

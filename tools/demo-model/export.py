@@ -5,6 +5,9 @@
 Writes static/models/demo/{text_encoder.onnx, unet.onnx, vae_decoder.onnx, tokenizer.json,
 manifest.json} and, for check_onnx.mjs, a torch reference render in work/ref/.
 """
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning OpenMP threads crawl on busy cores
 import argparse
 import hashlib
 import json

@@ -140,11 +140,13 @@ class Attn(nn.Module):
         self.o = nn.Linear(c, c)
         nn.init.zeros_(self.o.weight)
         nn.init.zeros_(self.o.bias)
+        self.pos = nn.Linear(7, c)  # where am I in the image (queries can match "left", "top" ...)
         self.cross = ctx_dim is not None
 
     def forward(self, x, ctx=None):
         B, C, H, W = x.shape
-        h = self.norm(x).flatten(2).transpose(1, 2)  # B, HW, C
+        h = self.norm(x) + pos_features(x, self.pos)
+        h = h.flatten(2).transpose(1, 2)  # B, HW, C
         c = ctx if self.cross else h
         o = self.o(attention(self.q(h), self.k(c), self.v(c), self.heads))
         return x + o.transpose(1, 2).reshape(x.shape)
@@ -169,6 +171,14 @@ def coord_channels(x):
     yc = (ys - 0.5) / h * 2.0 - 1.0
     s = 32.0 / torch.minimum(w * ones, h * ones)
     return torch.cat([xc, yc, s], dim=1)
+
+
+def pos_features(x, lin):
+    c = coord_channels(x)
+    xc, yc = c[:, 0:1], c[:, 1:2]
+    f = torch.cat([c, torch.sin(math.pi * xc), torch.cos(math.pi * xc),
+                   torch.sin(math.pi * yc), torch.cos(math.pi * yc)], dim=1)  # B, 7, H, W
+    return lin(f.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
 
 class UNet(nn.Module):

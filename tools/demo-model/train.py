@@ -8,8 +8,12 @@
 All randomness is seeded (SEED below).  Work files go to tools/demo-model/work/ (ignored);
 the small checkpoints ae.pt and ckpt/unet_ema.pt are committed.
 """
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning OpenMP threads crawl on busy cores
 import argparse
 import json
+import math
 import os
 import random
 import sys
@@ -163,7 +167,8 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
             json.dump({"step": step, "minutes": round(seconds / 60, 1), "loss": round(avg, 5)}, f)
 
     keys = [f"{h}x{w}" for h, w in BUCKETS]
-    t_end = time.time() + minutes * 60
+    t_start = time.time()
+    t_end = t_start + minutes * 60
     last_ck = time.time()
     avg, t_log, n_img = None, time.time(), 0
     while time.time() < t_end:
@@ -197,8 +202,10 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         warm = min(1.0, (step + 1) / 200)
+        frac = (time.time() - t_start) / (minutes * 60)  # this run: constant, then cosine to 10 %
+        decay = 1.0 if frac < 0.5 else 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, (frac - 0.5) / 0.5)))
         for g in opt.param_groups:
-            g["lr"] = lr * warm
+            g["lr"] = lr * warm * decay
         opt.step()
         step += 1
         dec = min(ema_decay, (1 + step) / (10 + step))
