@@ -271,6 +271,10 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		await expect(page.getByLabel('Seed')).toHaveValue(failedSeed);
 		await expect(page.getByLabel('Lock')).toBeChecked();
 		await shoot(page, '10-history');
+		// The header's Create link starts afresh (the finished job stays in the history).
+		await page.getByRole('link', { name: 'Create', exact: true }).click();
+		await expect(page.getByRole('heading', { name: 'Nothing here yet' })).toBeVisible();
+		await expect(page).not.toHaveURL(/job=/);
 	});
 
 	await test.step('a rejected prompt: what happened, nothing charged, Try again', async () => {

@@ -83,3 +83,20 @@ describe('GenerationForm', () => {
 		expect(g.aspect).toBe('5:4');
 	});
 });
+
+describe('GenerationForm with two models', () => {
+	it('keeps what still fits when the model changes and falls back to its defaults otherwise', () => {
+		const turbo = { ...demo, id: 'sd-turbo', name: 'SD-Turbo', sizes: [[512, 512]] as [number, number][], steps: { standard: [1, 2] as [number, number], high: [3, 4] as [number, number], default: 1 }, costWeight: 2 };
+		const f = new GenerationForm([demo, turbo]);
+		f.setSchema(paramsSchemaFor([demo, turbo]));
+		f.prompt = 'a cat';
+		f.selectModel('sd-turbo');
+		expect([f.modelId, f.width, f.height, f.steps]).toEqual(['sd-turbo', 512, 512, 1]);
+		expect(f.valid).toBe(true);
+		// The heavier model costs at least as much for the same tier.
+		expect(f.quote!.cost).toBeGreaterThanOrEqual(10);
+		f.selectModel('demo');
+		expect([f.width, f.height]).toEqual([512, 512]);
+		expect(f.steps).toBe(demo.steps.default);
+	});
+});
