@@ -21,8 +21,8 @@ export const POST = api(async (event) => {
 	const claim = await longPollClaim(
 		b,
 		{ id: island.id, models: body.models ?? island.models, maxPixels: body.maxPixels ?? island.maxPixels },
-		{ signal: gone }
-	);
+		{ signal: gone.signal }
+	).finally(gone.done);
 	if (!claim) return new Response(null, { status: 204 });
 	return Response.json(claim, { headers: { 'cache-control': 'no-store' } });
 });
