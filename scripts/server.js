@@ -9,6 +9,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // proxy's header or ORIGIN is configured, tell it the truth (cookies get Secure only on https).
 const ownProtocolHeader = !process.env.ORIGIN && !process.env.PROTOCOL_HEADER;
 if (ownProtocolHeader) process.env.PROTOCOL_HEADER = 'x-archipelago-proto';
+// adapter-node's default 512 KB would refuse Islands' PNG results; each route enforces its
+// own smaller limit (JSON 64 KB, results 8 MB) and answers 413 with a JSON body.
+process.env.BODY_SIZE_LIMIT ??= '10M';
 // BUILD_DIR (relative to the project root): serve a build made there instead of build/.
 const buildDir = resolve(fileURLToPath(new URL('..', import.meta.url)), process.env.BUILD_DIR ?? 'build');
 const { handler } = await import(pathToFileURL(`${buildDir}/handler.js`).href);
