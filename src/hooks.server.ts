@@ -6,13 +6,15 @@ import { API_KEY_PREFIX, resolveApiKey } from '$lib/server/auth/api-keys';
 import { applyRateLimits } from '$lib/server/rate-limit';
 import { ensureBuiltinIsland } from '$lib/server/builtin-island';
 import { drainBroker, startBroker, stopBroker } from '$lib/server/jobs';
+import { serverModels } from '$lib/server/models';
 
 export const init: ServerInit = async () => {
 	if (building) return;
 	await initDatabase();
 	// scripts/start.js made this token for its built-in Island child (BUILTIN_ISLANDS=0: none).
 	if (process.env.BUILTIN_ISLAND_TOKEN) await ensureBuiltinIsland(db(), process.env.BUILTIN_ISLAND_TOKEN);
-	await startBroker(dbHandle());
+	// The demo model, plus SD-Turbo when SDTURBO_BASE_URL is configured.
+	await startBroker(dbHandle(), await serverModels());
 	// SIGTERM (scripts/server.js): first no more claims, and sleeping long-polls and SSE streams
 	// end, so connections can close; in-flight requests still finish against the database.
 	process.once('archipelago:drain', () => drainBroker());

@@ -11,7 +11,9 @@ describe.each(drivers)('jobs on %s', (driver) => {
 	let server: TestServer;
 	let admin: ApiClient;
 	beforeAll(async () => {
-		server = await startServer(driver, { env: BROKER_ENV });
+		// SD-Turbo is offered when configured; the tiny fixture stands in for its weights.
+		const sdturbo = new URL('../fixtures/tiny/sdturbo/', import.meta.url).href;
+		server = await startServer(driver, { env: { ...BROKER_ENV, SDTURBO_BASE_URL: sdturbo } });
 		admin = await ledgerAdmin(server.url);
 	});
 	afterAll(async () => {
@@ -25,6 +27,25 @@ describe.each(drivers)('jobs on %s', (driver) => {
 		const demo = r.body.models.find((m: { id: string }) => m.id === 'demo');
 		expect(demo).toMatchObject({ sizes: demoManifest.sizes, steps: demoManifest.steps, costWeight: 1 });
 		expect(Object.keys(demo).sort()).toEqual(['costWeight', 'guidance', 'id', 'name', 'sizes', 'steps']);
+	});
+
+	it('offers SD-Turbo when configured: priced higher, and only for Islands that have it', async () => {
+		const models = (await new ApiClient(server.url).json('GET', '/api/models')).body.models;
+		const turbo = models.find((m: { id: string }) => m.id === 'sd-turbo');
+		expect(turbo).toMatchObject({ sizes: [[512, 512]], costWeight: 2 });
+		const client = await requester(server.url);
+		const params = { prompt: 'a lighthouse at dusk', model: 'sd-turbo', width: 512, height: 512, steps: 1 };
+		const q = (await client.json('POST', '/api/jobs/quote', { json: { params } })).body;
+		expect(q.tier).toBe('standard');
+		expect(q.cost).toBeGreaterThan(10);
+		const job = (await client.json('POST', '/api/jobs', { json: { params } })).body.job;
+		const owner = new ApiClient(server.url);
+		await owner.signUp();
+		const demoOnly = await TestIsland.register(owner, { models: ['demo'] });
+		expect(await demoOnly.claim({ signal: AbortSignal.timeout(1000) }).catch(() => 'still waiting')).toBe('still waiting');
+		const turboIsland = await TestIsland.register(owner, { models: ['sd-turbo'] });
+		expect((await turboIsland.claim())!.job.id).toBe(job.id);
+		await client.json('DELETE', `/api/jobs/${job.id}`);
 	});
 
 	it('quotes without holding anything, and refuses bad params with 422', async () => {
