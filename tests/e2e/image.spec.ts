@@ -5,6 +5,8 @@
 // Island running the demo model. Screenshots of each key state go to test-results/image/.
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import { startServer } from '../helpers/server';
 import { expect, test } from './fixtures';
 import { previewDataUrl, registerIsland, ScriptedIsland, startHeadlessIsland } from './image-islands';
 
@@ -327,4 +329,54 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		await expect(page.getByTestId('generate-reason')).toContainText('This image costs 10 credits and you have 0.');
 		await shoot(page, '12-low-balance');
 	});
+});
+
+test('refusals the page can only meet from the server: identity revoked mid-session, rate limited', async ({ browser }) => {
+	// Its own server: a 4-requests-a-minute limit on /api/jobs*, and the test hook that sets
+	// a user's KYC status directly (as an admin's decision would).
+	const server = await startServer('pglite', { env: { ARCHIPELAGO_TEST_HOOKS: '1', RATE_LIMIT_JOBS_PER_MINUTE: '4' } });
+	const context = await browser.newContext({ baseURL: server.url });
+	try {
+		const page = await context.newPage();
+		// Hydrated first: a click before the app takes over would submit the bare HTML form.
+		await page.goto('/signup', { waitUntil: 'networkidle' });
+		await page.getByLabel('Email').fill(`limits-${randomUUID()}@example.com`);
+		await page.getByLabel('Password').fill('correct horse battery');
+		await page.getByRole('button', { name: 'Create account' }).click();
+		await page.waitForURL((url) => !url.pathname.startsWith('/signup'));
+		expect((await page.request.post('/api/test/kyc', { data: { status: 'verified' } })).status()).toBe(200);
+		const bought = await page.request.post('/api/credits/purchase', { data: { pack: 'starter' }, headers: { 'idempotency-key': randomUUID() } });
+		expect(bought.status()).toBe(201);
+		await page.goto('/image');
+		await page.getByLabel('Prompt', { exact: true }).fill('a red circle on a blue background');
+		await page.getByLabel('Steps').fill('4');
+
+		// Request 1: refused, the identity was revoked after the page loaded.
+		expect((await page.request.post('/api/test/kyc', { data: { status: 'unverified' } })).status()).toBe(200);
+		await page.getByRole('button', { name: 'Generate' }).click();
+		await expect(page.getByTestId('failure')).toHaveAttribute('data-code', 'kyc_required');
+		await expect(page.getByTestId('failure').getByRole('link', { name: 'Verify your identity' })).toBeVisible();
+		// The page reloaded what it shows: the explanation and the disabled button.
+		await expect(page.getByTestId('kyc-note')).toBeVisible();
+		await expect(page.getByRole('button', { name: 'Generate' })).toBeDisabled();
+		await shoot(page, '13-kyc-revoked');
+
+		// Requests 2–4: a job, its event stream, its cancel. Request 5 is over the limit.
+		expect((await page.request.post('/api/test/kyc', { data: { status: 'verified' } })).status()).toBe(200);
+		await page.reload();
+		await page.getByLabel('Prompt', { exact: true }).fill('a red circle on a blue background');
+		await page.getByLabel('Steps').fill('4');
+		await page.getByRole('button', { name: 'Generate' }).click();
+		await expect(page.getByTestId('state-queued')).toBeVisible();
+		await page.getByTestId('state-queued').getByRole('button', { name: /^Cancel/ }).click();
+		await expect(page.getByTestId('cancelled')).toBeVisible();
+		await page.getByRole('button', { name: 'Generate' }).click();
+		await expect(page.getByTestId('failure')).toHaveAttribute('data-code', 'rate_limited');
+		await expect(page.getByTestId('failure')).toContainText(/too fast\. Wait \d+ seconds, then try again\. Nothing was charged\./);
+		await expect(page.getByRole('button', { name: 'Try again' })).toBeVisible();
+		await shoot(page, '14-rate-limited');
+	} finally {
+		await context.close();
+		await server.dispose();
+	}
 });
