@@ -4,6 +4,7 @@ import { ApiClient } from '../helpers/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../helpers/server';
 import { balance, demoParams } from '../helpers/broker';
+import { TestIsland } from '../helpers/test-island';
 
 const ADMIN = 'gate-admin@example.com';
 
@@ -61,5 +62,25 @@ describe.each(drivers)('generation gate on %s', (driver) => {
 		expect(page).toMatch(/data-ok="true"/);
 		// A harmless prompt with a blocked substring goes through.
 		expect((await client.json('POST', '/api/jobs', { json: { params: demoParams({ prompt: 'a cocktail in Scunthorpe' }) } })).status).toBe(201);
+	});
+
+	it('shows Islands with backend and jobs done, recent jobs and users with balances on /admin', async () => {
+		const island = await TestIsland.register(admin);
+		const client = await verifiedRequester();
+		const submitted = await client.json('POST', '/api/jobs', { json: { params: demoParams({ prompt: 'a lighthouse for the admin page' }) } });
+		expect(submitted.status).toBe(201);
+		// Earlier tests left jobs in the queue; the Island takes them oldest first.
+		for (let i = 0; i < 5 && (await client.json('GET', `/api/jobs/${submitted.body.job.id}`)).body.job.status !== 'completed'; i++) {
+			await island.runOne();
+		}
+		const page = (await (await admin.request('GET', '/admin')).text()).replace(/<!--.*?-->/g, '');
+		expect(page).toMatch(/<td>test island<\/td><td>gate-admin@example.com<\/td><td>online<\/td><td>node<\/td><td>demo<\/td><td>[1-9]\d*<\/td>/);
+		expect(page).toContain('a lighthouse for the admin page');
+		expect(page).toMatch(/<td>completed<\/td>/);
+		const { user } = (await client.json('GET', '/api/me')).body;
+		const { available, held } = await balance(client);
+		expect(held).toBe(0);
+		expect(page).toContain(`<td>${user.email}</td><td>verified</td><td>${available}</td><td>0</td>`);
+		expect(page).toMatch(/data-ok="true"/);
 	});
 });
