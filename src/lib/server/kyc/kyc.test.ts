@@ -101,5 +101,9 @@ describe.each(drivers)('KYC state machine on %s', (driver) => {
 		expect(await kycState(t.db, user.id, sandbox)).toMatchObject({ status: 'rejected', reason: 'The selfie does not match the document.' });
 		expect(await applyStripeEvent(t.db, stripeEvent('identity.verification_session.processing', user.id, 'vs_new'))).toBe('ignored');
 		expect(await applyStripeEvent(t.db, stripeEvent('customer.created', user.id, 'vs_new'))).toBe('ignored');
+		// Stripe lets the person retry inside the same session after requires_input.
+		expect(await applyStripeEvent(t.db, stripeEvent('identity.verification_session.verified', user.id, 'vs_new'))).toBe('applied');
+		expect((await kycState(t.db, user.id, sandbox)).status).toBe('verified');
+		expect(await applyStripeEvent(t.db, stripeEvent('identity.verification_session.canceled', user.id, 'vs_new'))).toBe('ignored');
 	});
 });

@@ -83,7 +83,8 @@ export async function applyStripeEvent(db: Database, event: Stripe.Event): Promi
 function decide(type: string, session: Stripe.Identity.VerificationSession) {
 	switch (type) {
 		case 'identity.verification_session.verified':
-			return { from: ['unverified', 'pending'] as const, to: 'verified' as const, reason: 'Stripe Identity verified the document.' };
+			// From rejected too: after requires_input the person may retry within the same session.
+			return { from: ['unverified', 'pending', 'rejected'] as const, to: 'verified' as const, reason: 'Stripe Identity verified the document.' };
 		case 'identity.verification_session.requires_input':
 			return {
 				from: ['unverified', 'pending'] as const,
