@@ -20,7 +20,13 @@ function meanAbsDiff(a: Uint8Array | Uint8ClampedArray, b: Uint8Array | Uint8Cla
 }
 
 test('a job submitted through the API is done by the /island tab on WASM and matches onnxruntime-node', async ({ page, server }, testInfo) => {
+	// Everything, ORT's runtime files included, comes from the app itself: never a CDN.
+	const foreign: string[] = [];
+	page.on('request', (r) => {
+		if (!r.url().startsWith(server.url) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) foreign.push(r.url());
+	});
 	await openIsland(page, 'wasm');
+	expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
 	// This browser has no WebGPU adapter (no --enable-unsafe-webgpu): the fallback says so.
 	await expect(page.getByTestId('webgpu-summary')).toContainText(/no WebGPU|no adapter/);
 	await expect(page.getByLabel('WebGPU (your GPU)')).toBeDisabled();
@@ -29,6 +35,11 @@ test('a job submitted through the API is done by the /island tab on WASM and mat
 	await expect(page.getByTestId('island-status')).toHaveText('Working', { timeout: 60_000 });
 	await expect(page.getByTestId('backend-name')).toHaveText('WASM');
 	await expect(page.getByTestId('backend-running')).toContainText('2 threads');
+
+	expect(foreign).toEqual([]);
+	const wasm = await fetch(`${server.url}/ort/ort-wasm-simd-threaded.jsep.wasm`, { method: 'HEAD' });
+	expect(wasm.headers.get('content-type')).toBe('application/wasm');
+	expect(wasm.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
 
 	const alice = await requester(server.url);
 	const before = await balance(alice);

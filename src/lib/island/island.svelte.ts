@@ -129,9 +129,11 @@ export class Island {
 	/** Finishes the current job, then claims nothing more until resume. */
 	async pause() {
 		if (this.status !== 'working') return;
+		if (this.#claimed) this.message = 'Pausing after the current job…';
 		this.#loop?.abort();
 		await this.#running;
 		this.status = 'paused';
+		this.message = '';
 		await this.wakeLock.release();
 	}
 
@@ -155,7 +157,9 @@ export class Island {
 		if (job && this.#client) void this.#client.fail(job, 'The volunteer closed the tab.').catch(() => {});
 	}
 
+	/** Leaving the page (even by an in-app link) ends the worker: hand any job back first. */
 	destroy() {
+		this.handOffOnUnload();
 		this.#loop?.abort();
 		void this.wakeLock.release();
 		this.#worker[Comlink.releaseProxy]();
@@ -192,12 +196,16 @@ export class Island {
 		try {
 			await client.heartbeat({ backend: this.loaded!.backend, models: [this.loaded!.model], maxPixels: MAX_PIXELS });
 		} catch (e) {
-			// A token from an Island that no longer exists: register a fresh one.
-			if (e instanceof BrokerError && e.status === 401) {
-				localStorage.removeItem(`archipelago.island-token.${this.#userId}`);
-				this.#client = null;
-			}
+			this.#forgetRevokedToken(e);
 			throw e;
+		}
+	}
+
+	/** A token of an Island that no longer exists (401): the next round registers a fresh one. */
+	#forgetRevokedToken(e: unknown) {
+		if (e instanceof BrokerError && e.status === 401) {
+			localStorage.removeItem(`archipelago.island-token.${this.#userId}`);
+			this.#client = null;
 		}
 	}
 
@@ -216,6 +224,7 @@ export class Island {
 				if (job) await this.#work(client, job);
 			} catch (e) {
 				if (stop.aborted) break;
+				this.#forgetRevokedToken(e);
 				const wait = backoffMs(failures++);
 				this.message = `Broker unreachable (${e instanceof Error ? e.message : String(e)}); retrying in ${Math.round(wait / 1000)} s.`;
 				lastBeat = 0;
