@@ -48,6 +48,9 @@ const balance = (page: Page) => page.getByTestId('image-balance');
 
 test('a new requester goes from sign-up to a shared image, through every state of a job', async ({ page, context, browser, baseURL }) => {
 	test.setTimeout(600_000);
+	// The inference runtime must never load on this page: no ORT files, model files or the Island worker.
+	const runtime: string[] = [];
+	page.on('request', (r) => /\/ort\/|onnxruntime|\.wasm(\?|$)|\/models\/|\/workers\//.test(r.url()) && runtime.push(r.url()));
 	const scripted = new ScriptedIsland(baseURL, await registerIsland(baseURL, 'Scripted Island'));
 
 	await test.step('anonymous: /image sends to log in, and back after signing up', async () => {
@@ -329,6 +332,8 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		await expect(page.getByTestId('generate-reason')).toContainText('This image costs 10 credits and you have 0.');
 		await shoot(page, '12-low-balance');
 	});
+
+	expect(runtime).toEqual([]);
 });
 
 test('refusals the page can only meet from the server: identity revoked mid-session, rate limited', async ({ browser }) => {
