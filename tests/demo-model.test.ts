@@ -41,15 +41,15 @@ describe.runIf(haveModel)('demo model', () => {
 		}
 	});
 
-	// Previews come from a linear latent→RGB map fitted to the model's own decoder; at the
-	// last step the latents are final, so the preview must look like the decoded image.
+	// Previews decode the current clean estimate at half the latent resolution; one step
+	// before the end that estimate is nearly final, so the preview must look like the image.
 	it('previews approximate the decoded image', async () => {
-		let last: Progress | undefined;
+		const seen: Progress[] = [];
 		const out = await model.pipeline.generate(
 			{ prompt: 'a yellow star on a green background', width: 256, height: 320, steps: 6, guidance: 5, seed: 11 },
-			{ preview: true, onProgress: (p) => void (last = p) }
+			{ preview: true, previewEveryMs: 0, onProgress: (p) => void seen.push(p) }
 		);
-		const pv = last!.preview!;
+		const pv = seen[4].preview!;
 		expect([pv.width, pv.height]).toEqual([32, 40]);
 		let err = 0;
 		for (let y = 0; y < pv.height; y++)
@@ -59,6 +59,8 @@ describe.runIf(haveModel)('demo model', () => {
 					for (let yy = 0; yy < 8; yy++) for (let xx = 0; xx < 8; xx++) sum += out.rgba[((y * 8 + yy) * 256 + x * 8 + xx) * 4 + c];
 					err += Math.abs(sum / 64 - pv.rgba[(y * pv.width + x) * 4 + c]);
 				}
-		expect(err / (pv.width * pv.height * 3)).toBeLessThan(12); // of 255
+		// Pooling blurs edges a little: ~10-16 of 255 on average, against ~50 for a linear
+		// latent→RGB map on this VAE (measured), which is why previews decode.
+		expect(err / (pv.width * pv.height * 3)).toBeLessThan(24);
 	});
 });

@@ -39,13 +39,18 @@ describe('pipeline (tiny demo-shaped models)', () => {
 		expect(out.timings.unetMs).toHaveLength(4);
 	});
 
-	it('reports each step with a small preview', async () => {
+	it('reports each step, with small previews on the first step and then throttled', async () => {
 		const seen: Progress[] = [];
-		await pipe.generate({ ...req, steps: 5 }, { preview: true, onProgress: (p) => void seen.push(p) });
+		await pipe.generate({ ...req, steps: 5 }, { preview: true, previewEveryMs: 0, onProgress: (p) => void seen.push(p) });
 		expect(seen.map((p) => p.step)).toEqual([1, 2, 3, 4, 5]);
 		expect(seen.every((p) => p.total === 5)).toBe(true);
-		const p = seen[4].preview!;
+		// Never on the last step: the finished image follows at once.
+		expect(seen.map((p) => !!p.preview)).toEqual([true, true, true, true, false]);
+		const p = seen[3].preview!;
 		expect([p.width, p.height, p.rgba.length]).toEqual([40, 32, 40 * 32 * 4]);
+		const slow: Progress[] = [];
+		await pipe.generate({ ...req, steps: 5 }, { preview: true, previewEveryMs: 60_000, onProgress: (p) => void slow.push(p) });
+		expect(slow.map((p) => !!p.preview)).toEqual([true, false, false, false, false]);
 	});
 
 	it('stops on abort between steps', async () => {

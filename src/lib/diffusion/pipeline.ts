@@ -6,7 +6,7 @@ import type { ModelAssets } from './manifest';
 import { createRng } from './rng';
 import { createScheduler } from './schedulers';
 import { createTokenizer, type PromptTokenizer } from './tokenizer';
-import { calibrationLatent, fitLatentRgb, latentPreview, type LatentRgb, type Preview } from './preview';
+import { calibrationLatent, LatentRgbFit, latentPreview, type Preview } from './preview';
 
 export type { Preview } from './preview';
 export type SessionPart = 'textEncoder' | 'unet' | 'vaeDecoder';
@@ -48,8 +48,13 @@ export interface GenerateOptions {
 	signal?: AbortSignal;
 	/** Awaited, so a slow consumer slows the loop rather than piling up previews. */
 	onProgress?: (p: Progress) => void | Promise<void>;
-	/** Attach a latent-space preview to each progress call. */
+	/**
+	 * Attach a small preview (one pixel per latent cell) to the first step's progress call
+	 * and then at most every `previewEveryMs` (never the last step: the image follows).
+	 */
 	preview?: boolean;
+	/** Default 1000 ms: each preview costs one decode of a quarter-size image (~50 ms at 512² on CPU). */
+	previewEveryMs?: number;
 	/** Replaces the seeded initial noise: for cross-checks against a reference sampler. */
 	initialNoise?: Float32Array;
 }
@@ -81,7 +86,7 @@ export class DiffusionPipeline {
 	#vae: InferenceSession;
 	// "" (the unconditional prompt) and recent prompts are re-encoded on every job otherwise.
 	#embeds = new Map<string, Float32Array>();
-	#latentRgb: LatentRgb | undefined;
+	#rgbFit: LatentRgbFit;
 	#sessionMs = 0;
 
 	private constructor(m: ModelManifest, rt: DiffusionRuntime, tok: PromptTokenizer, s: InferenceSession[]) {
@@ -89,6 +94,7 @@ export class DiffusionPipeline {
 		this.#rt = rt;
 		this.tokenizer = tok;
 		[this.#te, this.#unet, this.#vae] = s;
+		this.#rgbFit = new LatentRgbFit(m.latent.channels);
 	}
 
 	static async create(manifest: ModelManifest, assets: ModelAssets, runtime: DiffusionRuntime): Promise<DiffusionPipeline> {
@@ -164,6 +170,7 @@ export class DiffusionPipeline {
 		const tsFloat = m.io.unet.inputs.timestep?.type === 'float32';
 		const unetMs: number[] = [];
 		const total = sched.timesteps.length;
+		let lastPreview = 0;
 
 		for (let i = 0; i < total; i++) {
 			signal?.throwIfAborted();
@@ -184,7 +191,9 @@ export class DiffusionPipeline {
 			latents = prev;
 			unetMs.push(performance.now() - s0);
 			if (onProgress) {
-				const preview = opts.preview ? await this.#preview(x0, h, w) : undefined;
+				const due = i === 0 || performance.now() - lastPreview >= (opts.previewEveryMs ?? 1000);
+				const preview = opts.preview && due && i + 1 < total ? await this.#preview(x0, h, w) : undefined;
+				if (preview) lastPreview = performance.now();
 				await onProgress({ step: i + 1, total, preview });
 			}
 		}
@@ -195,27 +204,54 @@ export class DiffusionPipeline {
 		for (let k = 0; k < n; k++) scaled[k] = latents[k] / m.latent.scale;
 		const img = await this.#run(this.#vae, { latent_sample: new T(scaled, [1, C, h, w]) }, 'sample');
 		const rgba = toRgba(img.data as Float32Array, req.width, req.height);
+		// Each finished image teaches the linear preview map what real latents look like.
+		if (opts.preview && this.#rgbFit.pairs) this.#rgbFit.add(latents, h, w, img.data as Float32Array, req.height, req.width);
 		const decodeMs = performance.now() - d0;
 		return { width: req.width, height: req.height, rgba, timings: { totalMs: performance.now() - t0, sessionMs: this.#sessionMs, textMs, unetMs, decodeMs } };
 	}
 
-	/** The latent→RGB map is fitted on first use; its decode is not counted as session time. */
+	/**
+	 * A preview of the current clean estimate. Decoders that take any size decode it pooled
+	 * 2× (a quarter of the pixels; exact colours, which a linear latent→RGB map is not for
+	 * every VAE). Fixed-shape decoders (SD-Turbo exports) would cost a full decode, so they get
+	 * the fitted linear map instead. Preview decodes are not counted as session time.
+	 */
 	async #preview(x0: Float32Array, h: number, w: number): Promise<Preview> {
-		const m = this.manifest, C = m.latent.channels;
-		if (!this.#latentRgb) {
-			// Fixed-shape decoders (SD-Turbo exports) only take their own size.
-			const shape = m.io.vaeDecoder.inputs.latent_sample?.shape ?? [];
-			const ch = typeof shape[2] === 'number' ? shape[2] : 16;
-			const cw = typeof shape[3] === 'number' ? shape[3] : 16;
-			const lat = calibrationLatent(C, ch, cw);
-			const scaled = lat.map((v) => v / m.latent.scale);
-			const out = await this.#vae.run({ latent_sample: new this.#rt.Tensor(scaled, [1, C, ch, cw]) });
-			const img = out.sample;
-			const [, , H, W] = img.dims;
-			this.#latentRgb = fitLatentRgb(lat, C, ch, cw, img.data as Float32Array, H, W);
+		const m = this.manifest, C = m.latent.channels, T = this.#rt.Tensor;
+		const shape = m.io.vaeDecoder.inputs.latent_sample?.shape ?? [];
+		const fixed = typeof shape[2] === 'number' || typeof shape[3] === 'number';
+		if (!fixed) {
+			const f = h % 2 === 0 && w % 2 === 0 ? 2 : 1;
+			const ph = h / f, pw = w / f;
+			const pooled = new Float32Array(C * ph * pw);
+			for (let c = 0; c < C; c++)
+				for (let y = 0; y < h; y++)
+					for (let x = 0; x < w; x++) pooled[(c * ph + Math.floor(y / f)) * pw + Math.floor(x / f)] += x0[(c * h + y) * w + x] / (f * f * m.latent.scale);
+			const out = await this.#vae.run({ latent_sample: new T(pooled, [1, C, ph, pw]) });
+			return blockAverage(out.sample.data as Float32Array, out.sample.dims[2], out.sample.dims[3], h, w);
 		}
-		return latentPreview(this.#latentRgb, x0, C, h, w);
+		if (!this.#rgbFit.map) {
+			const lat = calibrationLatent(C, Number(shape[2]), Number(shape[3]));
+			const out = await this.#vae.run({ latent_sample: new T(lat.map((v) => v / m.latent.scale), [1, C, Number(shape[2]), Number(shape[3])]) });
+			this.#rgbFit.add(lat, Number(shape[2]), Number(shape[3]), out.sample.data as Float32Array, out.sample.dims[2], out.sample.dims[3]);
+		}
+		return latentPreview(this.#rgbFit.map!, x0, C, h, w);
 	}
+}
+
+/** [1, 3, H, W] in [-1, 1] averaged down to h × w RGBA. */
+function blockAverage(chw: Float32Array, H: number, W: number, h: number, w: number): Preview {
+	const fy = H / h, fx = W / w, rgba = new Uint8ClampedArray(h * w * 4);
+	for (let y = 0; y < h; y++)
+		for (let x = 0; x < w; x++) {
+			for (let c = 0; c < 3; c++) {
+				let sum = 0;
+				for (let yy = y * fy; yy < (y + 1) * fy; yy++) for (let xx = x * fx; xx < (x + 1) * fx; xx++) sum += chw[(c * H + yy) * W + xx];
+				rgba[(y * w + x) * 4 + c] = Math.round(((sum / (fx * fy) + 1) / 2) * 255);
+			}
+			rgba[(y * w + x) * 4 + 3] = 255;
+		}
+	return { width: w, height: h, rgba };
 }
 
 /** [1, 3, H, W] in [-1, 1] → RGBA bytes (rounded, so equal floats give equal bytes). */

@@ -1,7 +1,7 @@
-// Cheap per-step previews: a linear map from latent channels to RGB, fitted once per model
-// by decoding one random latent with the model's own decoder. This works for any VAE (the
-// demo model's and SD's alike) without hand-made factors, and then costs ~nothing per step
-// (one multiply-add per latent pixel), unlike decoding every step.
+// Cheap per-step previews: a linear map from latent channels to RGB, fitted per model from
+// the model's own decoder (first on one synthetic latent, then on every finished image).
+// This works for any VAE (the demo model's and SD's alike) without hand-made factors, and
+// costs ~nothing per step (one multiply-add per latent pixel), unlike decoding every step.
 import { createRng } from './rng';
 
 export interface Preview {
@@ -15,30 +15,58 @@ export interface Preview {
 export type LatentRgb = number[][];
 
 /**
- * Fits the map from a decode of `latent` (model space, [1, C, h, w]) to `image` ([1, 3, H, W]
- * in [-1, 1]) by least squares over block averages of the image.
+ * Least-squares fit of latent → RGB from (latent, decoded image) pairs. Each pair counts
+ * equally whatever its size, and older pairs fade, so the first (synthetic) calibration is
+ * soon outweighed by the model's real outputs: a decoder is only near-linear around the
+ * latents it actually meets.
  */
-export function fitLatentRgb(latent: Float32Array, channels: number, h: number, w: number, image: Float32Array, H: number, W: number): LatentRgb {
-	const fy = H / h, fx = W / w, n = channels + 1;
-	const ata = Array.from({ length: n }, () => new Float64Array(n));
-	const atb = Array.from({ length: 3 }, () => new Float64Array(n));
-	const f = new Float64Array(n);
-	for (let y = 0; y < h; y++) {
-		for (let x = 0; x < w; x++) {
-			for (let c = 0; c < channels; c++) f[c] = latent[(c * h + y) * w + x];
-			f[channels] = 1;
-			for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) ata[i][j] += f[i] * f[j];
-			for (let k = 0; k < 3; k++) {
-				let sum = 0;
-				for (let yy = y * fy; yy < (y + 1) * fy; yy++)
-					for (let xx = x * fx; xx < (x + 1) * fx; xx++) sum += image[(k * H + yy) * W + xx];
-				const target = (sum / (fx * fy) + 1) / 2;
-				for (let i = 0; i < n; i++) atb[k][i] += f[i] * target;
+export class LatentRgbFit {
+	readonly channels: number;
+	#ata: Float64Array[];
+	#atb: Float64Array[];
+	#map: LatentRgb | undefined;
+	pairs = 0;
+
+	constructor(channels: number) {
+		this.channels = channels;
+		const n = channels + 1;
+		this.#ata = Array.from({ length: n }, () => new Float64Array(n));
+		this.#atb = Array.from({ length: 3 }, () => new Float64Array(n));
+	}
+
+	/** `latent` [1, C, h, w] in model space; `image` [1, 3, H, W] in [-1, 1]. */
+	add(latent: Float32Array, h: number, w: number, image: Float32Array, H: number, W: number, decay = 0.5): void {
+		const C = this.channels, n = C + 1, fy = H / h, fx = W / w, weight = 1 / (h * w);
+		for (const row of [...this.#ata, ...this.#atb]) for (let i = 0; i < n; i++) row[i] *= decay;
+		const f = new Float64Array(n);
+		for (let y = 0; y < h; y++) {
+			for (let x = 0; x < w; x++) {
+				for (let c = 0; c < C; c++) f[c] = latent[(c * h + y) * w + x];
+				f[C] = 1;
+				for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) this.#ata[i][j] += f[i] * f[j] * weight;
+				for (let k = 0; k < 3; k++) {
+					let sum = 0;
+					for (let yy = y * fy; yy < (y + 1) * fy; yy++)
+						for (let xx = x * fx; xx < (x + 1) * fx; xx++) sum += image[(k * H + yy) * W + xx];
+					const target = ((sum / (fx * fy) + 1) / 2) * weight;
+					for (let i = 0; i < n; i++) this.#atb[k][i] += f[i] * target;
+				}
 			}
 		}
+		this.pairs++;
+		this.#map = undefined;
 	}
-	for (let i = 0; i < n; i++) ata[i][i] += 1e-6; // ridge: keeps a degenerate fit solvable
-	return atb.map((b) => solve(ata.map((r) => Float64Array.from(r)), Float64Array.from(b)));
+
+	get map(): LatentRgb | undefined {
+		if (!this.pairs) return undefined;
+		if (!this.#map) {
+			const n = this.channels + 1;
+			// ridge: keeps a degenerate fit (flat latents) solvable
+			const a = this.#ata.map((r, i) => Float64Array.from(r, (v, j) => v + (i === j ? 1e-6 : 0)));
+			this.#map = this.#atb.map((b) => solve(a.map((r) => Float64Array.from(r)), Float64Array.from(b)).slice(0, n));
+		}
+		return this.#map;
+	}
 }
 
 /** Gaussian elimination with partial pivoting (n ≤ 17: tiny). */
