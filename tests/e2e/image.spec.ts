@@ -222,6 +222,11 @@ test('a new requester goes from sign-up to a shared image, through every state o
 			expect(natural).toEqual([256, 256]);
 			await expect(balance(page)).toHaveText('90');
 			await shoot(page, '08-completed');
+			await page.emulateMedia({ colorScheme: 'dark' });
+			await page.setViewportSize({ width: 375, height: 812 });
+			await page.screenshot({ path: `${SHOTS}/08-completed-dark-375.png`, fullPage: true });
+			await page.setViewportSize({ width: 1280, height: 900 });
+			await page.emulateMedia({ colorScheme: 'light' });
 		});
 	} finally {
 		await island.stop();

@@ -267,6 +267,13 @@ export class Generation {
 			this.#close();
 			return false;
 		}
+		if (res.status === 401) {
+			// Logged out (another tab): stop retrying and say how to get back to this job.
+			this.#close();
+			this.reconnecting = false;
+			this.failure = { code: 'unauthenticated', message: 'Your session ended. Log in again to follow this image.', refunded: 0, params: requestParams(job.params) };
+			return false;
+		}
 		if (!res.ok) return true;
 		const view = ((await res.json()) as { job: JobView }).job;
 		if (this.job?.id !== view.id) return false;

@@ -165,3 +165,21 @@ describe('Generation watching a job over SSE', () => {
 		gen.dispose();
 	});
 });
+
+describe('Generation when the session ends', () => {
+	it('stops reconnecting and offers to log in back to the job', async () => {
+		(globalThis as { EventSource?: unknown }).EventSource = FakeEventSource;
+		FakeEventSource.opened = [];
+		const fetchStub = (async () => new Response(JSON.stringify({ error: { code: 'unauthenticated', message: 'x' } }), { status: 401 })) as typeof fetch;
+		const gen = new Generation({ fetch: fetchStub, reconnectDelayMs: () => 0 });
+		gen.attach({
+			id: 'job9', status: 'queued', params: { prompt: 'a', model: 'demo', width: 256, height: 256, steps: 4, seed: 1, guidance: 5 }, cost: 10, tier: 'standard',
+			attempts: 0, createdAt: '', startedAt: null, finishedAt: null, failureReason: null, refunded: 0, imageUrl: null, progress: null
+		});
+		FakeEventSource.opened[0].fail();
+		await new Promise((r) => setTimeout(r, 10));
+		expect(gen.failure).toMatchObject({ code: 'unauthenticated' });
+		expect(gen.reconnecting).toBe(false);
+		expect(FakeEventSource.opened).toHaveLength(1);
+	});
+});
