@@ -11,19 +11,21 @@ export interface ClaimBody {
 
 const pngCache = new Map<string, Uint8Array>();
 
-/** A real RGBA PNG (a gradient, so it isn't trivially compressible to nothing). */
+/**
+ * A real RGBA PNG like the demo model's: a disc on a plain background (a few KB, as a
+ * flat generated image compresses; an incompressible one would measure the PNG, not the broker).
+ */
 export function makePng(width: number, height: number): Uint8Array {
 	const key = `${width}x${height}`;
 	const cached = pngCache.get(key);
 	if (cached) return cached;
 	const data = new Uint8Array(width * height * 4);
+	const r2 = (Math.min(width, height) / 4) ** 2;
 	for (let y = 0; y < height; y++) {
 		for (let x = 0; x < width; x++) {
 			const i = (y * width + x) * 4;
-			data[i] = x & 255;
-			data[i + 1] = y & 255;
-			data[i + 2] = (x ^ y) & 255;
-			data[i + 3] = 255;
+			const inside = (x - width / 2) ** 2 + (y - height / 2) ** 2 < r2;
+			data.set(inside ? [220, 40, 40, 255] : [30, 60, 160, 255], i);
 		}
 	}
 	const png = encode({ width, height, data, channels: 4, depth: 8 });
