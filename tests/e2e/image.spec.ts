@@ -6,9 +6,20 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
-import { startServer } from '../helpers/server';
-import { expect, test } from './fixtures';
+import { expect, test as base } from '@playwright/test';
+import { startServer, type TestServer } from '../helpers/server';
 import { previewDataUrl, registerIsland, ScriptedIsland, startHeadlessIsland } from './image-islands';
+
+// A server of its own: this file registers Islands and leaves jobs queued, which must not
+// reach other specs' Islands on the shared worker server (nor theirs reach ours).
+const test = base.extend<{ server: TestServer; baseURL: string }>({
+	server: async ({}, use) => {
+		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0' } });
+		await use(server);
+		await server.dispose();
+	},
+	baseURL: async ({ server }, use) => use(server.url)
+});
 
 const SHOTS = 'test-results/image';
 mkdirSync(SHOTS, { recursive: true });
@@ -46,6 +57,9 @@ function readPng(bytes: Buffer) {
 
 const balance = (page: Page) => page.getByTestId('image-balance');
 
+/** The page is hydrated and its validator loaded: before that a click would submit the bare HTML form. */
+const ready = (page: Page) => expect(page.locator('form[data-ready="true"]')).toBeVisible();
+
 test('a new requester goes from sign-up to a shared image, through every state of a job', async ({ page, context, browser, baseURL }) => {
 	test.setTimeout(600_000);
 	// The inference runtime must never load on this page: no ORT files, model files or the Island worker.
@@ -57,10 +71,13 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		await page.goto('/image');
 		await expect(page).toHaveURL(/\/login\?next=%2Fimage$/);
 		await page.getByRole('link', { name: 'Create an account' }).click();
+		await page.waitForURL('**/signup?**');
+		await page.waitForLoadState('networkidle');
 		await page.getByLabel('Email').fill(`image-${Date.now()}@example.com`);
 		await page.getByLabel('Password').fill('correct horse battery');
 		await page.getByRole('button', { name: 'Create account' }).click();
 		await page.waitForURL('**/image');
+		await ready(page);
 	});
 
 	await test.step('unverified: the page explains and sends to /verify', async () => {
@@ -77,6 +94,7 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		await expect(page.getByTestId('kyc-status')).toHaveAttribute('data-status', 'verified');
 		await page.getByRole('link', { name: 'Create an image' }).click();
 		await page.waitForURL('**/image');
+		await ready(page);
 	});
 
 	await test.step('no credits: Generate says why, the nudge links to /credits', async () => {
@@ -92,6 +110,7 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		await expect(page.getByTestId('balance-available')).toHaveText('100');
 		await page.getByRole('link', { name: 'Create', exact: true }).click();
 		await page.waitForURL('**/image');
+		await ready(page);
 		await expect(balance(page)).toHaveText('100');
 		await expect(page.getByTestId('low-balance')).toHaveCount(0);
 	});
@@ -172,9 +191,11 @@ test('a new requester goes from sign-up to a shared image, through every state o
 
 		await test.step('a reload and a second tab reconnect to the same job', async () => {
 			await page.reload();
+			await ready(page);
 			await expect(page.getByTestId('step')).toHaveText('Step 2 of 4');
 			const second = await context.newPage();
 			await second.goto(`/image?job=${firstJob}`);
+			await ready(second);
 			await expect(second.getByTestId('step')).toHaveText('Step 2 of 4');
 			expect(await scripted.progress(job, 3, 4, previewDataUrl([40, 40, 200]))).toBe(200);
 			await expect(page.getByTestId('step')).toHaveText('Step 3 of 4');
@@ -264,6 +285,7 @@ test('a new requester goes from sign-up to a shared image, through every state o
 
 	await test.step('history: newest first, survives a reload, re-views a job with its params', async () => {
 		await page.reload();
+		await ready(page);
 		const items = page.getByTestId('history').getByRole('button');
 		await expect(items).toHaveCount(3);
 		await expect(items.nth(0)).toHaveAttribute('data-status', 'completed');
@@ -314,6 +336,7 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		const params = { prompt: 'a green ring in the middle on a white background', model: 'demo', width: 256, height: 256, steps: 4 };
 		for (let i = 0; i < 8; i++) expect((await page.request.post('/api/jobs', { data: { params } })).status()).toBe(201);
 		await page.goto('/image');
+		await ready(page);
 		await page.getByLabel('Steps').fill('4');
 		await page.getByLabel('Prompt', { exact: true }).fill('a big orange diamond on the left on a cyan background');
 		await expect(balance(page)).toHaveText('10');
@@ -329,6 +352,7 @@ test('a new requester goes from sign-up to a shared image, through every state o
 
 	await test.step('a balance under 10: the nudge, and Generate says why', async () => {
 		await page.goto('/image');
+		await ready(page);
 		await page.getByLabel('Prompt', { exact: true }).fill('a pink triangle at the bottom right against a black backdrop');
 		await page.getByLabel('Steps').fill('4');
 		await expect(balance(page)).toHaveText('0');
@@ -358,6 +382,7 @@ test('refusals the page can only meet from the server: identity revoked mid-sess
 		const bought = await page.request.post('/api/credits/purchase', { data: { pack: 'starter' }, headers: { 'idempotency-key': randomUUID() } });
 		expect(bought.status()).toBe(201);
 		await page.goto('/image');
+		await ready(page);
 		await page.getByLabel('Prompt', { exact: true }).fill('a red circle on a blue background');
 		await page.getByLabel('Steps').fill('4');
 
@@ -374,6 +399,7 @@ test('refusals the page can only meet from the server: identity revoked mid-sess
 		// Requests 2–4: a job, its event stream, its cancel. Request 5 is over the limit.
 		expect((await page.request.post('/api/test/kyc', { data: { status: 'verified' } })).status()).toBe(200);
 		await page.reload();
+		await ready(page);
 		await page.getByLabel('Prompt', { exact: true }).fill('a red circle on a blue background');
 		await page.getByLabel('Steps').fill('4');
 		await page.getByRole('button', { name: 'Generate' }).click();
