@@ -4,13 +4,12 @@
 // at most once charged, the ledger balanced, balances equal to what the completed jobs cost
 // and every image a valid PNG of its size.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { validatePng } from '../../src/lib/diffusion/png';
 import { ApiClient } from './client';
 import { BROKER_ENV, demoManifest, ledgerAdmin, setKyc } from './broker';
 import type { Driver } from './postgres';
 import { startServer, type TestServer } from './server';
+import { snapshotBuild } from './build-snapshot';
 
 const root = new URL('../..', import.meta.url).pathname;
 const OWNER_SHARE = 0.8; // src/lib/server/ledger/accounts.ts
@@ -179,23 +178,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 	const started = Date.now();
 	const restarts = opts.restarts ?? ['SIGTERM', 'SIGKILL'];
 	const requesterCount = opts.requesters ?? 4;
-	// A private copy of the build: every restart must load the same code even if someone
-	// rebuilds build/ meanwhile (a shared working tree). Inside node_modules so the server's
-	// external packages still resolve.
-	const buildDir = `node_modules/.cache/archipelago-chaos-${process.pid}-${randomBytes(3).toString('hex')}`;
-	cpSync(`${root}build`, `${root}${buildDir}`, { recursive: true });
-	// build/ is ESM by the project's package.json; the copy needs its own.
-	writeFileSync(`${root}${buildDir}/package.json`, '{ "type": "module" }\n');
+	// Every restart must load the same code, whatever happens to build/ meanwhile.
+	const build = snapshotBuild();
 	const env = {
 		...BROKER_ENV,
-		BUILD_DIR: buildDir,
+		...build.env,
 		// Killed Islands are noticed within seconds, not the production minute.
 		LEASE_FLOOR_MS: process.env.CHAOS_LEASE_MS ?? '4000',
 		REAP_INTERVAL_MS: '500',
 		SHUTDOWN_TIMEOUT: '5'
 	};
 	const first = await startServer(opts.driver, { env, databaseEnv: opts.databaseEnv }).catch((err) => {
-		rmSync(`${root}${buildDir}`, { recursive: true, force: true });
+		build.remove();
 		throw err;
 	});
 	let server: TestServer = first;
@@ -417,7 +411,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		await server.stop().catch(() => {});
 		// Deletes the database made for the run (the restarts reused the first one's).
 		if (!opts.databaseEnv) await first.dispose();
-		rmSync(`${root}${buildDir}`, { recursive: true, force: true });
+		build.remove();
 	}
 }
 
