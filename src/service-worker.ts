@@ -63,7 +63,7 @@ sw.addEventListener('fetch', (event) => {
 	if (url.pathname.startsWith('/api/auth/')) {
 		const response = fetch(request);
 		event.respondWith(response);
-		event.waitUntil(response.then(keepShellPages, () => undefined));
+		event.waitUntil(response.then((res) => (res.ok ? keepShellPages() : undefined), () => undefined));
 		return;
 	}
 	if (request.method !== 'GET' || BYPASS.test(url.pathname)) return;
