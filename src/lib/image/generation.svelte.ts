@@ -43,13 +43,12 @@ export class Generation {
 	#retryTimer: ReturnType<typeof setTimeout> | null = null;
 	#retries = 0;
 	#opts: GenerationOptions;
+	#fetch: typeof fetch;
 
 	constructor(opts: GenerationOptions = {}) {
 		this.#opts = opts;
-	}
-
-	get #fetch() {
-		return this.#opts.fetch ?? fetch;
+		// Called as a plain function: the browser's fetch refuses any `this` but the window.
+		this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
 	}
 
 	active = $derived(this.status === 'queued' || this.status === 'running');
