@@ -45,7 +45,8 @@ describe.each(drivers)('job events on %s', (driver) => {
 		expect(Number(hello.id)).toBeGreaterThan(0);
 
 		await island.runOne(); // the first job; the second moves up
-		const moved = await sse.until('status', (e) => e.data.position === 1);
+		// …and with one completion in the window there is an ETA from throughput.
+		const moved = await sse.until('status', (e) => e.data.position === 1 && e.data.etaSeconds > 0);
 		expect(moved.at(-1)!.data.status).toBe('queued');
 
 		const claim = (await island.claim())!;

@@ -57,8 +57,14 @@ export class PostgresEventBus implements EventBus {
 		}, 1000);
 	}
 
+	/**
+	 * Never throws: it runs after the change committed, and a lost wake-up must not turn a
+	 * settled result into an error (claims re-check on their slow poll, SSE on its tick).
+	 */
 	async publish(event: BrokerEvent) {
-		await this.pool.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify(event)]);
+		await this.pool.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify(event)]).catch((err) => {
+			console.error('event bus: NOTIFY failed:', err.message);
+		});
 	}
 
 	subscribe(listener: Listener) {

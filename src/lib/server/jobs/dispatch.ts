@@ -62,7 +62,8 @@ export async function claimOnce(broker: Broker, island: IslandCapabilities): Pro
 		.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued')))
 		.returning();
 	if (!row) return null;
-	await broker.bus.publish({ type: 'job', id: row.id });
+	// Watchers only: the Island's answer doesn't wait for it.
+	void broker.bus.publish({ type: 'job', id: row.id });
 	return {
 		job: { id: row.id, params: row.params, tier: row.tier, attempt: row.attempts },
 		lease: { token: leaseToken(row.attempts, secret), expiresAt: row.leaseExpiresAt!.toISOString(), ttlMs: row.leaseTtlMs }
