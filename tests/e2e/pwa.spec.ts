@@ -111,16 +111,19 @@ async function installable(page: Page) {
 }
 
 test('the service worker precaches the shell by version; offline, kept pages load and others get the offline page', async ({ page, context }) => {
-	await signUp(page);
 	await page.goto('/');
 	await controlled(page);
 	const keys = await shellCaches(page);
 	expect(keys).toHaveLength(1);
 	const version = await page.evaluate(() => fetch('/_app/version.json').then((r) => r.json() as Promise<{ version: string }>));
 	expect(keys[0]).toBe(`archipelago-shell-${version.version}`);
-	// The home page is kept once the worker has activated; built assets and the offline page are precached.
+	// Signed out, /image is only a redirect to /login: nothing to keep.
 	await expect.poll(() => cachedPaths(page)).toContain('/');
+	expect(await cachedPaths(page)).not.toContain('/image');
+	// Signing up (through the active worker) keeps the signed-in shell pages.
+	await signUp(page);
 	await expect.poll(() => cachedPaths(page)).toContain('/image');
+	await page.goto('/');
 	const paths = await cachedPaths(page);
 	expect(paths).toContain('/offline.html');
 	expect(paths.some((p) => p.startsWith('/_app/immutable/entry/'))).toBe(true);
