@@ -136,7 +136,7 @@ test('a new requester goes from sign-up to a shared image, through every state o
 				return el.id || el.textContent?.trim().slice(0, 20) || el.tagName;
 			}));
 		}
-		expect(order).toEqual(['Negative prompt (opt', 'aspect', 'size', 'Standard', 'High quality', 'steps', 'seed', 'INPUT', 'Generate']);
+		expect(order).toEqual(['Negative prompt (opt', 'aspect', 'size', 'Standard', 'High quality', 'steps', 'seed', 'INPUT', 'Advanced']);
 
 		await page.getByRole('button', { name: 'a red circle on a blue background' }).click();
 		await expect(page.getByLabel('Prompt', { exact: true })).toHaveValue('a red circle on a blue background');

@@ -55,6 +55,14 @@ describe('GenerationForm', () => {
 		f.seed = '-3';
 		expect(f.shown('seed')).toMatch(/whole number from 0 to 4294967295/);
 		f.seed = '';
+		f.guidance = '40';
+		expect(f.shown('guidance')).toBe('Guidance must be between 1 and 12.');
+		f.guidance = 'lots';
+		expect(f.shown('guidance')).toMatch(/Guidance is a number/);
+		f.guidance = '7.5';
+		expect(f.validParams?.guidance).toBe(7.5);
+		f.guidance = '';
+		f.seed = '';
 		expect(f.valid).toBe(true);
 		expect(f.validParams).toEqual({ prompt: 'a red circle on a blue background', model: 'demo', width: 256, height: 256, steps: 4 });
 	});

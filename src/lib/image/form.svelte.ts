@@ -7,7 +7,7 @@ import type { RecordedParams } from './types';
 
 type ParamsSchema = ReturnType<typeof paramsSchemaFor>;
 
-export type Field = 'prompt' | 'negativePrompt' | 'model' | 'size' | 'steps' | 'seed';
+export type Field = 'prompt' | 'negativePrompt' | 'model' | 'size' | 'steps' | 'seed' | 'guidance';
 
 export interface AspectGroup {
 	key: string;
@@ -51,6 +51,8 @@ export class GenerationForm {
 	steps = $state(0);
 	/** Empty: a random seed, recorded by the server. */
 	seed = $state('');
+	/** Empty: the model's default guidance (how closely the image follows the prompt). */
+	guidance = $state('');
 	/** Locked: the seed stays for the next image instead of going back to random. */
 	seedLocked = $state(false);
 	/** Fields whose errors are shown: touched ones, or all after a submit attempt. */
@@ -120,6 +122,8 @@ export class GenerationForm {
 		if (this.negativePrompt.trim()) p.negativePrompt = this.negativePrompt;
 		const seed = this.seed.trim();
 		if (seed) p.seed = /^\d+$/.test(seed) ? Number(seed) : NaN;
+		const guidance = this.guidance.trim();
+		if (guidance) p.guidance = Number(guidance);
 		return p;
 	});
 
@@ -132,7 +136,12 @@ export class GenerationForm {
 		for (const issue of this.#result.error.issues) {
 			const key = issue.path[0];
 			const field: Field = key === 'width' || key === 'height' ? 'size' : (key as Field);
-			out[field] ??= field === 'seed' ? 'The seed is a whole number from 0 to 4294967295, or empty for a random one.' : issue.message;
+			out[field] ??=
+				field === 'seed'
+					? 'The seed is a whole number from 0 to 4294967295, or empty for a random one.'
+					: field === 'guidance' && issue.code !== 'custom'
+						? 'Guidance is a number, or empty for the model’s default.'
+						: issue.message;
 		}
 		return out;
 	});
@@ -155,7 +164,7 @@ export class GenerationForm {
 	}
 
 	showAll() {
-		this.#shown = new Set<Field>(['prompt', 'negativePrompt', 'model', 'size', 'steps', 'seed']);
+		this.#shown = new Set<Field>(['prompt', 'negativePrompt', 'model', 'size', 'steps', 'seed', 'guidance']);
 	}
 
 	/** After a submit: an unlocked seed goes back to random for the next image. */
@@ -174,6 +183,8 @@ export class GenerationForm {
 		this.showNegative = this.negativePrompt !== '';
 		this.selectSize(`${p.width}x${p.height}`);
 		this.steps = p.steps;
+		// The model's default is recorded too; only a different value is worth showing.
+		this.guidance = this.model && p.guidance !== this.model.guidance.default ? String(p.guidance) : '';
 		if (seed) this.reuseSeed(p.seed);
 	}
 
