@@ -1,0 +1,112 @@
+// `npm run bench`: runs every `bench:*` script of package.json, one after another, then
+// writes one table (figure, goal, met?) with the machine and the date between the
+// `<!-- bench:start -->` and `<!-- bench:end -->` markers of the README. Each benchmark
+// writes bench-results/<name>.json; a benchmark that fails or writes nothing is listed as such.
+//   npm run bench [-- --only dispatch,pipeline] [--no-readme] [--reuse (table from the last results, nothing run)]
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { ensureBuild } from './ensure-build.js';
+
+const { values } = parseArgs({
+	options: { only: { type: 'string' }, 'no-readme': { type: 'boolean', default: false }, reuse: { type: 'boolean', default: false } }
+});
+const root = new URL('..', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
+const only = values.only?.split(',').map((s) => s.trim());
+const benches = Object.keys(pkg.scripts)
+	.filter((name) => name.startsWith('bench:'))
+	.map((name) => name.slice('bench:'.length))
+	.filter((name) => !only || only.includes(name));
+
+type Row = { bench: string; what: string; figure: string; goal: string; met: boolean | null };
+
+const ms = (n: number) => (n >= 100 ? `${n.toFixed(0)} ms` : `${n.toFixed(1)} ms`);
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+
+/** How each known benchmark's JSON becomes rows; the goals are the issues' own. */
+const formatters: Record<string, (r: any) => Row[]> = {
+	dispatch: (r) =>
+		(r.results as any[]).flatMap((x) => [
+			{
+				bench: 'dispatch',
+				what: `submit → claim latency, ${x.islands} Islands, ${x.jobs} jobs (${x.driver})`,
+				figure: `p50 ${ms(x.submitToClaimMs.p50)}, p99 ${ms(x.submitToClaimMs.p99)}`,
+				goal: 'p99 ≤ 10 ms',
+				met: x.submitToClaimMs.p99 <= 10
+			},
+			{ bench: 'dispatch', what: `settled jobs per second (${x.driver})`, figure: `${x.settledPerSecond.toFixed(1)} /s`, goal: '—', met: null }
+		]),
+	pipeline: (r) =>
+		(r.rows as any[]).map((x) => ({
+			bench: 'pipeline',
+			what: `demo model ${x.size} × ${x.steps} steps, onnxruntime-node`,
+			figure: `${ms(x.msPerStep)}/step, ${ms(x.msPerImage)}/image; overhead ${x.overheadVsBare.toFixed(3)}× bare session.run`,
+			goal: 'overhead ≤ 1.05×',
+			met: x.overheadVsBare <= 1.05
+		})),
+	browser: (r) =>
+		(r.rows as any[]).map((x) => ({
+			bench: 'browser',
+			what: `demo model ${x.size} × ${x.steps} steps, ${r.browserBackend} (${r.browserThreads} thread${r.browserThreads === 1 ? '' : 's'}) vs onnxruntime-node`,
+			figure: `${ms(x.browserMsPerStep)} vs ${ms(x.nodeMsPerStep)} per step = ${x.ratio.toFixed(2)}×; images differ by ${x.meanAbsDiff.toExponential(1)} (mean abs)`,
+			goal: '≤ 2×',
+			met: x.ratio <= 2
+		})),
+	'image-js': (r) => [
+		{
+			bench: 'image-js',
+			what: `initial JavaScript of /image (${r.files.length} files, gzip)`,
+			figure: `${kb(r.gzipBytes)} (${kb(r.rawBytes)} raw)${r.inferenceRuntimeLoaded ? '; loads the inference runtime' : ''}`,
+			goal: `≤ ${kb(r.budgetBytes)}, no inference runtime`,
+			met: r.withinBudget && !r.inferenceRuntimeLoaded
+		}
+	]
+};
+
+if (!values.reuse) ensureBuild();
+const cpuModel = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown CPU';
+const load = loadavg()[0];
+const rows: Row[] = [];
+for (const name of benches) {
+	const file = `${root}bench-results/${name}.json`;
+	const started = Date.now();
+	console.log(`\n=== npm run bench:${name}`);
+	const run = values.reuse ? { status: 0 } : spawnSync('npm', ['run', `bench:${name}`], { cwd: root, stdio: 'inherit', env: process.env });
+	const fresh = existsSync(file) && (values.reuse || statSync(file).mtimeMs >= started);
+	if (run.status !== 0 || !fresh) {
+		rows.push({ bench: name, what: `bench:${name}`, figure: `failed (exit ${run.status}${fresh ? '' : ', no results'})`, goal: '—', met: false });
+		continue;
+	}
+	const result = JSON.parse(readFileSync(file, 'utf8'));
+	const format = formatters[name];
+	try {
+		if (format) rows.push(...format(result));
+		else rows.push({ bench: name, what: `bench:${name}`, figure: `see bench-results/${name}.json`, goal: '—', met: null });
+	} catch (err) {
+		rows.push({ bench: name, what: `bench:${name}`, figure: `unreadable results (${err instanceof Error ? err.message : err})`, goal: '—', met: false });
+	}
+}
+
+const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
+const table = [
+	`Measured ${date} UTC on ${cpus().length} cores (${cpuModel}), no GPU; load average ${load.toFixed(1)} when the run started.`,
+	'',
+	'| benchmark | what | figure | goal | met |',
+	'|---|---|---|---|---|',
+	...rows.map((r) => `| \`bench:${r.bench}\` | ${r.what} | ${r.figure} | ${r.goal} | ${r.met === null ? '—' : r.met ? 'yes' : '**no**'} |`)
+].join('\n');
+console.log(`\n${table}\n`);
+
+if (!values['no-readme']) {
+	const readme = `${root}README.md`;
+	const text = readFileSync(readme, 'utf8');
+	const start = '<!-- bench:start -->';
+	const end = '<!-- bench:end -->';
+	const i = text.indexOf(start);
+	const j = text.indexOf(end);
+	if (i < 0 || j < i) throw new Error(`README.md has no ${start} … ${end} section`);
+	writeFileSync(readme, `${text.slice(0, i + start.length)}\n${table}\n${text.slice(j)}`);
+	console.log('README benchmark table updated');
+}
