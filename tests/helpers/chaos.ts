@@ -184,7 +184,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		...BROKER_ENV,
 		...build.env,
 		// Killed Islands are noticed within seconds, not the production minute.
-		LEASE_FLOOR_MS: process.env.CHAOS_LEASE_MS ?? '4000',
+		LEASE_FLOOR_MS: process.env.CHAOS_LEASE_MS ?? '6000',
+		LEASE_CEILING_MS: process.env.CHAOS_LEASE_MS ?? '6000',
 		REAP_INTERVAL_MS: '500',
 		SHUTDOWN_TIMEOUT: '5'
 	};

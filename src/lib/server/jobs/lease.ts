@@ -2,10 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 
 // Lease TTL scales with work so a slow Island on a big image isn't robbed mid-run; every
 // progress call extends it again, so it only has to cover the longest gap between steps.
-// LEASE_FLOOR_MS (env) shortens it for chaos runs, where killed Islands must be noticed quickly.
+// LEASE_FLOOR_MS / LEASE_CEILING_MS (env) shorten it for chaos runs, where killed Islands
+// must be noticed in seconds.
 export const LEASE_FLOOR_MS = Number(process.env.LEASE_FLOOR_MS) || 60_000;
 const MS_PER_STEP_MEGAPIXEL = 30_000;
-const LEASE_CEILING_MS = 30 * 60_000;
+const LEASE_CEILING_MS = Number(process.env.LEASE_CEILING_MS) || 30 * 60_000;
 
 export function leaseTtlMs(steps: number, pixels: number): number {
 	const work = steps * (pixels / 1_000_000) * MS_PER_STEP_MEGAPIXEL;
