@@ -5,8 +5,8 @@
 // when anything was lost, double-charged or unbalanced.
 //
 //   npm run chaos -- [--jobs 1000] [--islands 20] [--real 2] [--users 5] [--step-ms 20] [--no-readme]
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ensureBuild } from './ensure-build.js';
 import { chaosTable, runChaos } from '../tests/helpers/chaos';
@@ -41,9 +41,15 @@ console.log(JSON.stringify(report, null, 2));
 const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown CPU';
 const machine = `${cpus().length} cores, ${cpu}`;
 mkdirSync(new URL('bench-results/', root), { recursive: true });
-writeFileSync(new URL('bench-results/chaos.json', root), JSON.stringify({ ...report, machine, date: new Date().toISOString() }, null, 2) + '\n');
+const saved = { ...report, machine, date: new Date().toISOString(), load: loadavg()[0] };
+writeFileSync(new URL(`bench-results/chaos-${report.driver}.json`, root), JSON.stringify(saved, null, 2) + '\n');
 
 if (!values['no-readme']) {
+	// One table, a column per database, from the last run on each.
+	const runs = (['pglite', 'postgres'] as const)
+		.map((driver) => new URL(`bench-results/chaos-${driver}.json`, root))
+		.filter((file) => existsSync(file))
+		.map((file) => JSON.parse(readFileSync(file, 'utf8')) as typeof saved);
 	const readme = new URL('README.md', root);
 	const text = readFileSync(readme, 'utf8');
 	const start = '<!-- chaos:start -->';
@@ -51,7 +57,8 @@ if (!values['no-readme']) {
 	const i = text.indexOf(start);
 	const j = text.indexOf(end);
 	if (i >= 0 && j > i) {
-		const body = `\n${chaosTable(report)}\n\n_${report.driver === 'postgres' ? 'PostgreSQL' : 'PGlite'}, ${machine}, ${new Date().toISOString().slice(0, 10)}; fast Islands run the full protocol with a stand-in for the model (no inference), real ones run the demo model._\n`;
+		const notes = runs.map((r) => `${r.driver === 'postgres' ? 'PostgreSQL' : 'PGlite'}: ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${r.machine}, load average ${r.load.toFixed(1)}`);
+		const body = `\n${chaosTable(runs)}\n\n_${notes.join('; ')}. Fast Islands run the full protocol with a stand-in for the model (no inference); real ones run the demo model._\n`;
 		writeFileSync(readme, text.slice(0, i + start.length) + body + text.slice(j));
 		console.log('README chaos table updated');
 	}

@@ -416,20 +416,26 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 	}
 }
 
-/** The report as a markdown table for the README. */
-export function chaosTable(r: ChaosReport): string {
-	const rows = [
-		['jobs submitted', `${r.jobs.submitted} by several verified requesters, random sizes and steps`],
-		['completed / failed / lost', `${r.jobs.completed} / ${r.jobs.failed} / **${r.jobs.lost}**`],
-		['Islands', `${r.islands.fast} fast + ${r.islands.real} real-inference; ${r.islands.killed} SIGKILLed mid-job (real ones did ${r.islands.jobsByReal} jobs)`],
-		['broker restarts', r.restarts.join('; ')],
-		['jobs retried after a lost lease', `${r.attempts.requeued} (most attempts: ${r.attempts.max})`],
-		['settlements + refunds per job', `≤ ${r.charges.maxReleasesPerJob}`],
-		['ledger', `${r.ledger.ok ? 'ok' : 'PROBLEMS'}, sum ${r.ledger.sum} over ${r.ledger.entries} entries`],
-		['requesters charged', `${r.balances.spent} = ${r.balances.expectedSpent} (what completed jobs cost); held ${r.balances.held}`],
-		['owners earned', `${r.balances.earned} = ${r.balances.expectedEarned} (80 % floor per job)`],
-		['PNGs valid', `${r.pngs.valid} / ${r.pngs.checked}`],
-		['duration', `${(r.durationMs / 1000).toFixed(0)} s`]
+/** Reports (one per database) as one markdown table for the README. */
+export function chaosTable(reports: ChaosReport[]): string {
+	const rows: [string, (r: ChaosReport) => string][] = [
+		['jobs submitted (several verified requesters, random sizes and steps)', (r) => String(r.jobs.submitted)],
+		['completed / failed / **lost**', (r) => `${r.jobs.completed} / ${r.jobs.failed} / **${r.jobs.lost}**`],
+		['Islands (fast + real inference)', (r) => `${r.islands.fast} + ${r.islands.real} (real ones did ${r.islands.jobsByReal} jobs)`],
+		['Islands SIGKILLed mid-job', (r) => String(r.islands.killed)],
+		['broker restarts', (r) => r.restarts.map((x) => x.replace(/, back in (\d+) ms/, (_, n) => ` (down ${(Number(n) / 1000).toFixed(0)} s)`)).join('; ')],
+		['jobs that lost a lease and ran again', (r) => `${r.attempts.requeued} (most attempts: ${r.attempts.max})`],
+		['settlements + refunds per job', (r) => `≤ ${r.charges.maxReleasesPerJob}`],
+		['ledger check, sum of all entries', (r) => `${r.ledger.ok ? 'ok' : 'PROBLEMS'}, ${r.ledger.sum} (${r.ledger.entries} entries)`],
+		['requesters charged = cost of completed jobs', (r) => `${r.balances.spent} = ${r.balances.expectedSpent}, held ${r.balances.held}`],
+		['Island owners earned = 80 % (floor) of each', (r) => `${r.balances.earned} = ${r.balances.expectedEarned}`],
+		['valid PNGs of the requested size', (r) => `${r.pngs.valid} / ${r.pngs.checked}`],
+		['duration', (r) => `${(r.durationMs / 1000).toFixed(0)} s`]
 	];
-	return ['| chaos run | result |', '|---|---|', ...rows.map(([a, b]) => `| ${a} | ${b} |`)].join('\n');
+	const name = (r: ChaosReport) => (r.driver === 'postgres' ? 'PostgreSQL' : 'PGlite');
+	return [
+		`| chaos run | ${reports.map(name).join(' | ')} |`,
+		`|---|${reports.map(() => '---|').join('')}`,
+		...rows.map(([label, cell]) => `| ${label} | ${reports.map(cell).join(' | ')} |`)
+	].join('\n');
 }
