@@ -154,7 +154,9 @@ export class Island {
 	/** Tab closing: tell the broker now so the job restarts elsewhere without waiting for the lease. */
 	handOffOnUnload() {
 		const job = this.#claimed;
-		if (job && this.#client) void this.#client.fail(job, 'The volunteer closed the tab.').catch(() => {});
+		if (!job || !this.#client) return;
+		this.#claimed = null; // once: pagehide and destroy() may both come
+		void this.#client.fail(job, 'The volunteer closed the tab.').catch(() => {});
 	}
 
 	/** Leaving the page (even by an in-app link) ends the worker: hand any job back first. */
@@ -239,7 +241,7 @@ export class Island {
 		this.job = { id: job.id, prompt: p.prompt, width: p.width, height: p.height, step: 0, total: p.steps, previewUrl: null };
 		let lastSent = 0, inFlight: Promise<void> | null = null, gone = false;
 		const onStep = ({ step, total, preview }: { step: number; total: number; preview?: Uint8Array }) => {
-			if (!this.job) return;
+			if (!this.job || gone) return;
 			if (preview) {
 				if (this.job.previewUrl) URL.revokeObjectURL(this.job.previewUrl);
 				this.job.previewUrl = URL.createObjectURL(new Blob([preview.slice().buffer], { type: 'image/png' }));
