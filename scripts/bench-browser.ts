@@ -13,10 +13,8 @@ import { startServer } from '../tests/helpers/server';
 
 const root = new URL('..', import.meta.url);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const cases = [
-	{ width: 256, height: 256, steps: 8 },
-	{ width: 512, height: 512, steps: 8 }
-];
+// BENCH_SIZES=256,512 picks square sizes; BENCH_THREADS overrides the page's WASM threads.
+const cases = (process.env.BENCH_SIZES ?? '256,512').split(',').map((s) => ({ width: Number(s), height: Number(s), steps: 8 }));
 const prompt = 'a red circle on a blue background';
 const guidance = 5;
 const seed = 42;
@@ -30,6 +28,8 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PAT
 try {
 	const context = await browser.newContext({ baseURL: server.url });
 	const page = await context.newPage();
+	// Two shared cores: page loads can take far longer than Playwright's default 30 s.
+	page.setDefaultTimeout(180_000);
 	await page.goto('/signup');
 	await page.getByLabel('Email').fill(`bench-${Date.now()}@example.com`);
 	await page.getByLabel('Password').fill('correct horse battery');
@@ -38,6 +38,7 @@ try {
 	await page.goto('/island');
 	const info = await page.evaluate(() => ({ isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, ua: navigator.userAgent }));
 	await page.getByLabel('WASM (your CPU)').check();
+	if (process.env.BENCH_THREADS) await page.getByLabel('Threads').fill(process.env.BENCH_THREADS);
 	const threads = Number(await page.getByLabel('Threads').inputValue());
 
 	/** One test image in the page; its per-step times and its PNG. */
