@@ -123,6 +123,7 @@ def main():
     ap.add_argument("--grid", action="store_true")
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--guidance", type=float, default=None)
+    ap.add_argument("--n", type=int, default=72, help="images per held-out 256x256 run")
     ap.add_argument("--out", default=os.path.join(HERE, "eval_results.json"))
     args = ap.parse_args()
     man_path = os.path.join(HERE, "..", "..", "static", "models", "demo", "manifest.json")
@@ -140,7 +141,7 @@ def main():
     random.Random(7).shuffle(train_combos)
 
     # scorer sanity check on ground truth
-    gt = cases(held, 144, 99)
+    gt = cases(held, 48, 99)
     ok = {k: 0 for k in ("colour", "background", "position")}
     for sc, _, _ in gt:
         for (w, h) in ((256, 256), (512, 512), (384, 256)):
@@ -153,11 +154,11 @@ def main():
     model = Model(args.ckpt, args.ae)
     results = {"step": model.step, "train_minutes": round(model.seconds / 60, 1), "steps": steps,
                "guidance": guidance, "scorer_ground_truth": gt_acc, "runs": {}}
-    plan = [("held-out 256x256", held, 144, 256, 256)]
+    plan = [("held-out 256x256", held, args.n, 256, 256)]
     if not args.quick:
-        plan += [("training combos 256x256", train_combos, 72, 256, 256),
-                 ("held-out 512x512", held, 36, 512, 512),
-                 ("held-out 384x256", held, 72, 384, 256)]
+        plan += [("training combos 256x256", train_combos, 48, 256, 256),
+                 ("held-out 512x512", held, 24, 512, 512),
+                 ("held-out 384x256", held, 48, 384, 256)]
     samples = []
     for name, combos, n, w, h in plan:
         t0 = time.time()

@@ -145,6 +145,13 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
         step, seconds = ck["step"], ck["seconds"]
         rng.setstate(ck["rng"]); torch.set_rng_state(ck["torch_rng"])
         log(f"resumed at step {step} ({seconds / 60:.1f} min trained)")
+    elif os.path.exists(os.path.join(CKPT, "unet_ema.pt")):  # committed slim checkpoint
+        ck = torch.load(os.path.join(CKPT, "unet_ema.pt"))
+        for m_, e_ in ((te, "ema_te"), (unet, "ema_unet")):
+            m_.load_state_dict(ck[e_])
+        ema_te.load_state_dict(ck["ema_te"]); ema_unet.load_state_dict(ck["ema_unet"])
+        step, seconds = ck["step"], ck["seconds"]
+        log(f"resumed from slim EMA checkpoint at step {step} (fresh optimizer)")
     else:
         ema_te.load_state_dict(te.state_dict()); ema_unet.load_state_dict(unet.state_dict())
         log(f"fresh: unet {count(unet)} params, text encoder {count(te)} params, scale {scale:.4f}")
