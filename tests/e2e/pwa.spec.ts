@@ -37,10 +37,9 @@ function cssColour(name: string) {
 	return css.match(new RegExp(`--${name}:\\s*(#[0-9a-f]{6})`, 'i'))![1].toLowerCase();
 }
 
-/** Waits until the service worker is active and controls the page. */
+/** Waits until the service worker has installed (precached), activated and claimed the page. */
 async function controlled(page: Page) {
-	await page.evaluate(() => navigator.serviceWorker.ready);
-	await page.waitForFunction(() => navigator.serviceWorker.controller?.state === 'activated');
+	await page.waitForFunction(() => navigator.serviceWorker.controller?.state === 'activated', undefined, { timeout: 60_000 });
 }
 
 const shellCaches = (page: Page) => page.evaluate(() => caches.keys().then((keys) => keys.filter((k) => k.startsWith('archipelago-shell-'))));
@@ -223,7 +222,7 @@ test('after a rebuild and restart, the open page offers the new version and relo
 	let second: TestServer | undefined;
 	try {
 		first = await startServer('pglite');
-		await page.goto(`${first.url}/`);
+		expect((await page.goto(`${first.url}/`))?.status()).toBe(200);
 		await controlled(page);
 		const globals = () => page.evaluate(() => Object.keys(globalThis).filter((k) => k.startsWith('__sveltekit_')));
 		const oldGlobals = await globals();
