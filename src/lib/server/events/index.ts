@@ -1,6 +1,6 @@
 // Wake-ups and SSE fan-out. Payloads stay small (ids, a model and a size): whoever cares
 // reads the rest from the database, so a PostgreSQL NOTIFY (8 KB max) always fits.
-import type { DatabaseHandle } from '../db/client';
+import type { DatabaseHandle, Queryable } from '../db/client';
 import { MemoryEventBus } from './memory';
 import { PostgresEventBus } from './postgres';
 
@@ -14,6 +14,12 @@ export type Listener = (event: BrokerEvent) => void;
 
 export interface EventBus {
 	publish(event: BrokerEvent): Promise<void>;
+	/**
+	 * Publishes as part of a transaction: PostgreSQL delivers the NOTIFY at commit (and drops
+	 * it on rollback) with no round trip after it. Call the returned function once the
+	 * transaction committed; the in-process bus delivers then.
+	 */
+	stage(tx: Queryable, event: BrokerEvent): Promise<() => void>;
 	/** Returns the unsubscribe function. */
 	subscribe(listener: Listener): () => void;
 	close(): Promise<void>;

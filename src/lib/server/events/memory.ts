@@ -1,3 +1,4 @@
+import type { Queryable } from '../db/client';
 import type { BrokerEvent, EventBus, Listener } from './index';
 
 export class MemoryEventBus implements EventBus {
@@ -6,6 +7,10 @@ export class MemoryEventBus implements EventBus {
 	async publish(event: BrokerEvent) {
 		// Delivered asynchronously, like a NOTIFY after commit, so a listener never runs inside the publisher's code.
 		queueMicrotask(() => dispatch(this.#listeners, event));
+	}
+
+	async stage(_tx: Queryable, event: BrokerEvent) {
+		return () => void this.publish(event);
 	}
 
 	subscribe(listener: Listener) {

@@ -1,4 +1,6 @@
 import type { Client, Pool } from 'pg';
+import { sql } from 'drizzle-orm';
+import type { Queryable } from '../db/client';
 import type { BrokerEvent, EventBus, Listener } from './index';
 import { dispatch } from './memory';
 
@@ -65,6 +67,11 @@ export class PostgresEventBus implements EventBus {
 		await this.pool.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify(event)]).catch((err) => {
 			console.error('event bus: NOTIFY failed:', err.message);
 		});
+	}
+
+	async stage(tx: Queryable, event: BrokerEvent) {
+		await tx.execute(sql`select pg_notify(${CHANNEL}, ${JSON.stringify(event)})`);
+		return () => {};
 	}
 
 	subscribe(listener: Listener) {

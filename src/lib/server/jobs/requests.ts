@@ -46,14 +46,16 @@ export async function submitJob(broker: Broker, user: SessionUser, raw: unknown)
 	const pixels = params.width * params.height;
 	const id = newId();
 	let row: JobRow;
+	let announce: () => void;
 	try {
-		row = await broker.db.transaction(async (tx) => {
+		[row, announce] = await broker.db.transaction(async (tx) => {
 			await holdForJob(tx, user.id, id, cost);
 			const [inserted] = await tx
 				.insert(jobs)
 				.values({ id, userId: user.id, params: stored, model: model.id, pixels, cost, tier, leaseTtlMs: leaseTtlMs(params.steps, pixels) })
 				.returning();
-			return inserted;
+			// The wake-up commits with the job: a sleeping Island hears of it as it becomes visible.
+			return [inserted, await broker.bus.stage(tx, { type: 'queued', id, model: model.id, pixels })] as const;
 		});
 	} catch (err) {
 		if (err instanceof InsufficientCreditsError) {
@@ -61,7 +63,7 @@ export async function submitJob(broker: Broker, user: SessionUser, raw: unknown)
 		}
 		throw err;
 	}
-	await broker.bus.publish({ type: 'queued', id, model: model.id, pixels });
+	announce();
 	return jobView(row);
 }
 
