@@ -49,6 +49,14 @@ test('a job submitted through the API is done by the /island tab on WASM and mat
 	const earned = Number(await page.getByTestId('credits-earned').textContent());
 	expect(earned).toBe(Math.floor(job.cost * 0.8));
 
+	// Pause claims nothing more, resume claims again, stop ends the loop with the model kept.
+	await page.getByRole('button', { name: 'Pause' }).click();
+	await expect(page.getByTestId('island-status')).toHaveText('Paused');
+	await page.getByRole('button', { name: 'Resume' }).click();
+	await expect(page.getByTestId('island-status')).toHaveText('Working');
+	await page.getByRole('button', { name: 'Stop' }).click();
+	await expect(page.getByTestId('island-status')).toHaveText('Ready');
+
 	const done = await waitForJob(alice, job.id, ['completed']);
 	expect(done.imageUrl).toBeTruthy();
 	const res = await alice.request('GET', done.imageUrl!);
