@@ -13,6 +13,8 @@
 // - /models/*, /ort/*: the Island verifies and caches model files itself (Cache Storage +
 //   idb); precaching tens of MB for every requester would waste their quota.
 // - /_app/version.json: the update check must see the server.
+// - /_app/immutable/workers/*: the Island's inference worker bundles ORT's JavaScript; only
+//   volunteers need it, and it's no use offline without the model anyway.
 import { build, files, version } from '$service-worker';
 
 const sw = self as unknown as ServiceWorkerGlobalScope;
@@ -23,7 +25,11 @@ const CACHE = `${CACHE_PREFIX}${version}`;
 const OFFLINE_PAGE = '/offline.html';
 
 const BYPASS = /^\/(api|models|ort)\/|^\/_app\/version\.json$/;
-const ASSETS = [...build, ...files.filter((path) => !BYPASS.test(new URL(path, sw.location.href).pathname))];
+const NOT_PRECACHED = /^\/_app\/immutable\/workers\//;
+const ASSETS = [
+	...build.filter((path) => !NOT_PRECACHED.test(new URL(path, sw.location.href).pathname)),
+	...files.filter((path) => !BYPASS.test(new URL(path, sw.location.href).pathname))
+];
 const ASSET_SET = new Set(ASSETS);
 
 /** Pages kept for offline use: the installed app's entry points, refreshed on each visit. */
