@@ -28,7 +28,7 @@ OUT = os.path.join(ROOT, "static", "models", "demo")
 REF = os.path.join(HERE, "work", "ref")
 torch.set_num_threads(2)
 
-STEPS = {"standard": [4, 12], "high": [13, 30], "default": 8}
+STEPS = {"standard": [4, 12], "high": [13, 30], "default": 12}
 GUIDANCE = {"min": 1, "max": 12, "default": 5}
 
 
