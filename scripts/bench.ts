@@ -92,7 +92,7 @@ for (const name of benches) {
 
 const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
 const table = [
-	`Measured ${date} UTC on ${cpus().length} cores (${cpuModel}), no GPU; load average ${load.toFixed(1)} when the run started.`,
+	`Measured ${date} UTC on ${cpus().length} cores (${cpuModel}), no GPU; load average ${load.toFixed(1)} when the run started${only ? ` (only ${only.join(', ')} re-run; the other rows are their last results, dated in bench-results/)` : ''}. A shared machine: other people's test runs share the two cores, so figures vary from run to run.`,
 	'',
 	'| benchmark | what | figure | goal | met |',
 	'|---|---|---|---|---|',
