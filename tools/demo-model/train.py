@@ -239,10 +239,11 @@ if __name__ == "__main__":
     ap.add_argument("phase", choices=["ae", "encode", "unet"])
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--ae-steps", type=int, default=1200)
+    ap.add_argument("--lr", type=float, default=1e-3)
     args = ap.parse_args()
     if args.phase == "ae":
         train_ae(args.ae_steps)
     elif args.phase == "encode":
         encode()
     else:
-        train_unet(args.minutes)
+        train_unet(args.minutes, lr=args.lr)
