@@ -1,7 +1,7 @@
 // Runs the exported demo model with onnxruntime-node (CPU) following docs/model-format.md:
 // tokenizer.json -> text encoder -> DDIM (v-prediction, CFG) -> VAE decoder.
 // Checks output shapes, that different prompts give different images, and compares with
-// the torch reference render written by export.py (work/ref/), same noise, same maths.
+// the torch reference render written by export.py (reference/), same noise, same maths.
 //
 //   node tools/demo-model/check_onnx.mjs
 // (uses onnxruntime-node and @huggingface/tokenizers from the app's node_modules, or from
@@ -116,7 +116,7 @@ function meanColour(rgb) {
 }
 
 // ---- tokenizer vs the training vocabulary
-const refDir = join(here, 'work', 'ref');
+const refDir = join(here, 'reference');
 const ref = existsSync(join(refDir, 'ref.json')) ? JSON.parse(readFileSync(join(refDir, 'ref.json'), 'utf8')) : null;
 if (ref) for (const r of ref.refs) assert(Array.from(ids(r.prompt)).join() === r.ids.join(), 'token ids differ for ' + r.prompt);
 assert(Array.from(ids('')).every((v) => v === 0), 'empty prompt must be all padding');

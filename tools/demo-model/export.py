@@ -3,7 +3,7 @@
     /usr/bin/python3 tools/demo-model/export.py [--ckpt tools/demo-model/ckpt/unet_ema.pt]
 
 Writes static/models/demo/{text_encoder.onnx, unet.onnx, vae_decoder.onnx, tokenizer.json,
-manifest.json} and, for check_onnx.mjs, a torch reference render in work/ref/.
+manifest.json} and, for check_onnx.mjs, a torch reference render in reference/.
 """
 import os
 
@@ -25,7 +25,7 @@ from sampling import Model  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(ROOT, "static", "models", "demo")
-REF = os.path.join(HERE, "work", "ref")
+REF = os.path.join(HERE, "reference")
 torch.set_num_threads(2)
 
 STEPS = {"standard": [4, 12], "high": [13, 30], "default": 12}
