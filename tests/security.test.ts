@@ -3,34 +3,14 @@
 // users, revoked keys and expired sessions are refused. Every refusal moves nothing: the
 // ledger gains no transaction and every balance stays put. (HTML in prompts and names is
 // checked in the browser by tests/e2e/xss.spec.ts.)
-import { deflateSync, crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from './helpers/client';
 import { drivers } from './helpers/db';
 import { startServer, type TestServer } from './helpers/server';
 import { snapshotBuild } from './helpers/build-snapshot';
 import { balance, BROKER_ENV, demoParams, ledgerAdmin, requester, setKyc } from './helpers/broker';
+import { craftedPng } from './helpers/crafted-png';
 import { makePng, TestIsland, type ClaimBody } from './helpers/test-island';
-
-function chunk(type: string, data: Uint8Array) {
-	const out = Buffer.alloc(12 + data.length);
-	out.writeUInt32BE(data.length, 0);
-	out.write(type, 4, 'latin1');
-	Buffer.from(data).copy(out, 8);
-	out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-	return out;
-}
-
-/** A PNG with an honest header whose image data inflates to `inflated` bytes (a bomb when huge). */
-function bomb(width: number, height: number, inflated: number) {
-	const ihdr = Buffer.alloc(13);
-	ihdr.writeUInt32BE(width, 0);
-	ihdr.writeUInt32BE(height, 4);
-	ihdr[8] = 8;
-	ihdr[9] = 6;
-	const sig = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
-	return new Uint8Array(Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(inflated), { level: 9 })), chunk('IEND', new Uint8Array())]));
-}
 
 describe.each(drivers)('security on %s', (driver) => {
 	let server: TestServer;
@@ -186,7 +166,7 @@ describe.each(drivers)('security on %s', (driver) => {
 			['wrong size', (w, h) => makePng(w + 64, h), 'image/png', 422],
 			['not a PNG', () => new TextEncoder().encode('<html>not a png</html>'), 'image/png', 422],
 			['not sent as a PNG', (w, h) => makePng(w, h), 'text/html', 415],
-			['decompression bomb', (w, h) => bomb(w, h, 64 * 1024 * 1024), 'image/png', 422]
+			['decompression bomb', (w, h) => craftedPng(w, h, 64 * 1024 * 1024), 'image/png', 422]
 		];
 		for (const [what, bytes, type, status] of lies) {
 			const submitted = (await bob.json('POST', '/api/jobs', { json: { params: demoParams({ prompt: `bob ${what}` }) } })).body.job;

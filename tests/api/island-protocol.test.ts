@@ -1,32 +1,12 @@
 // The Island's side: auth, capability matching, leases (403/409/410), PNG checks (422 and
 // back to the queue), body limits (413), failures and retries, cancel.
-import { deflateSync, crc32 } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../helpers/server';
 import { balance, BROKER_ENV, demoManifest, demoParams, ledgerAdmin, requester as newRequester } from '../helpers/broker';
+import { craftedPng } from '../helpers/crafted-png';
 import { makePng, TestIsland } from '../helpers/test-island';
-
-function chunk(type: string, data: Uint8Array) {
-	const out = Buffer.alloc(12 + data.length);
-	out.writeUInt32BE(data.length, 0);
-	out.write(type, 4, 'latin1');
-	Buffer.from(data).copy(out, 8);
-	out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-	return out;
-}
-
-/** A valid header for `width`×`height` RGBA whose image data inflates to `inflated` bytes. */
-function craftedPng(width: number, height: number, inflated: number) {
-	const ihdr = Buffer.alloc(13);
-	ihdr.writeUInt32BE(width, 0);
-	ihdr.writeUInt32BE(height, 4);
-	ihdr[8] = 8;
-	ihdr[9] = 6;
-	const sig = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
-	return new Uint8Array(Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(inflated), { level: 9 })), chunk('IEND', new Uint8Array())]));
-}
 
 describe.each(drivers)('Island protocol on %s', (driver) => {
 	let server: TestServer;

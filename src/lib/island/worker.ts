@@ -5,7 +5,7 @@ import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
 import type { ModelManifest } from '../schemas/manifest';
 import { loadManifest } from '../diffusion/manifest';
-import { DiffusionPipeline, runtimeFromOrt, type Timings } from '../diffusion/pipeline';
+import { DiffusionPipeline, runtimeFromOrt, type GenerateRequest, type Timings } from '../diffusion/pipeline';
 import { encodePng } from '../diffusion/png';
 import { loadCachedModel, type FileProgress } from './model-cache';
 import { latentPreviewPng } from './preview-png';
@@ -33,16 +33,8 @@ export interface LoadResult {
 	loadMs: number;
 }
 
-export interface GenerateJob {
-	prompt: string;
-	negativePrompt?: string;
-	width: number;
-	height: number;
-	steps: number;
-	guidance: number;
-	seed: number;
-	model: string;
-}
+/** What the page asks the worker to draw: the pipeline's request plus the model to use. */
+export type GenerateJob = GenerateRequest & { model: string };
 
 export interface StepUpdate {
 	step: number;
