@@ -78,7 +78,9 @@ try {
 	console.log(`\n/image initial JS: ${(gzipBytes / 1024).toFixed(1)} KB gzip (${gzipBytes} bytes; ${(rawBytes / 1024).toFixed(1)} KB raw) in ${list.length} files; budget ${BUDGET_BYTES / 1024} KB: ${result.withinBudget ? 'ok' : 'OVER'}`);
 	console.log(`inference runtime loaded: ${ort ? 'YES (must not be)' : 'no'}`);
 	console.log('JSON: bench-results/image-js.json');
-	if (!result.withinBudget || ort) process.exitCode = 1;
+	// Over budget is a figure for the table (its "met" column), not a failed run; loading the
+	// inference runtime on /image is a defect, so that one still fails.
+	if (ort) process.exitCode = 1;
 } finally {
 	await server.dispose();
 }
