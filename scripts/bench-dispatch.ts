@@ -4,14 +4,14 @@
 // broker: submit → claim latency (from sending POST /api/jobs to the Island holding the
 // lease) and settled jobs per second. PGlite always; PostgreSQL too with TEST_DATABASE_URL
 // (or BENCH_DATABASE_URL). Options: --islands N --jobs N --submitters N --driver pglite|postgres
-import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { ensureBuild } from './ensure-build.js';
 import { ApiClient } from '../tests/helpers/client';
+import { startServer } from '../tests/helpers/server';
+import type { Driver } from '../tests/helpers/postgres';
 import { demoParams, setKyc } from '../tests/helpers/broker';
 import { makePng, TestIsland } from '../tests/helpers/test-island';
 
@@ -30,48 +30,13 @@ const SUBMITTERS = Number(opts.submitters);
 const pgUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 const driverList = opts.driver ? [opts.driver] : pgUrl ? ['pglite', 'postgres'] : ['pglite'];
 
-async function startServer(env: Record<string, string>) {
-	const child = fork(join(root, 'scripts/server.js'), [], {
-		cwd: root,
-		// Not tsx's loader: the server runs the plain build, as `npm start` does.
-		execArgv: [],
-		env: { ...process.env, BUILTIN_ISLANDS: '0', ARCHIPELAGO_TEST_HOOKS: '1', RATE_LIMIT_JOBS_PER_MINUTE: '100000000', PORT: '0', HOST: '127.0.0.1', ...env },
-		stdio: ['ignore', 'ignore', 'inherit', 'ipc']
-	});
-	const port = await new Promise<number>((resolve, reject) => {
-		child.on('message', (m: { type?: string; port?: number }) => m.type === 'listening' && resolve(m.port!));
-		child.on('exit', (code) => reject(new Error(`server exited (${code})`)));
-	});
-	const url = `http://127.0.0.1:${port}`;
-	for (let i = 0; !(await fetch(`${url}/api/health`).then((r) => r.ok, () => false)); i++) {
-		if (i > 300) throw new Error('server not healthy');
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	return { url, stop: () => new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) };
-}
-
-async function database(driver: string) {
-	if (driver === 'pglite') {
-		const dir = mkdtempSync(join(tmpdir(), 'archipelago-bench-'));
-		return { env: { DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-	}
-	const name = `archipelago_bench_${Date.now().toString(36)}`;
-	const admin = async (q: string) => {
-		const c = new pg.Client({ connectionString: pgUrl });
-		await c.connect();
-		await c.query(q).finally(() => c.end());
-	};
-	await admin(`create database "${name}"`);
-	const url = new URL(pgUrl!);
-	url.pathname = `/${name}`;
-	return { env: { DATABASE_URL: url.toString() }, drop: () => admin(`drop database if exists "${name}" with (force)`) };
-}
-
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 async function run(driver: string) {
-	const db = await database(driver);
-	const server = await startServer(db.env);
+	const server = await startServer(driver as Driver, {
+		env: { ARCHIPELAGO_TEST_HOOKS: '1', RATE_LIMIT_JOBS_PER_MINUTE: '100000000' },
+		postgresUrl: pgUrl
+	});
 	try {
 		const requesters: ApiClient[] = [];
 		for (let i = 0; i < SUBMITTERS; i++) {
@@ -150,8 +115,7 @@ async function run(driver: string) {
 			settledPerSecond: JOBS / ((lastSettledAt - started) / 1000)
 		};
 	} finally {
-		await server.stop();
-		await db.drop();
+		await server.dispose();
 	}
 }
 

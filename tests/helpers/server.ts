@@ -24,6 +24,8 @@ export interface StartOptions {
 	databaseEnv?: Record<string, string>;
 	/** Listen on this port (a restart that must keep its origin); default: a free one. */
 	port?: number;
+	/** Where to create the PostgreSQL database; default TEST_DATABASE_URL. */
+	postgresUrl?: string;
 }
 
 /** Starts the production server (`scripts/server.js` on the build) on a free port. */
@@ -36,13 +38,15 @@ export async function startServer(driver: Driver, options: StartOptions = {}): P
 			databaseEnv = { DATA_DIR: dir };
 			cleanup = async () => rmSync(dir, { recursive: true, force: true });
 		} else {
-			const created = await createPostgresDatabase();
+			const created = await createPostgresDatabase(options.postgresUrl);
 			databaseEnv = { DATABASE_URL: created.url };
 			cleanup = created.drop;
 		}
 	}
 	const child = fork(join(root, 'scripts/server.js'), [], {
 		cwd: root,
+		// The plain build, as `npm start` runs it: not the caller's loader (vitest's, tsx's).
+		execArgv: [],
 		env: {
 			...process.env,
 			BUILTIN_ISLANDS: '0',
