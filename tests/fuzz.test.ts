@@ -232,7 +232,9 @@ describe.each(drivers)('fuzzing every API route on %s', (driver) => {
 				if (withBody && r.contentType) headers['content-type'] = r.contentType;
 				// Only long-polls and streams may stay open; anything else must answer before the
 				// next case, or its late commit would be blamed on that case.
-				const streams = /\/(claim|events)$/.test(template) || r.route[0] !== method;
+				// (Another method on a streaming path is answered at once: a GET there is a 405, and
+				// a POST to a GET route may be a submit, whose hold must commit before the baseline.)
+				const streams = (/\/claim$/.test(template) && method === 'POST') || (/\/events$/.test(template) && (method === 'GET' || method === 'HEAD'));
 				const status = await send(server.url + path, method, headers, withBody ? r.body!.bytes : null, streams ? 3000 : 60_000);
 				if (status >= 500) await new Promise((r) => setTimeout(r, 200)); // let the log arrive
 				expect(status, `${method} ${path.slice(0, 200)} as ${auth}; server log:\n${status >= 500 ? serverLog : ''}`).toBeLessThan(500);
