@@ -178,6 +178,16 @@ def _a(word):
 def prompt(scene, rng, full=False):
     """Natural-English prompt.  full=True always mentions colour, background, size and
     position (used for evaluation); otherwise size/position/background may be omitted."""
+    return prompt_with_labels(scene, rng, full)[0]
+
+
+# what the text encoder's training heads predict; index len(...) = "not said"
+LABEL_HEADS = {"shape": SHAPES, "colour": COLOUR_NAMES, "background": COLOUR_NAMES,
+               "size": SIZES, "position": POSITIONS}
+
+
+def prompt_with_labels(scene, rng, full=False):
+    """The prompt and, per LABEL_HEADS entry, the index of what it says (len = not said)."""
     colour = rng.choice(COLOUR_SYNONYMS.get(scene.colour, [scene.colour]))
     bgc = rng.choice(COLOUR_SYNONYMS.get(scene.background, [scene.background]))
     shape = rng.choice(SHAPE_SYNONYMS[scene.shape])
@@ -191,9 +201,13 @@ def prompt(scene, rng, full=False):
     obj = f"{_a(noun)} {noun}"
     pos_phrase = pos
     t = rng.randrange(6)
+    labels = [SHAPES.index(scene.shape), COLOUR_NAMES.index(scene.colour),
+              COLOUR_NAMES.index(scene.background) if say_bg else len(COLOUR_NAMES),
+              SIZES.index(scene.size) if say_size else len(SIZES),
+              POSITIONS.index(scene.position) if say_pos else len(POSITIONS)]
     if not say_bg:
         parts = [obj] + ([pos_phrase] if pos_phrase else [])
-        return " ".join(parts)
+        return " ".join(parts), labels
     if t == 0:
         p = f"{obj}" + (f" {pos_phrase}" if pos_phrase else "") + f" on {_a(bgc)} {bgc} {bgw}"
     elif t == 1:
@@ -206,7 +220,7 @@ def prompt(scene, rng, full=False):
         p = (f"{pos_phrase}, " if pos_phrase else "") + f"{obj} on {bgc}"
     else:
         p = f"{obj}" + (f" {pos_phrase}" if pos_phrase else "") + f" against {_a(bgc)} {bgc} {bgw}"
-    return p
+    return p, labels
 
 
 # ---------------------------------------------------------------- tokenizer

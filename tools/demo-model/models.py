@@ -108,11 +108,15 @@ def gn(c):
 
 
 class ResBlock(nn.Module):
+    """Scale-and-shift conditioning (time + pooled text) after the first conv, whose input
+    also carries where each pixel is: text times position is how "top left" picks pixels."""
+
     def __init__(self, cin, cout, tdim):
         super().__init__()
         self.n1 = gn(cin)
+        self.pos = nn.Linear(7, cin)
         self.c1 = nn.Conv2d(cin, cout, 3, padding=1)
-        self.t = nn.Linear(tdim, cout)
+        self.t = nn.Linear(tdim, 2 * cout)
         self.n2 = gn(cout)
         self.c2 = nn.Conv2d(cout, cout, 3, padding=1)
         nn.init.zeros_(self.c2.weight)
@@ -120,9 +124,10 @@ class ResBlock(nn.Module):
         self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
 
     def forward(self, x, temb):
-        h = self.c1(F.silu(self.n1(x)))
-        h = h + self.t(temb)[:, :, None, None]
-        h = self.c2(F.silu(self.n2(h)))
+        h = self.c1(F.silu(self.n1(x)) + pos_features(x, self.pos))
+        scale, shift = self.t(temb)[:, :, None, None].chunk(2, dim=1)
+        h = self.n2(h) * (1.0 + scale) + shift
+        h = self.c2(F.silu(h))
         return self.skip(x) + h
 
 
@@ -186,6 +191,9 @@ class UNet(nn.Module):
         super().__init__()
         c0, c1, c2 = ch
         self.temb = nn.Sequential(nn.Linear(64, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
+        # the whole scene is global (one shape), so the pooled text joins the time embedding
+        # (as SDXL's pooled text does); cross-attention still sees every token
+        self.text_pool = nn.Sequential(nn.Linear(ctx_dim, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
         self.inp = nn.Conv2d(4 + 3, c0, 3, padding=1)
         self.d0 = ResBlock(c0, c0, tdim)
         self.down0 = nn.Conv2d(c0, c1, 3, stride=2, padding=1)
@@ -208,7 +216,7 @@ class UNet(nn.Module):
 
     def forward(self, sample, timestep, encoder_hidden_states):
         ctx = encoder_hidden_states
-        t = self.temb(timestep_embedding(timestep))
+        t = self.temb(timestep_embedding(timestep)) + self.text_pool(ctx.mean(dim=1))
         x = self.inp(torch.cat([sample, coord_channels(sample)], dim=1))
         h0 = self.d0(x, t)
         h1 = self.d1x(self.d1(self.down0(h0), t), ctx)
@@ -230,6 +238,20 @@ def alphas_cumprod_cosine(T=1000, max_beta=0.999):
     betas = [min(1 - f((i + 1) / T) / f(i / T), max_beta) for i in range(T)]
     betas = torch.tensor(betas, dtype=torch.float64)
     return torch.cumprod(1 - betas, dim=0).float()
+
+
+class TextHeads(nn.Module):
+    """Training-only heads on the mean of the text encoder's output: one classifier per
+    scene attribute (last class = not said).  Pre-training the encoder on them teaches it
+    which colour word is the shape's and which the background's before any image is seen."""
+
+    def __init__(self, sizes, d=TEXT_DIM):
+        super().__init__()
+        self.heads = nn.ModuleList([nn.Linear(d, n + 1) for n in sizes])
+
+    def forward(self, hidden):
+        pooled = hidden.mean(dim=1)
+        return [h(pooled) for h in self.heads]
 
 
 def count(m):

@@ -2,7 +2,8 @@
 
     /usr/bin/python3 tools/demo-model/train.py ae        # 1. autoencoder (8x down, 4 ch)
     /usr/bin/python3 tools/demo-model/train.py encode    # 2. pre-encode multi-size latents
-    /usr/bin/python3 tools/demo-model/train.py unet --minutes 60   # 3. text encoder + UNet
+    /usr/bin/python3 tools/demo-model/train.py text      # 3. text encoder (attribute heads)
+    /usr/bin/python3 tools/demo-model/train.py unet --minutes 60   # 4. UNet, text encoder frozen
                                                           #    (resumes from ckpt/ if present)
 
 All randomness is seeded (SEED below).  Work files go to tools/demo-model/work/ (ignored);
@@ -26,15 +27,16 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import dataset as ds  # noqa: E402
-from models import Decoder, Encoder, TextEncoder, UNet, alphas_cumprod_cosine, count  # noqa: E402
+from models import Decoder, Encoder, TextEncoder, TextHeads, UNet, alphas_cumprod_cosine, count  # noqa: E402
 
 SEED = 20261125
 WORK = os.path.join(HERE, "work")
 CKPT = os.path.join(HERE, "ckpt")
 AE_PATH = os.path.join(HERE, "ae.pt")
+TEXT_PATH = os.path.join(HERE, "ckpt", "text.pt")
 # latent (h, w) buckets used for training; 256x256 images are the main bucket
 BUCKETS = [(32, 32), (48, 48), (64, 64), (32, 48), (48, 32), (32, 64), (64, 32), (48, 64), (64, 48)]
-BUCKET_P = [0.5] + [0.5 / 8] * 8
+BUCKET_P = [0.6] + [0.4 / 8] * 8
 N_MAIN, N_OTHER = 10000, 1000
 PIX_PER_BATCH = 32 * 32 * 32  # batch 32 at 32x32 latents, 8 at 64x64
 torch.set_num_threads(2)
@@ -124,7 +126,52 @@ def encode():
     log(f"latent std {std:.4f} mean {out['mean']:.4f} -> scale {1 / std:.4f}")
 
 
-# ------------------------------------------------------------------ 3. UNet
+# ------------------------------------------------------------------ 3. text encoder
+def train_text(steps=1500, batch=256, lr=1e-3):
+    """Pre-train the text encoder to read every attribute out of a prompt (SD's encoder is
+    pre-trained too).  Seconds of CPU instead of the UNet learning English on the side."""
+    vocab, vidx = vocab_index()
+    rng = random.Random(SEED + 3)
+    torch.manual_seed(SEED + 3)
+    te = TextEncoder(len(vocab))
+    sizes = [len(v) for v in ds.LABEL_HEADS.values()]
+    heads = TextHeads(sizes)
+    params = list(te.parameters()) + list(heads.parameters())
+    opt = torch.optim.AdamW(params, lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
+    held = set(ds.load_heldout())
+    t0 = time.time()
+
+    def batch_of(n, only=None):
+        ids, labels = [], []
+        for _ in range(n):
+            sc = ds.Scene.random(rng, exclude=None if only else held, only=only)
+            text, lab = ds.prompt_with_labels(sc, rng)
+            ids.append(ds.tokenize(text, vidx))
+            labels.append(lab)
+        return torch.tensor(ids, dtype=torch.int32), torch.tensor(labels)
+
+    for step in range(steps):
+        ids, labels = batch_of(batch)
+        logits = heads(te(ids))
+        loss = sum(F.cross_entropy(lg, labels[:, i]) for i, lg in enumerate(logits))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 100 == 0 or step == steps - 1:
+            log(f"text step {step} loss {loss.item():.4f} {time.time() - t0:.0f}s")
+    with torch.no_grad():  # held-out triples: the encoder must generalise to them
+        ids, labels = batch_of(2000, only=sorted(held))
+        acc = [(lg.argmax(1) == labels[:, i]).float().mean().item() for i, lg in enumerate(heads(te(ids)))]
+    log("held-out accuracy", dict(zip(ds.LABEL_HEADS, [round(a, 4) for a in acc])))
+    os.makedirs(CKPT, exist_ok=True)
+    torch.save({"te": te.state_dict(), "vocab": vocab, "steps": steps, "seconds": time.time() - t0,
+                "heldout_accuracy": dict(zip(ds.LABEL_HEADS, acc))}, TEXT_PATH)
+    log("saved", TEXT_PATH)
+
+
+# ------------------------------------------------------------------ 4. UNet
 def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
     data = torch.load(os.path.join(WORK, "latents.pt"))
     scale = 1.0 / data["std"]
@@ -132,7 +179,9 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
     torch.manual_seed(SEED)
     te, unet = TextEncoder(len(vocab)), UNet()
     ema_te, ema_unet = TextEncoder(len(vocab)), UNet()
-    params = list(te.parameters()) + list(unet.parameters())
+    te.load_state_dict(torch.load(TEXT_PATH)["te"])
+    te.requires_grad_(False)  # frozen, as SD's is
+    params = list(unet.parameters())
     opt = torch.optim.AdamW(params, lr, weight_decay=0.01)
     step, seconds = 0, 0.0
     rng = random.Random(SEED + 2)
@@ -155,7 +204,8 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
     else:
         ema_te.load_state_dict(te.state_dict()); ema_unet.load_state_dict(unet.state_dict())
         log(f"fresh: unet {count(unet)} params, text encoder {count(te)} params, scale {scale:.4f}")
-    ema_params = list(ema_te.parameters()) + list(ema_unet.parameters())
+    ema_te.load_state_dict(te.state_dict())
+    ema_params = list(ema_unet.parameters())
     acp = alphas_cumprod_cosine()
     os.makedirs(CKPT, exist_ok=True)
 
@@ -203,7 +253,9 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
         eps = torch.randn_like(x0)
         xt = a * x0 + s * eps
         v = a * eps - s * x0
-        pred = unet(xt, t, te(ids))
+        with torch.no_grad():
+            ctx = te(ids)
+        pred = unet(xt, t, ctx)
         loss = F.mse_loss(pred, v)
         opt.zero_grad()
         loss.backward()
@@ -236,7 +288,7 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("phase", choices=["ae", "encode", "unet"])
+    ap.add_argument("phase", choices=["ae", "encode", "text", "unet"])
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--ae-steps", type=int, default=1200)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -245,5 +297,7 @@ if __name__ == "__main__":
         train_ae(args.ae_steps)
     elif args.phase == "encode":
         encode()
+    elif args.phase == "text":
+        train_text()
     else:
         train_unet(args.minutes, lr=args.lr)
