@@ -3,7 +3,9 @@
 // answers its claim at once with a real PNG (no inference), so what is measured is the
 // broker: submit → claim latency (from sending POST /api/jobs to the Island holding the
 // lease) and settled jobs per second. PGlite always; PostgreSQL too with TEST_DATABASE_URL
-// (or BENCH_DATABASE_URL). Options: --islands N --jobs N --submitters N --driver pglite|postgres
+// (or BENCH_DATABASE_URL). Two phases of JOBS jobs each: paced (jobs arrive at --rate per
+// second: latency) and saturated (--submitters back-to-back: throughput).
+// Options: --islands N --jobs N --submitters N --rate N --driver pglite|postgres
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -21,12 +23,14 @@ const { values: opts } = parseArgs({
 		islands: { type: 'string', default: '50' },
 		jobs: { type: 'string', default: '1000' },
 		submitters: { type: 'string', default: '8' },
+		rate: { type: 'string', default: '25' },
 		driver: { type: 'string' }
 	}
 });
 const ISLANDS = Number(opts.islands);
 const JOBS = Number(opts.jobs);
 const SUBMITTERS = Number(opts.submitters);
+const RATE = Number(opts.rate);
 const pgUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 const driverList = opts.driver ? [opts.driver] : pgUrl ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -53,67 +57,90 @@ async function run(driver: string) {
 		const png = makePng(params.width, params.height);
 
 		const sentAt = new Map<string, number>();
-		const submitMs: number[] = [];
 		const respondedAt = new Map<string, number>();
 		const claimedAt = new Map<string, number>();
 		let settled = 0;
-		let lastSettledAt = 0;
+		let settledGoal = 0;
+		let onSettledGoal = () => {};
 		let stopping = false;
-		const allSettled = new Promise<void>((resolve) => {
-			const loops = islands.map(async (island) => {
-				while (!stopping) {
-					// The server's shutdown ends long-polls (204) or their sockets: either ends the loop.
-					const claim = await island.claim().catch((err) => {
-						if (stopping) return null;
-						throw err;
-					});
-					if (!claim) continue;
-					claimedAt.set(claim.job.id, performance.now());
-					const r = await island.result(claim.job.id, claim.lease.token, png);
-					if (r.status !== 200) throw new Error(`result: ${r.status} ${JSON.stringify(r.body)}`);
-					settled++;
-					lastSettledAt = performance.now();
-					if (settled === JOBS) resolve();
-				}
-			});
-			void Promise.all(loops);
+		const loops = islands.map(async (island) => {
+			while (!stopping) {
+				// The server's shutdown ends long-polls (204) or their sockets: either ends the loop.
+				const claim = await island.claim().catch((err) => {
+					if (stopping) return null;
+					throw err;
+				});
+				if (!claim) continue;
+				claimedAt.set(claim.job.id, performance.now());
+				const r = await island.result(claim.job.id, claim.lease.token, png);
+				if (r.status !== 200) throw new Error(`result: ${r.status} ${JSON.stringify(r.body)}`);
+				if (++settled === settledGoal) onSettledGoal();
+			}
 		});
 		// Let every Island reach its sleeping long-poll before the first job.
 		await new Promise((r) => setTimeout(r, 1000));
 
-		const started = performance.now();
-		let next = 0;
-		await Promise.all(
-			requesters.map(async (client) => {
-				while (next < JOBS) {
-					next++;
-					const t0 = performance.now();
-					const r = await client.json('POST', '/api/jobs', { json: { params } });
-					if (r.status !== 201) throw new Error(`submit: ${r.status} ${JSON.stringify(r.body)}`);
-					sentAt.set(r.body.job.id, t0);
-					respondedAt.set(r.body.job.id, performance.now());
-					submitMs.push(performance.now() - t0);
-				}
-			})
-		);
-		const submittedAt = performance.now();
-		await allSettled;
-		stopping = true;
-		const latencies = [...sentAt].map(([id, t0]) => claimedAt.get(id)! - t0).sort((a, b) => a - b);
-		// Dispatch alone: from the submit's 201 to the claim (0 when the claim came first: the
-		// NOTIFY/wake-up can beat the HTTP response).
-		const dispatch = [...respondedAt].map(([id, t1]) => Math.max(0, claimedAt.get(id)! - t1)).sort((a, b) => a - b);
-		return {
-			driver,
-			islands: ISLANDS,
-			jobs: JOBS,
-			submitters: SUBMITTERS,
-			submitRequestMs: { p50: quantile(submitMs.sort((a, b) => a - b), 0.5), p99: quantile(submitMs, 0.99) },
-			responseToClaimMs: { p50: quantile(dispatch, 0.5), p99: quantile(dispatch, 0.99) },
-			submitToClaimMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1)! },
-			submittedPerSecond: JOBS / ((submittedAt - started) / 1000),
-			settledPerSecond: JOBS / ((lastSettledAt - started) / 1000)
+		const submit = async (client: ApiClient, ids: string[]) => {
+			const t0 = performance.now();
+			const r = await client.json('POST', '/api/jobs', { json: { params } });
+			if (r.status !== 201) throw new Error(`submit: ${r.status} ${JSON.stringify(r.body)}`);
+			sentAt.set(r.body.job.id, t0);
+			respondedAt.set(r.body.job.id, performance.now());
+			ids.push(r.body.job.id);
 		};
+		/** Submits `jobs` jobs with `submitJobs`, waits until all are settled, and measures them. */
+		const phase = async (submitJobs: (ids: string[]) => Promise<void>) => {
+			const ids: string[] = [];
+			settledGoal = settled + JOBS;
+			const allSettled = new Promise<void>((resolve) => (onSettledGoal = resolve));
+			const started = performance.now();
+			await submitJobs(ids);
+			const submittedAt = performance.now();
+			await allSettled;
+			const lastSettledAt = performance.now();
+			const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
+			const latencies = sorted(ids.map((id) => claimedAt.get(id)! - sentAt.get(id)!));
+			// Dispatch alone: from the submit's 201 to the claim (0 when the claim came first: the
+			// NOTIFY/wake-up can beat the HTTP response).
+			const dispatch = sorted(ids.map((id) => Math.max(0, claimedAt.get(id)! - respondedAt.get(id)!)));
+			const submitMs = sorted(ids.map((id) => respondedAt.get(id)! - sentAt.get(id)!));
+			return {
+				submitRequestMs: { p50: quantile(submitMs, 0.5), p99: quantile(submitMs, 0.99) },
+				responseToClaimMs: { p50: quantile(dispatch, 0.5), p99: quantile(dispatch, 0.99) },
+				submitToClaimMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1)! },
+				submittedPerSecond: JOBS / ((submittedAt - started) / 1000),
+				settledPerSecond: JOBS / ((lastSettledAt - started) / 1000)
+			};
+		};
+
+		// Latency: jobs arrive at a steady RATE (open loop, as independent requesters would
+		// send them), below what the broker can settle, so a job's wait is dispatch, not a queue.
+		const paced = await phase(async (ids) => {
+			const start = performance.now();
+			const inFlight: Promise<void>[] = [];
+			for (let k = 0; k < JOBS; k++) {
+				const wait = start + (k * 1000) / RATE - performance.now();
+				if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+				inFlight.push(submit(requesters[k % requesters.length], ids));
+			}
+			await Promise.all(inFlight);
+		});
+		// Throughput: every submitter sends its next job as soon as the last is answered, so the
+		// broker is saturated; latency here is mostly waiting behind the other submissions.
+		let next = 0;
+		const saturated = await phase(async (ids) => {
+			await Promise.all(
+				requesters.map(async (client) => {
+					while (next < JOBS) {
+						next++;
+						await submit(client, ids);
+					}
+				})
+			);
+		});
+		stopping = true;
+		void Promise.all(loops);
+		return { driver, islands: ISLANDS, jobs: JOBS, submitters: SUBMITTERS, ratePerSecond: RATE, paced, saturated };
 	} finally {
 		await server.dispose();
 	}
@@ -126,12 +153,14 @@ for (const driver of driverList) {
 	results.push(await run(driver));
 }
 const f = (n: number) => n.toFixed(1);
-console.log(`\n| database | Islands | jobs | submit → claim p50 | p99 | max | POST /api/jobs p50 / p99 | 201 → claim p50 / p99 | submitted/s | settled jobs/s |`);
-console.log(`|---|---|---|---|---|---|---|---|---|---|`);
+console.log(`\n| database | phase | submit → claim p50 | p99 | max | POST /api/jobs p50 / p99 | 201 → claim p50 / p99 | submitted/s | settled jobs/s |`);
+console.log(`|---|---|---|---|---|---|---|---|---|`);
 for (const r of results) {
-	console.log(
-		`| ${r.driver} | ${r.islands} | ${r.jobs} | ${f(r.submitToClaimMs.p50)} ms | ${f(r.submitToClaimMs.p99)} ms | ${f(r.submitToClaimMs.max)} ms | ${f(r.submitRequestMs.p50)} / ${f(r.submitRequestMs.p99)} ms | ${f(r.responseToClaimMs.p50)} / ${f(r.responseToClaimMs.p99)} ms | ${f(r.submittedPerSecond)} | ${f(r.settledPerSecond)} |`
-	);
+	for (const [name, p] of [[`paced, ${r.ratePerSecond} jobs/s`, r.paced], [`saturated, ${r.submitters} submitters`, r.saturated]] as const) {
+		console.log(
+			`| ${r.driver} | ${name} | ${f(p.submitToClaimMs.p50)} ms | ${f(p.submitToClaimMs.p99)} ms | ${f(p.submitToClaimMs.max)} ms | ${f(p.submitRequestMs.p50)} / ${f(p.submitRequestMs.p99)} ms | ${f(p.responseToClaimMs.p50)} / ${f(p.responseToClaimMs.p99)} ms | ${f(p.submittedPerSecond)} | ${f(p.settledPerSecond)} |`
+		);
+	}
 }
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 // The load average says how much of the machine the bench had (other work shares it).
