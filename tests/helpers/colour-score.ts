@@ -1,6 +1,7 @@
 // Scores an image from its pixels like tools/demo-model/evaluate.py: background = the most
 // common of the training palette's colours, shape colour = the most common palette colour
-// among pixels far from the background (at least 0.4 % of the image).
+// among pixels far from the background (at least 0.4 % of the image), and the 3×3 cell
+// (column, row) holding the centroid of the shape-coloured pixels.
 export const PALETTE: Record<string, [number, number, number]> = {
 	red: [220, 30, 30],
 	orange: [255, 140, 0],
@@ -20,6 +21,8 @@ export interface ColourScore {
 	shape: string | null;
 	/** Share of the image covered by the shape colour. */
 	shapeFraction: number;
+	/** [column, row] of the shape's centroid on a 3×3 grid; null without a shape. */
+	cell: [number, number] | null;
 }
 
 export function scoreColours(data: ArrayLike<number>, width: number, height: number, channels = 4): ColourScore {
@@ -48,5 +51,14 @@ export function scoreColours(data: ArrayLike<number>, width: number, height: num
 	fg[bg] = 0;
 	const top = Math.max(...fg);
 	const shape = fgTotal >= 0.004 * n && top > 0 ? NAMES[fg.indexOf(top)] : null;
-	return { background: NAMES[bg], shape, shapeFraction: top / n };
+	if (!shape) return { background: NAMES[bg], shape, shapeFraction: top / n, cell: null };
+	const sc = fg.indexOf(top);
+	let sx = 0, sy = 0, count = 0;
+	for (let p = 0; p < n; p++) {
+		if (cls[p] !== sc) continue;
+		const d = (data[p * channels] - mean[0]) ** 2 + (data[p * channels + 1] - mean[1]) ** 2 + (data[p * channels + 2] - mean[2]) ** 2;
+		if (d > 60 ** 2) (sx += p % width, sy += Math.floor(p / width), count++);
+	}
+	const cell: [number, number] = [Math.min(2, Math.floor((sx / count / width) * 3)), Math.min(2, Math.floor((sy / count / height) * 3))];
+	return { background: NAMES[bg], shape, shapeFraction: top / n, cell };
 }
