@@ -51,6 +51,9 @@ export function ensureBuild({ quiet = false } = {}) {
 		if (!quiet) console.log('Building the app (first start, or the sources changed)…');
 		execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build'], {
 			cwd: root,
+			// Under vitest NODE_ENV is 'test', which would build dev-mode libraries into the app
+			// (Svelte's and SvelteKit's dev checks: +12 KB gzip on /image) and test something else.
+			env: { ...process.env, NODE_ENV: 'production' },
 			stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit'
 		});
 	} finally {
