@@ -52,7 +52,8 @@ describe('headless Island end to end (demo model)', () => {
 	let owner: ApiClient;
 
 	beforeAll(async () => {
-		server = await startServer('pglite');
+		// This file polls jobs every 100 ms: more than the per-user 100 a minute on /api/jobs*.
+		server = await startServer('pglite', { env: { RATE_LIMIT_JOBS_PER_MINUTE: '1000000' } });
 		requester = new ApiClient(server.url);
 		await requester.signUp();
 		const kyc = await requester.json('POST', '/api/kyc/start', { json: { legalName: 'Ada Lovelace', dateOfBirth: '1990-12-10', country: 'GB' } });
@@ -82,7 +83,11 @@ describe('headless Island end to end (demo model)', () => {
 		expect(r.status, JSON.stringify(r.body)).toBe(201);
 		return r.body.job.id as string;
 	};
-	const job = async (id: string) => (await requester.json('GET', `/api/jobs/${id}`)).body.job;
+	const job = async (id: string) => {
+		const r = await requester.json('GET', `/api/jobs/${id}`);
+		expect(r.status, JSON.stringify(r.body)).toBe(200);
+		return r.body.job;
+	};
 	/** Waits for the job to complete and downloads its image. */
 	const image = async (id: string) => {
 		const done = await until('completion', async () => {
