@@ -43,10 +43,11 @@ export function scoreColours(data: ArrayLike<number>, width: number, height: num
 	const mean = [0, 0, 0];
 	for (let p = 0; p < n; p++) if (cls[p] === bg) for (let c = 0; c < 3; c++) mean[c] += data[p * channels + c] / counts[bg];
 	const fg = new Array(NAMES.length).fill(0);
+	const far = new Uint8Array(n);
 	let fgTotal = 0;
 	for (let p = 0; p < n; p++) {
 		const d = (data[p * channels] - mean[0]) ** 2 + (data[p * channels + 1] - mean[1]) ** 2 + (data[p * channels + 2] - mean[2]) ** 2;
-		if (d > 60 ** 2) (fg[cls[p]]++, fgTotal++);
+		if (d > 60 ** 2) (far[p] = 1, fg[cls[p]]++, fgTotal++);
 	}
 	fg[bg] = 0;
 	const top = Math.max(...fg);
@@ -54,11 +55,7 @@ export function scoreColours(data: ArrayLike<number>, width: number, height: num
 	if (!shape) return { background: NAMES[bg], shape, shapeFraction: top / n, cell: null };
 	const sc = fg.indexOf(top);
 	let sx = 0, sy = 0, count = 0;
-	for (let p = 0; p < n; p++) {
-		if (cls[p] !== sc) continue;
-		const d = (data[p * channels] - mean[0]) ** 2 + (data[p * channels + 1] - mean[1]) ** 2 + (data[p * channels + 2] - mean[2]) ** 2;
-		if (d > 60 ** 2) (sx += p % width, sy += Math.floor(p / width), count++);
-	}
+	for (let p = 0; p < n; p++) if (far[p] && cls[p] === sc) (sx += p % width, sy += Math.floor(p / width), count++);
 	const cell: [number, number] = [Math.min(2, Math.floor((sx / count / width) * 3)), Math.min(2, Math.floor((sy / count / height) * 3))];
 	return { background: NAMES[bg], shape, shapeFraction: top / n, cell };
 }
