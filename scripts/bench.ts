@@ -45,6 +45,26 @@ const formatters: Record<string, (r: any) => Row[]> = {
 			},
 			{ bench: 'dispatch', what: `settled jobs per second, saturated (${x.driver})`, figure: `${x.saturated.settledPerSecond.toFixed(1)} /s`, goal: '—', met: null }
 		]),
+	abuse: (r) => {
+		const p = r.phases;
+		const load = (l: number[]) => `load ${l[0].toFixed(1)}`;
+		return [
+			{
+				bench: 'abuse',
+				what: `/api/health while one account asks for ${p.streams.attempts} event streams (${p.streams.held} held, ${(p.streams.statuses['429'] ?? 0)} refused 429; ${r.driver}, ${load(p.streams.loadavg)})`,
+				figure: `p50 ${ms(p.streams.health.p50)}, p99 ${ms(p.streams.health.p99)}, ${p.streams.health.failures} failed`,
+				goal: 'p99 ≤ 100 ms',
+				met: p.streams.health.p99 <= 100 && p.streams.health.failures === 0
+			},
+			{
+				bench: 'abuse',
+				what: `/api/health while one address holds ${p.slow.attempts} half-sent requests (${p.slow.refused429} refused 429, ${p.slow.timedOut408} timed out; ${load(p.slow.loadavg)})`,
+				figure: `p50 ${ms(p.slow.health.p50)}, p99 ${ms(p.slow.health.p99)}, ${p.slow.health.failures} failed`,
+				goal: 'p99 ≤ 100 ms',
+				met: p.slow.health.p99 <= 100 && p.slow.health.failures === 0
+			}
+		];
+	},
 	pipeline: (r) =>
 		(r.rows as any[]).map((x) => ({
 			bench: 'pipeline',

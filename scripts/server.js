@@ -34,14 +34,56 @@ function setHeaders(req, res) {
 	}
 }
 
+const refusedSockets = new WeakSet();
+const envMs = (name, fallback) => (Number(process.env[name]) >= 0 && process.env[name] ? Number(process.env[name]) : fallback);
+
 let draining = false;
-const server = http.createServer((req, res) => {
-	if (ownProtocolHeader) req.headers['x-archipelago-proto'] = 'http';
-	setHeaders(req, res);
-	if (draining) res.setHeader('Connection', 'close');
-	handler(req, res);
-});
+const server = http.createServer(
+	{
+		// A client that dribbles its headers or body can't hold a socket for minutes (Node's
+		// defaults: 60 s and 300 s, checked only every 30 s). Long-polls and event streams are
+		// unaffected: these bound receiving the request, not answering it.
+		headersTimeout: envMs('HEADERS_TIMEOUT_MS', 10_000),
+		requestTimeout: envMs('REQUEST_TIMEOUT_MS', 60_000),
+		connectionsCheckingInterval: 1_000
+	},
+	(req, res) => {
+		// Refused at connect (too many from its address): the 429 was written already.
+		if (refusedSockets.has(req.socket)) return void res.destroy();
+		if (ownProtocolHeader) req.headers['x-archipelago-proto'] = 'http';
+		setHeaders(req, res);
+		if (draining) res.setHeader('Connection', 'close');
+		handler(req, res);
+	}
+);
 server.keepAliveTimeout = 65_000;
+limitConnectionsPerAddress(server, envMs('MAX_CONNECTIONS_PER_ADDRESS', 256));
+
+/**
+ * One address may hold at most `max` open connections; the next one is answered 429 and
+ * closed before any request is read, so slow or idle sockets from one client can't use up
+ * the process's file descriptors. Behind a reverse proxy every client shares the proxy's
+ * address: there the proxy limits per client and this is set high (or 0, off).
+ */
+function limitConnectionsPerAddress(server, max) {
+	if (!max) return;
+	const open = new Map();
+	server.on('connection', (socket) => {
+		const address = socket.remoteAddress ?? '';
+		const n = (open.get(address) ?? 0) + 1;
+		if (n > max) {
+			refusedSockets.add(socket);
+			socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 10\r\nContent-Type: text/plain\r\nContent-Length: 32\r\n\r\nToo many connections from you.\r\n');
+			return;
+		}
+		open.set(address, n);
+		socket.once('close', () => {
+			const left = (open.get(address) ?? 1) - 1;
+			if (left <= 0) open.delete(address);
+			else open.set(address, left);
+		});
+	});
+}
 
 server.listen(port, host, () => {
 	console.log(`Archipelago listening on http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`);

@@ -1,3 +1,4 @@
+import type { ApiKeyScope } from '$lib/schemas/scopes';
 import type { SessionUser } from '$lib/server/auth/users';
 
 declare global {
@@ -10,6 +11,8 @@ declare global {
 			user: SessionUser | null;
 			/** Set when the request authenticated with an API key rather than a session cookie. */
 			apiKeyId: string | null;
+			/** What that API key may do; null for a session, which may do everything. */
+			apiKeyScopes: ApiKeyScope[] | null;
 			sessionId: string | null;
 		}
 	}

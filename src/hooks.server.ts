@@ -7,10 +7,21 @@ import { applyRateLimits } from '$lib/server/rate-limit';
 import { ensureBuiltinIsland } from '$lib/server/builtin-island';
 import { drainBroker, startBroker, stopBroker } from '$lib/server/jobs';
 import { serverModels } from '$lib/server/models';
+import { prepareAdminClaim } from '$lib/server/auth/admin';
+import { unsafeKycReason } from '$lib/server/kyc';
 
 export const init: ServerInit = async () => {
 	if (building) return;
+	// Thrown here, the server exits at start instead of serving an unsafe configuration.
+	const unsafe = unsafeKycReason();
+	if (unsafe) throw new Error(`Refusing to start: ${unsafe}`);
+	if (process.env.ADMIN_EMAILS) console.warn('[admin] ADMIN_EMAILS is ignored: an email proves nothing. Claim admin with the link below or ADMIN_CLAIM_TOKEN.');
 	await initDatabase();
+	const claim = await prepareAdminClaim(db());
+	if (claim) {
+		// The console is the operator's: whoever reads it may make themselves admin, once.
+		console.log(`[admin] No admin yet. Sign in, then open /admin/claim and enter: ${claim}`);
+	}
 	// scripts/start.js made this token for its built-in Island child (BUILTIN_ISLANDS=0: none).
 	if (process.env.BUILTIN_ISLAND_TOKEN) await ensureBuiltinIsland(db(), process.env.BUILTIN_ISLAND_TOKEN);
 	// The demo model, plus SD-Turbo when SDTURBO_BASE_URL is configured.
@@ -25,14 +36,17 @@ export const init: ServerInit = async () => {
 export const handle: Handle = async ({ event, resolve }) => {
 	event.locals.user = null;
 	event.locals.apiKeyId = null;
+	event.locals.apiKeyScopes = null;
 	event.locals.sessionId = null;
 
 	const bearer = event.request.headers.get('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
-	if (bearer?.startsWith(API_KEY_PREFIX)) {
+	// Keys open the API only: pages and their form actions are for people with a session.
+	if (bearer?.startsWith(API_KEY_PREFIX) && event.url.pathname.startsWith('/api/')) {
 		const resolved = await resolveApiKey(db(), bearer);
 		if (resolved) {
 			event.locals.user = resolved.user;
 			event.locals.apiKeyId = resolved.apiKeyId;
+			event.locals.apiKeyScopes = resolved.scopes;
 		}
 	} else {
 		const token = event.cookies.get(SESSION_COOKIE);
@@ -46,7 +60,7 @@ export const handle: Handle = async ({ event, resolve }) => {
 			}
 		}
 	}
-	// 100 requests/min per user or key on /api/jobs*, login attempts per account and address.
+	// /api/jobs*: 100 requests/min per user (all their keys together) and 1,000 per address.
 	const limited = await applyRateLimits(event);
 	if (limited) return limited;
 	return resolve(event);

@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../helpers/server';
+import { ADMIN_CLAIM_TOKEN, claimAdmin } from '../helpers/broker';
 
 describe.each(drivers)('accounts, sessions and API keys on %s', (driver) => {
 	let server: TestServer;
 	beforeAll(async () => {
-		server = await startServer(driver, { env: { ADMIN_EMAILS: 'boss@example.com' } });
+		server = await startServer(driver, { env: { ADMIN_CLAIM_TOKEN } });
 	});
 	afterAll(() => server.dispose());
 
@@ -85,6 +86,7 @@ describe.each(drivers)('accounts, sessions and API keys on %s', (driver) => {
 		expect((await user.request('GET', '/api/admin/ledger/check')).status).toBe(404);
 		const admin = new ApiClient(server.url);
 		await admin.signUp('boss@example.com');
+		await claimAdmin(admin);
 		const check = await admin.json('GET', '/api/admin/ledger/check');
 		expect(check.status).toBe(200);
 		expect(check.body.ok).toBe(true);

@@ -2,14 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../helpers/server';
+import { ADMIN_CLAIM_TOKEN, claimAdmin } from '../helpers/broker';
 
 describe.each(drivers)('virtual credit purchases on %s', (driver) => {
 	let server: TestServer;
 	let admin: ApiClient;
 	beforeAll(async () => {
-		server = await startServer(driver, { env: { ADMIN_EMAILS: 'ledger-admin@example.com' } });
+		server = await startServer(driver, { env: { ADMIN_CLAIM_TOKEN } });
 		admin = new ApiClient(server.url);
 		await admin.signUp('ledger-admin@example.com');
+		await claimAdmin(admin);
 	});
 	afterAll(async () => {
 		expect((await admin.json('GET', '/api/admin/ledger/check')).body).toMatchObject({ ok: true, problems: [] });

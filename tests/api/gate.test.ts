@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../helpers/server';
-import { balance, demoParams } from '../helpers/broker';
+import { ADMIN_CLAIM_TOKEN, balance, claimAdmin, demoParams } from '../helpers/broker';
 import { TestIsland } from '../helpers/test-island';
 
 const ADMIN = 'gate-admin@example.com';
@@ -12,9 +12,10 @@ describe.each(drivers)('generation gate on %s', (driver) => {
 	let server: TestServer;
 	let admin: ApiClient;
 	beforeAll(async () => {
-		server = await startServer(driver, { env: { ADMIN_EMAILS: ADMIN } });
+		server = await startServer(driver, { env: { ADMIN_CLAIM_TOKEN } });
 		admin = new ApiClient(server.url);
 		await admin.signUp(ADMIN);
+		await claimAdmin(admin);
 	});
 	afterAll(() => server.dispose());
 

@@ -170,7 +170,7 @@ describe.each(drivers)('jobs on %s', (driver) => {
 		for (const id of ids) expect((await client.json('DELETE', `/api/jobs/${id}`)).status).toBe(200);
 	});
 
-	it('keeps the test KYC hook per user', async () => {
+	it('keeps a rejected verification per user', async () => {
 		const client = new ApiClient(server.url);
 		await client.signUp();
 		await setKyc(client, 'rejected');

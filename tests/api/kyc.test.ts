@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../helpers/server';
+import { ADMIN_CLAIM_TOKEN, claimAdmin } from '../helpers/broker';
 
 const adult = { legalName: 'Ada Lovelace', dateOfBirth: '1990-12-10', country: 'GB' };
 
@@ -13,7 +14,7 @@ async function kycStatus(client: ApiClient) {
 describe.each(drivers)('sandbox identity verification on %s', (driver) => {
 	let server: TestServer;
 	beforeAll(async () => {
-		server = await startServer(driver, { env: { ADMIN_EMAILS: 'admin@example.com', KYC_RETRY_COOLDOWN_HOURS: '24' } });
+		server = await startServer(driver, { env: { ADMIN_CLAIM_TOKEN, KYC_RETRY_COOLDOWN_HOURS: '24' } });
 	});
 	afterAll(() => server.dispose());
 
@@ -87,6 +88,7 @@ describe.each(drivers)('sandbox identity verification on %s', (driver) => {
 
 		const admin = new ApiClient(server.url);
 		await admin.signUp('admin@example.com');
+		await claimAdmin(admin);
 		const page = await admin.request('GET', '/admin');
 		expect(page.status).toBe(200);
 		expect(await page.text()).toContain('Pending Person');

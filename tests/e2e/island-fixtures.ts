@@ -4,6 +4,7 @@ import { test as base, expect, type Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import { ApiClient } from '../helpers/client';
 import { startServer, type TestServer } from '../helpers/server';
+import { ADMIN_CLAIM_TOKEN, claimAdmin } from '../helpers/broker';
 import { signUp } from './fixtures';
 
 export const ADMIN_EMAIL = 'island-admin@example.test';
@@ -11,7 +12,7 @@ export const ADMIN_EMAIL = 'island-admin@example.test';
 export const test = base.extend<{ baseURL: string }, { server: TestServer }>({
 	server: [
 		async ({}, use) => {
-			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ARCHIPELAGO_TEST_HOOKS: '1', ADMIN_EMAILS: ADMIN_EMAIL } });
+			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ARCHIPELAGO_TEST_HOOKS: '1', ADMIN_CLAIM_TOKEN } });
 			await use(server);
 			await server.dispose();
 		},
@@ -72,6 +73,7 @@ export async function ledgerCheck(baseUrl: string): Promise<{ ok: boolean; probl
 	// One admin per server: the first call signs up, later ones log in.
 	const up = await admin.json('POST', '/api/auth/signup', { json: { email: ADMIN_EMAIL, password } });
 	if (up.status !== 201) expect((await admin.json('POST', '/api/auth/login', { json: { email: ADMIN_EMAIL, password } })).status).toBe(200);
+	else await claimAdmin(admin);
 	const r = await admin.json('GET', '/api/admin/ledger/check');
 	expect(r.status).toBe(200);
 	return r.body;

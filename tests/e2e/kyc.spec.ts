@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from '@playwright/test';
 import { startServer, type TestServer } from '../helpers/server';
-import { demoParams } from '../helpers/broker';
+import { ADMIN_CLAIM_TOKEN, demoParams } from '../helpers/broker';
 import { expect, signUp, test as base } from './fixtures';
 
 const ADMIN = `e2e-admin-${randomUUID()}@example.com`;
@@ -12,7 +12,7 @@ const ADMIN = `e2e-admin-${randomUUID()}@example.com`;
 const test = base.extend<object, { server: TestServer }>({
 	server: [
 		async ({}, use) => {
-			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_EMAILS: ADMIN } });
+			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN } });
 			await use(server);
 			await server.dispose();
 		},
@@ -96,6 +96,12 @@ test('a pending name waits for an admin, who approves it in /admin', async ({ pa
 	const adminContext = await browser.newContext({ baseURL: new URL(page.url()).origin });
 	const admin = await adminContext.newPage();
 	await signUp(admin, ADMIN);
+	// Admin rights come from the operator's claim token, never from the email signed up with.
+	await expect(admin.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+	await admin.goto('/admin/claim');
+	await admin.getByLabel('Claim token').fill(ADMIN_CLAIM_TOKEN);
+	await admin.getByRole('button', { name: 'Claim' }).click();
+	await admin.waitForURL((url) => url.pathname === '/admin');
 	await admin.getByRole('link', { name: 'Admin' }).click();
 	await expect(admin.getByTestId('ledger-result')).toHaveAttribute('data-ok', 'true');
 	const row = admin.getByTestId('admin-pending').getByRole('row', { name: /Pending Paula/ });

@@ -4,7 +4,7 @@
 import { expect, test as base, type Page } from '@playwright/test';
 import { ApiClient } from '../helpers/client';
 import { startServer, type TestServer } from '../helpers/server';
-import { demoParams, setKyc } from '../helpers/broker';
+import { ADMIN_CLAIM_TOKEN, claimAdmin, demoParams, setKyc } from '../helpers/broker';
 import { TestIsland } from '../helpers/test-island';
 import { encodePng } from '../../src/lib/diffusion/png';
 
@@ -15,7 +15,7 @@ const script = (tag: string) => `<script>(window.__xss=window.__xss||[]).push('$
 
 const test = base.extend<{ server: TestServer; baseURL: string }>({
 	server: async ({}, use) => {
-		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ARCHIPELAGO_TEST_HOOKS: '1', ADMIN_EMAILS: ADMIN } });
+		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ARCHIPELAGO_TEST_HOOKS: '1', ADMIN_CLAIM_TOKEN } });
 		await use(server);
 		await server.dispose();
 	},
@@ -26,6 +26,7 @@ const test = base.extend<{ server: TestServer; baseURL: string }>({
 async function hostileData(url: string) {
 	const me = new ApiClient(url);
 	await me.signUp(ADMIN);
+	await claimAdmin(me);
 	await setKyc(me, 'verified');
 	await me.buy('creator');
 	// A finished job whose PNG metadata carries the payload too, and one still queued.

@@ -2,13 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { ApiClient } from './client';
 
-export const LEDGER_ADMIN = 'ledger-admin@example.com';
+/** The operator's standing admin claim token in test servers (ADMIN_CLAIM_TOKEN). */
+export const ADMIN_CLAIM_TOKEN = 'test-admin-claim-token-0123456789';
 
-/** Test hooks on (POST /api/test/kyc), rate limits out of the way, an admin for the ledger check. */
+/** Test hooks on (POST /api/test/kyc), rate limits out of the way, an admin claim token for the ledger check. */
 export const BROKER_ENV = {
 	ARCHIPELAGO_TEST_HOOKS: '1',
 	RATE_LIMIT_JOBS_PER_MINUTE: '1000000',
-	ADMIN_EMAILS: LEDGER_ADMIN
+	ADMIN_CLAIM_TOKEN
 };
 
 const manifest = JSON.parse(readFileSync(new URL('../../static/models/demo/manifest.json', import.meta.url), 'utf8')) as {
@@ -23,7 +24,17 @@ export function demoParams(overrides: Record<string, unknown> = {}) {
 	return { prompt: 'a red circle on a blue background', model: 'demo', width, height, steps: manifest.steps.standard[0], ...overrides };
 }
 
+/** The sandbox provider decides from the legal name: these reach each status the way a person does. */
+const SANDBOX_NAMES = { verified: 'Test Person', pending: 'Pending Person', rejected: 'Reject Person' } as const;
+
 export async function setKyc(client: ApiClient, status: 'unverified' | 'pending' | 'verified' | 'rejected') {
+	if (status !== 'unverified') {
+		const body = { legalName: SANDBOX_NAMES[status], dateOfBirth: '1990-01-01', country: 'FR' };
+		const r = await client.json('POST', '/api/kyc/start', { json: body });
+		if (r.status !== 200 || r.body.kyc.status !== status) throw new Error(`sandbox verification failed: ${r.status} ${JSON.stringify(r.body)}`);
+		return;
+	}
+	// Taking verification back has no user-facing path yet: the test hook does it.
 	const r = await client.json('POST', '/api/test/kyc', { json: { status } });
 	if (r.status !== 200) throw new Error(`test kyc hook failed: ${r.status} ${JSON.stringify(r.body)}`);
 }
@@ -41,8 +52,16 @@ export async function balance(client: ApiClient): Promise<{ available: number; h
 	return (await client.json('GET', '/api/me')).body.balance;
 }
 
-export async function ledgerAdmin(baseUrl: string) {
+/** Makes a signed-in client admin the way an operator does: with the claim token. */
+export async function claimAdmin(client: ApiClient, token = ADMIN_CLAIM_TOKEN) {
+	const r = await client.json('POST', '/api/admin/claim', { json: { token } });
+	if (r.status !== 200) throw new Error(`admin claim failed: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+/** A new account made admin (the server must run with BROKER_ENV's ADMIN_CLAIM_TOKEN). */
+export async function ledgerAdmin(baseUrl: string, email?: string) {
 	const admin = new ApiClient(baseUrl);
-	await admin.signUp(LEDGER_ADMIN);
+	await admin.signUp(email);
+	await claimAdmin(admin);
 	return admin;
 }

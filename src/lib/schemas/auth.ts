@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApiKeyScope, DEFAULT_API_KEY_SCOPES } from './scopes';
 
 export const Credentials = z.strictObject({
 	email: z.email({ message: 'Enter a valid email address.' }).max(254),
@@ -7,5 +8,11 @@ export const Credentials = z.strictObject({
 export type Credentials = z.infer<typeof Credentials>;
 
 export const ApiKeyCreate = z.strictObject({
-	name: z.string().trim().min(1, { message: 'Name the key.' }).max(60)
+	name: z.string().trim().min(1, { message: 'Name the key.' }).max(60),
+	scopes: z
+		.array(ApiKeyScope)
+		.min(1)
+		.max(4)
+		.transform((s) => [...new Set(s)])
+		.default([...DEFAULT_API_KEY_SCOPES])
 });

@@ -1,6 +1,7 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import type { z } from 'zod';
 import type { ApiErrorBody } from '$lib/schemas/errors';
+import type { ApiKeyScope } from '$lib/schemas/scopes';
 
 /** Thrown anywhere in a route; `api()` turns it into the error body of design.md. */
 export class ApiError extends Error {
@@ -58,11 +59,18 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
 	const chunks: Uint8Array[] = [];
 	let size = 0;
 	for (;;) {
-		const { done, value } = await reader.read();
-		if (done) break;
-		size += value.byteLength;
+		let chunk: ReadableStreamReadResult<Uint8Array>;
+		try {
+			chunk = await reader.read();
+		} catch {
+			// adapter-node errors the stream of a chunked body past BODY_SIZE_LIMIT (its
+			// Content-Length check only covers declared sizes): that is a 413, not a crash.
+			throw tooLarge(limit);
+		}
+		if (chunk.done) break;
+		size += chunk.value.byteLength;
 		// Past the limit, keep reading but drop the bytes: the client gets its 413 on a clean connection.
-		if (size <= limit) chunks.push(value);
+		if (size <= limit) chunks.push(chunk.value);
 	}
 	if (size > limit) throw tooLarge(limit);
 	const out = new Uint8Array(size);
@@ -80,8 +88,8 @@ function tooLarge(limit: number) {
 
 /** Parses a JSON body against a schema: 400 for malformed JSON, 413 too big, 415 wrong type, 422 invalid. */
 export async function readJson<S extends z.ZodType>(request: Request, schema: S, limit = DEFAULT_JSON_LIMIT): Promise<z.infer<S>> {
-	const type = request.headers.get('content-type') ?? '';
-	if (type && !type.toLowerCase().includes('json')) {
+	const type = request.headers.get('content-type');
+	if (type !== null && !isJsonType(type)) {
 		throw new ApiError(415, 'unsupported_media_type', 'Send the request body as application/json.');
 	}
 	const bytes = await readBody(request, limit);
@@ -92,6 +100,12 @@ export async function readJson<S extends z.ZodType>(request: Request, schema: S,
 		throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON.');
 	}
 	return parseWith(schema, value);
+}
+
+/** `application/json` or a `+json` type (`application/merge-patch+json`), parameters aside. */
+export function isJsonType(contentType: string): boolean {
+	const essence = contentType.split(';')[0].trim().toLowerCase();
+	return essence === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(essence);
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, code = 'invalid_request'): z.infer<S> {
@@ -108,8 +122,20 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, code =
 	return parsed.data;
 }
 
-export function requireUser(event: RequestEvent) {
+/**
+ * The signed-in user. A request made with an API key must also hold `scope`; 'session'
+ * refuses API keys altogether (keys, identity verification, admin). Without a scope, any
+ * authenticated caller will do (GET /api/me).
+ */
+export function requireUser(event: RequestEvent, scope?: ApiKeyScope | 'session') {
 	const user = event.locals.user;
 	if (!user) throw new ApiError(401, 'unauthenticated', 'Sign in, or send an API key as "Authorization: Bearer ak_…".');
+	const keyScopes = event.locals.apiKeyScopes;
+	if (keyScopes && scope === 'session') {
+		throw new ApiError(403, 'session_required', 'This needs a signed-in session: API keys cannot do it.');
+	}
+	if (keyScopes && scope && scope !== 'session' && !keyScopes.includes(scope)) {
+		throw new ApiError(403, 'insufficient_scope', `This API key lacks the "${scope}" scope.`);
+	}
 	return user;
 }

@@ -17,9 +17,10 @@ export async function usersWithBalances(tx: Queryable, limit = 100) {
 			id: users.id,
 			email: users.email,
 			kycStatus: users.kycStatus,
+			isAdmin: users.isAdmin,
 			createdAt: users.createdAt,
-			available: sql<number>`coalesce((select balance from ledger_accounts where id = 'user:' || users.id || ':available'), 0)::int`,
-			held: sql<number>`coalesce((select balance from ledger_accounts where id = 'user:' || users.id || ':held'), 0)::int`
+			available: sql<number>`coalesce((select balance from ledger_accounts where id = 'user:' || users.id || ':available'), 0)`.mapWith(Number),
+			held: sql<number>`coalesce((select balance from ledger_accounts where id = 'user:' || users.id || ':held'), 0)`.mapWith(Number)
 		})
 		.from(users)
 		.orderBy(desc(users.createdAt))

@@ -12,16 +12,8 @@ export interface SessionUser {
 	isAdmin: boolean;
 }
 
-export function isAdminEmail(email: string, env: NodeJS.ProcessEnv = process.env): boolean {
-	const admins = (env.ADMIN_EMAILS ?? '')
-		.split(',')
-		.map((e) => e.trim().toLowerCase())
-		.filter(Boolean);
-	return admins.includes(email.toLowerCase());
-}
-
 export function toSessionUser(row: typeof users.$inferSelect): SessionUser {
-	return { id: row.id, email: row.email, kycStatus: row.kycStatus, isAdmin: isAdminEmail(row.email) };
+	return { id: row.id, email: row.email, kycStatus: row.kycStatus, isAdmin: row.isAdmin };
 }
 
 /** Returns null when the email is taken (the unique index decides, so concurrent sign-ups can't both win). */
@@ -39,10 +31,5 @@ export async function findUserByEmail(tx: Queryable, email: string) {
 		.select()
 		.from(users)
 		.where(eq(sql`lower(${users.email})`, email.trim().toLowerCase()));
-	return row ?? null;
-}
-
-export async function findUserById(tx: Queryable, id: string) {
-	const [row] = await tx.select().from(users).where(eq(users.id, id));
 	return row ?? null;
 }

@@ -1,26 +1,33 @@
 // GET /api/jobs/:id/events. Events are snapshots of the job: each carries the job's version
 // as its id, so a reconnect with Last-Event-ID gets what changed since, and a late client
-// gets the current state first. Wake-ups come from the event bus (any instance).
+// gets the current state first. Wake-ups come from the event bus (any instance); a queued
+// job's place in line comes from the shared QueueBoard, so an open stream costs no queries
+// of its own while nothing happens to its job.
 import { eq } from 'drizzle-orm';
 import { islands, jobProgress, jobs } from '../db/schema';
 import type { Broker } from './context';
-import { queueStatus } from './queue-stats';
+import { queueBoard, queueStatus, type QueueStats } from './queue-stats';
 import { imageUrl, type JobRow } from './views';
 
 const HEARTBEAT_MS = 15_000;
-/** While queued, the place in line changes as others are served: re-checked this often. */
-const QUEUE_TICK_MS = 2_000;
 
 export const isTerminal = (status: JobRow['status']) => status === 'completed' || status === 'failed' || status === 'cancelled';
 
-export function jobEventStream(broker: Broker, jobId: string, lastEventId: number): ReadableStream<Uint8Array> {
+/** `onClose` runs once when the stream ends, whichever side ends it (the per-user cap's release). */
+export function jobEventStream(broker: Broker, jobId: string, lastEventId: number, onClose: () => void = () => {}): ReadableStream<Uint8Array> {
 	const encoder = new TextEncoder();
 	let lastVersion = lastEventId;
 	let lastStatusJson = '';
 	let closed = false;
 	let pending: Promise<void> = Promise.resolve();
 	let queuedRefresh = false;
-	const cleanups: (() => void)[] = [];
+	let unwatchQueue: (() => void) | null = null;
+	/** The job as last read: the queue board's ticks report against it. */
+	let current: JobRow | null = null;
+	const cleanups: (() => void)[] = [() => unwatchQueue?.(), onClose];
+	const cleanUp = () => {
+		for (const c of cleanups.splice(0)) c();
+	};
 
 	return new ReadableStream<Uint8Array>({
 		start(controller) {
@@ -31,7 +38,7 @@ export function jobEventStream(broker: Broker, jobId: string, lastEventId: numbe
 			const close = () => {
 				if (closed) return;
 				closed = true;
-				for (const c of cleanups) c();
+				cleanUp();
 				controller.close();
 			};
 
@@ -46,17 +53,30 @@ export function jobEventStream(broker: Broker, jobId: string, lastEventId: numbe
 				} else if (job.status === 'queued') {
 					await sendStatus(job);
 				}
+				current = job;
+				if (closed) return;
+				if (job.status === 'queued' && !unwatchQueue) {
+					unwatchQueue = queueBoard(broker.db).watch(jobId, (stats) => current && sendStats(current, stats, null));
+				} else if (job.status !== 'queued' && unwatchQueue) {
+					unwatchQueue();
+					unwatchQueue = null;
+				}
+			};
+
+			const sendStats = (job: JobRow, stats: QueueStats, backend: string | null) => {
+				if (closed) return;
+				const data = { status: job.status, attempts: job.attempts, ...stats, backend };
+				const json = JSON.stringify(data);
+				if (json === lastStatusJson) return;
+				lastStatusJson = json;
+				send('status', job.version, data);
 			};
 
 			const sendStatus = async (job: JobRow) => {
 				const stats = await queueStatus(broker.db, job);
 				// The requester sees what their image runs on (webgpu, wasm, node): it explains the speed.
 				const backend = job.status === 'running' && job.islandId ? await islandBackend(broker, job.islandId) : null;
-				const data = { status: job.status, attempts: job.attempts, ...stats, backend };
-				const json = JSON.stringify(data);
-				if (json === lastStatusJson) return;
-				lastStatusJson = json;
-				send('status', job.version, data);
+				sendStats(job, stats, backend);
 			};
 
 			const sendSnapshot = async (job: JobRow) => {
@@ -85,14 +105,13 @@ export function jobEventStream(broker: Broker, jobId: string, lastEventId: numbe
 			broker.closing.addEventListener('abort', onClosing, { once: true });
 			cleanups.push(() => broker.closing.removeEventListener('abort', onClosing));
 			const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS);
-			const tick = setInterval(schedule, QUEUE_TICK_MS);
-			cleanups.push(() => clearInterval(heartbeat), () => clearInterval(tick));
+			cleanups.push(() => clearInterval(heartbeat));
 			write('retry: 2000\n\n');
 			schedule();
 		},
 		cancel() {
 			closed = true;
-			for (const c of cleanups) c();
+			cleanUp();
 		}
 	});
 }

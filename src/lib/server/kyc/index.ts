@@ -10,7 +10,7 @@ import { sandboxOutcome } from './sandbox';
 import { createStripeSession } from './stripe';
 import { changeKycStatus, kycState } from './status';
 
-export { kycConfig, type KycConfig } from './config';
+export { kycConfig, unsafeKycReason, type KycConfig } from './config';
 export { kycState, changeKycStatus } from './status';
 export { assertMayGenerate } from './gate';
 

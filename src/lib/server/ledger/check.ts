@@ -12,26 +12,29 @@ export interface LedgerCheck {
 export async function checkLedger(tx: Queryable): Promise<LedgerCheck> {
 	const problems: string[] = [];
 	const q = async <T>(query: ReturnType<typeof sql>) => (await tx.execute(query)).rows as T[];
+	// Sums and balances are bigint: node-postgres hands them back as strings, PGlite as BigInt.
+	const num = (v: unknown) => Number(v);
 
-	const [totals] = await q<{ entries: number; transactions: number; sum: number }>(sql`
-		select (select count(*) from ledger_entries)::int as entries,
-		       (select count(*) from ledger_transactions)::int as transactions,
-		       coalesce((select sum(amount) from ledger_entries), 0)::int as sum`);
+	const [raw] = await q<Record<'entries' | 'transactions' | 'sum', unknown>>(sql`
+		select (select count(*) from ledger_entries) as entries,
+		       (select count(*) from ledger_transactions) as transactions,
+		       coalesce((select sum(amount) from ledger_entries), 0) as sum`);
+	const totals = { entries: num(raw.entries), transactions: num(raw.transactions), sum: num(raw.sum) };
 	if (totals.sum !== 0) problems.push(`all entries sum to ${totals.sum}, not 0`);
 
-	const unbalanced = await q<{ id: number; sum: number }>(sql`
-		select transaction_id as id, sum(amount)::int as sum from ledger_entries
+	const unbalanced = await q<{ id: number; sum: string }>(sql`
+		select transaction_id as id, sum(amount)::text as sum from ledger_entries
 		group by transaction_id having sum(amount) <> 0 or count(*) < 2 limit 20`);
 	for (const t of unbalanced) problems.push(`transaction ${t.id} is unbalanced (sum ${t.sum})`);
 
-	const drift = await q<{ id: string; cached: number; actual: number }>(sql`
-		select a.id, a.balance as cached, coalesce(sum(e.amount), 0)::int as actual
+	const drift = await q<{ id: string; cached: string; actual: string }>(sql`
+		select a.id, a.balance::text as cached, coalesce(sum(e.amount), 0)::text as actual
 		from ledger_accounts a left join ledger_entries e on e.account_id = a.id
 		group by a.id having a.balance <> coalesce(sum(e.amount), 0) limit 20`);
 	for (const d of drift) problems.push(`account ${d.id} caches ${d.cached} but its entries sum to ${d.actual}`);
 
-	const negative = await q<{ id: string; balance: number }>(sql`
-		select id, balance from ledger_accounts where may_go_negative = 0 and balance < 0 limit 20`);
+	const negative = await q<{ id: string; balance: string }>(sql`
+		select id, balance::text as balance from ledger_accounts where may_go_negative = 0 and balance < 0 limit 20`);
 	for (const n of negative) problems.push(`account ${n.id} is negative (${n.balance})`);
 
 	const doubled = await q<{ job_id: string; n: number }>(sql`

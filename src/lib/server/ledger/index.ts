@@ -99,8 +99,8 @@ export async function recentMovements(tx: Queryable, userId: string, limit = 20)
 			jobId: ledgerTransactions.jobId,
 			memo: ledgerTransactions.memo,
 			createdAt: ledgerTransactions.createdAt,
-			available: sql<number>`coalesce(sum(${ledgerEntries.amount}) filter (where ${ledgerEntries.accountId} = ${mine[0]}), 0)::int`,
-			held: sql<number>`coalesce(sum(${ledgerEntries.amount}) filter (where ${ledgerEntries.accountId} = ${mine[1]}), 0)::int`
+			available: sql<number>`coalesce(sum(${ledgerEntries.amount}) filter (where ${ledgerEntries.accountId} = ${mine[0]}), 0)`.mapWith(Number),
+			held: sql<number>`coalesce(sum(${ledgerEntries.amount}) filter (where ${ledgerEntries.accountId} = ${mine[1]}), 0)`.mapWith(Number)
 		})
 		.from(ledgerEntries)
 		.innerJoin(ledgerTransactions, eq(ledgerEntries.transactionId, ledgerTransactions.id))

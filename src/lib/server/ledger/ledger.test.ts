@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { createUser } from '../auth/users';
-import { checkLedger, getBalances, holdForJob, InsufficientCreditsError, purchase, refundJob, settleJob } from './index';
+import { checkLedger, getBalances, holdForJob, InsufficientCreditsError, purchase, recentMovements, refundJob, settleJob } from './index';
 
 describe.each(drivers)('ledger on %s', (driver) => {
 	let t: TestDatabase;
@@ -15,6 +15,25 @@ describe.each(drivers)('ledger on %s', (driver) => {
 		if (credits) await t.db.transaction((tx) => purchase(tx, user!.id, credits, 'test'));
 		return user!.id;
 	}
+
+	it('keeps 64-bit balances: platform:grants passes -2^31 and a user holds over 2^32 credits, to the credit', async () => {
+		// At the measured rate of beta purchases one account took grants past 32 bits in under
+		// two hours; every purchase after that answered 500 "integer out of range".
+		const big = 3_000_000_007;
+		const userId = await userWith(big);
+		await t.db.transaction((tx) => purchase(tx, userId, big, 'test'));
+		await t.db.transaction((tx) => holdForJob(tx, userId, `job-big-${userId}`, big));
+		expect(await getBalances(t.db, userId)).toEqual({ available: big, held: big });
+		const check = await checkLedger(t.db);
+		expect(check.problems).toEqual([]);
+		expect(check.totals.sum).toBe(0);
+		const movements = await recentMovements(t.db, userId);
+		expect(movements.map((m) => [m.kind, m.available, m.held])).toEqual([
+			['hold', -big, big],
+			['purchase', big, 0],
+			['purchase', big, 0]
+		]);
+	});
 
 	it('lets exactly 10 of 100 concurrent holds of 10 through on a balance of 100', async () => {
 		const userId = await userWith(100);

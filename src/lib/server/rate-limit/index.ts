@@ -1,69 +1,81 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { db } from '../db';
-import { ApiError, errorResponse, readBody } from '../http';
+import { ApiError, errorResponse } from '../http';
 import { hit, rateLimitHeaders, type Hit, type Policy } from './counter';
 
 export { hit, rateLimitHeaders, sweep, type Hit, type Policy } from './counter';
+export { ConcurrencyCaps, concurrencyCaps, capLimits } from './caps';
 
-function envNumber(name: string, fallback: number, env: NodeJS.ProcessEnv) {
+export function envNumber(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env) {
 	const n = Number(env[name]);
 	return env[name] !== undefined && Number.isFinite(n) && n > 0 ? n : fallback;
 }
 
+const MINUTE = 60;
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+/**
+ * Every request budget, in one place (the README's security section lists them). Budgets
+ * per user count all of the user's API keys and sessions together; budgets per address
+ * stop one address from making accounts to multiply its per-user budgets.
+ */
 export function ratePolicies(env: NodeJS.ProcessEnv = process.env) {
+	const per = (name: string, fallback: number, windowSeconds: number): Policy => ({ limit: envNumber(name, fallback, env), windowSeconds });
 	return {
-		jobs: { limit: envNumber('RATE_LIMIT_JOBS_PER_MINUTE', 100, env), windowSeconds: 60 },
-		// Guessing passwords: few tries per account, more per address (a household or office shares one).
-		loginAccount: { limit: envNumber('LOGIN_LIMIT_PER_ACCOUNT', 10, env), windowSeconds: 15 * 60 },
-		loginIp: { limit: envNumber('LOGIN_LIMIT_PER_IP', 50, env), windowSeconds: 15 * 60 }
+		jobsUser: per('RATE_LIMIT_JOBS_PER_MINUTE', 100, MINUTE),
+		jobsIp: per('RATE_LIMIT_JOBS_PER_MINUTE_PER_IP', 1000, MINUTE),
+		// Guessing passwords: few tries per account from one address, so the owner elsewhere
+		// isn't locked out; more per address (a household or office shares one); a ceiling
+		// per account across addresses against a spread-out attacker.
+		loginAccountIp: per('LOGIN_LIMIT_PER_ACCOUNT', 10, 15 * MINUTE),
+		loginAccount: per('LOGIN_LIMIT_PER_ACCOUNT_ALL_ADDRESSES', 100, 15 * MINUTE),
+		loginIp: per('LOGIN_LIMIT_PER_IP', 50, 15 * MINUTE),
+		signupIp: per('SIGNUP_LIMIT_PER_IP', 10, HOUR),
+		purchaseUser: per('PURCHASE_LIMIT_PER_DAY', 10, DAY),
+		purchaseIp: per('PURCHASE_LIMIT_PER_IP', 60, HOUR),
+		keysUser: per('API_KEY_LIMIT_PER_HOUR', 20, HOUR),
+		islandsUser: per('ISLAND_LIMIT_PER_DAY', 20, DAY),
+		accountWritesIp: per('ACCOUNT_WRITES_PER_IP_PER_HOUR', 200, HOUR),
+		adminClaimIp: per('ADMIN_CLAIM_LIMIT_PER_IP', 10, HOUR)
 	} satisfies Record<string, Policy>;
 }
+export type PolicyName = keyof ReturnType<typeof ratePolicies>;
 
-function tooMany(h: Hit, what: string): Response {
-	return errorResponse(
-		new ApiError(429, 'rate_limited', `Too many ${what}. Try again in ${h.resetSeconds} seconds.`, undefined, rateLimitHeaders(h))
-	);
-}
-
-/** The email a login attempt names, read from a copy of the body (the route reads the original). */
-async function loginEmail(request: Request): Promise<string | null> {
-	try {
-		const bytes = await readBody(request.clone(), 8 * 1024);
-		const body = JSON.parse(new TextDecoder().decode(bytes)) as { email?: unknown };
-		return typeof body.email === 'string' ? body.email.trim().toLowerCase() : null;
-	} catch {
-		return null; // the route itself answers malformed or oversized bodies
-	}
+function tooMany(h: Hit, what: string) {
+	return new ApiError(429, 'rate_limited', `Too many ${what}. Try again in ${h.resetSeconds} seconds.`, undefined, rateLimitHeaders(h));
 }
 
 /**
- * Called from the `handle` hook after authentication. Returns a 429 response to send instead
- * of the route, or null to go on (with RateLimit-* headers set on the route's response).
+ * Counts one request against each budget and throws a 429 (with Retry-After) for the first
+ * one spent. Routes call it after reading their body once, so the count and the action
+ * see the same input.
+ */
+export async function enforce(checks: [PolicyName, string, string][], env: NodeJS.ProcessEnv = process.env): Promise<Hit[]> {
+	const policies = ratePolicies(env);
+	const hits = await Promise.all(checks.map(([policy, key]) => hit(db(), `${policy}:${key}`, policies[policy])));
+	const refused = hits.findIndex((h) => !h.allowed);
+	if (refused >= 0) throw tooMany(hits[refused], checks[refused][2]);
+	return hits;
+}
+
+/**
+ * Called from the `handle` hook after authentication, for /api/jobs*: budgets per user
+ * (every key and session of theirs together) and per address. Returns a 429 response to
+ * send instead of the route, or null to go on (with RateLimit-* headers of the user's budget).
  */
 export async function applyRateLimits(event: RequestEvent): Promise<Response | null> {
 	const path = event.url.pathname;
-	const policies = ratePolicies();
-
-	if (path === '/api/jobs' || path.startsWith('/api/jobs/')) {
-		const who = event.locals.apiKeyId
-			? `key:${event.locals.apiKeyId}`
-			: event.locals.user
-				? `user:${event.locals.user.id}`
-				: `ip:${event.getClientAddress()}`;
-		const h = await hit(db(), `jobs:${who}`, policies.jobs);
-		if (!h.allowed) return tooMany(h, 'requests');
-		event.setHeaders(rateLimitHeaders(h));
+	if (path !== '/api/jobs' && !path.startsWith('/api/jobs/')) return null;
+	const ip = event.getClientAddress();
+	const checks: [PolicyName, string, string][] = [['jobsIp', ip, 'requests from your network']];
+	if (event.locals.user) checks.unshift(['jobsUser', event.locals.user.id, 'requests']);
+	try {
+		const [first] = await enforce(checks);
+		event.setHeaders(rateLimitHeaders(first));
 		return null;
+	} catch (err) {
+		if (err instanceof ApiError) return errorResponse(err);
+		throw err;
 	}
-
-	if (path === '/api/auth/login' && event.request.method === 'POST') {
-		const byIp = await hit(db(), `login:ip:${event.getClientAddress()}`, policies.loginIp);
-		if (!byIp.allowed) return tooMany(byIp, 'login attempts from your network');
-		const email = await loginEmail(event.request);
-		if (email) {
-			const byAccount = await hit(db(), `login:account:${email}`, policies.loginAccount);
-			if (!byAccount.allowed) return tooMany(byAccount, 'login attempts for this account');
-		}
-	}
-	return null;
 }

@@ -2,8 +2,9 @@ import { error, fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import { db } from '$lib/server/db';
 import { islandsOverview, recentJobs, recentKycEvents, rejectedPrompts, usersWithBalances } from '$lib/server/admin/console';
-import { pendingVerifications, reviewVerification } from '$lib/server/kyc';
+import { kycConfig, pendingVerifications, reviewVerification } from '$lib/server/kyc';
 import { checkLedger } from '$lib/server/ledger';
+import { setAdmin } from '$lib/server/auth/admin';
 import type { Actions, PageServerLoad } from './$types';
 
 /** The console doesn't admit it exists to anyone but an admin. */
@@ -13,7 +14,7 @@ function requireAdmin(locals: App.Locals) {
 }
 
 export const load: PageServerLoad = async ({ locals }) => {
-	requireAdmin(locals);
+	const me = requireAdmin(locals);
 	const tx = db();
 	const [pending, kycEvents, users, islands, jobs, rejections, ledger] = await Promise.all([
 		pendingVerifications(tx),
@@ -24,8 +25,10 @@ export const load: PageServerLoad = async ({ locals }) => {
 		rejectedPrompts(tx),
 		checkLedger(tx)
 	]);
-	return { pending, kycEvents, users, islands, jobs, rejections, ledger };
+	return { pending, kycEvents, users, islands, jobs, rejections, ledger, kycProvider: kycConfig().provider, me: me.id };
 };
+
+const Grant = z.object({ userId: z.string().min(1), grant: z.enum(['true', 'false']) });
 
 const Review = z.object({
 	userId: z.string().min(1),
@@ -34,6 +37,16 @@ const Review = z.object({
 });
 
 export const actions: Actions = {
+	/** Admins make other admins (and withdraw it, never from themselves). */
+	admin: async ({ locals, request }) => {
+		const admin = requireAdmin(locals);
+		const parsed = Grant.safeParse(Object.fromEntries(await request.formData()));
+		if (!parsed.success) return fail(422, { message: 'Choose a user.' });
+		if (!(await setAdmin(db(), admin.id, parsed.data.userId, parsed.data.grant === 'true'))) {
+			return fail(409, { message: 'That change is not possible (an admin cannot remove their own rights).' });
+		}
+		return { granted: parsed.data };
+	},
 	review: async ({ locals, request }) => {
 		const admin = requireAdmin(locals);
 		const parsed = Review.safeParse(Object.fromEntries(await request.formData()));

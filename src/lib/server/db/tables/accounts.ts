@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { boolean, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, type ApiKeyScope } from '../../../schemas/scopes';
 
 export const users = pgTable(
 	'users',
@@ -10,6 +11,9 @@ export const users = pgTable(
 		kycStatus: text('kyc_status', { enum: ['unverified', 'pending', 'verified', 'rejected'] })
 			.notNull()
 			.default('unverified'),
+		// Granted only through the operator's claim link or by another admin (auth/admin.ts),
+		// never from anything the person typed: signing up with an operator's email grants nothing.
+		isAdmin: boolean('is_admin').notNull().default(false),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 	},
 	(t) => [uniqueIndex('users_email_unique').on(sql`lower(${t.email})`)]
@@ -39,6 +43,8 @@ export const apiKeys = pgTable(
 		name: text('name').notNull(),
 		prefix: text('prefix').notNull(),
 		keyHash: text('key_hash').notNull(),
+		// What the key may do (schemas/scopes.ts); a session may do everything.
+		scopes: text('scopes', { enum: API_KEY_SCOPES }).array().$type<ApiKeyScope[]>().notNull().default([...DEFAULT_API_KEY_SCOPES]),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 		lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
 		revokedAt: timestamp('revoked_at', { withTimezone: true })

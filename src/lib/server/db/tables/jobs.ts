@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { GenerationParams, Tier } from '../../../schemas/generation';
 import { users } from './accounts';
 
@@ -64,7 +64,7 @@ export const jobs = pgTable(
 		// Copied out of params so the claim query can filter by capability on plain columns.
 		model: text('model').notNull(),
 		pixels: integer('pixels').notNull(),
-		cost: integer('cost').notNull(),
+		cost: bigint('cost', { mode: 'number' }).notNull(),
 		tier: text('tier').$type<Tier>().notNull(),
 		status: text('status', { enum: JOB_STATUSES }).notNull().default('queued'),
 		// Bumped by every change a watcher could see: it is the SSE event id.
@@ -75,7 +75,7 @@ export const jobs = pgTable(
 		leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
 		islandId: text('island_id').references(() => islands.id, { onDelete: 'set null' }),
 		failureReason: text('failure_reason'),
-		refunded: integer('refunded').notNull().default(0),
+		refunded: bigint('refunded', { mode: 'number' }).notNull().default(0),
 		imageId: text('image_id'),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 		startedAt: timestamp('started_at', { withTimezone: true }),

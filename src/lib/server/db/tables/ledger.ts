@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { users } from './accounts';
 
 /**
@@ -8,7 +8,9 @@ import { users } from './accounts';
  */
 export const ledgerAccounts = pgTable('ledger_accounts', {
 	id: text('id').primaryKey(),
-	balance: integer('balance').notNull().default(0),
+	// 64-bit: platform:grants falls with every beta purchase and would pass 2^31 in hours of abuse.
+	// Read as JS numbers, exact below 2^53.
+	balance: bigint('balance', { mode: 'number' }).notNull().default(0),
 	// Only platform:grants may go negative (beta credits are minted from it).
 	mayGoNegative: integer('may_go_negative').notNull().default(0)
 });
@@ -40,7 +42,7 @@ export const ledgerEntries = pgTable(
 		accountId: text('account_id')
 			.notNull()
 			.references(() => ledgerAccounts.id),
-		amount: integer('amount').notNull()
+		amount: bigint('amount', { mode: 'number' }).notNull()
 	},
 	(t) => [index('ledger_entries_tx_idx').on(t.transactionId), index('ledger_entries_account_idx').on(t.accountId)]
 );

@@ -6,9 +6,13 @@ import { createSession } from '$lib/server/auth/sessions';
 import { createUser, toSessionUser } from '$lib/server/auth/users';
 import { db } from '$lib/server/db';
 import { ApiError, api, readJson } from '$lib/server/http';
+import { enforce } from '$lib/server/rate-limit';
 
-export const POST = api(async ({ request, cookies, url }) => {
+export const POST = api(async (event) => {
+	const { request, cookies, url } = event;
 	const { email, password } = await readJson(request, Credentials);
+	// Counted before the (deliberately slow) password hash.
+	await enforce([['signupIp', event.getClientAddress(), 'sign-ups from your network']]);
 	const row = await createUser(db(), email, await hashPassword(password));
 	if (!row) throw new ApiError(409, 'email_taken', 'An account with this email already exists. Log in instead.');
 	const session = await createSession(db(), row.id);

@@ -3,11 +3,17 @@ import { db } from '$lib/server/db';
 import { api, readJson, requireUser } from '$lib/server/http';
 import { idempotencyKeyFrom, once } from '$lib/server/idempotency';
 import { getBalances, purchase } from '$lib/server/ledger';
+import { enforce } from '$lib/server/rate-limit';
 
 export const POST = api(async (event) => {
-	const user = requireUser(event);
+	const user = requireUser(event, 'credits:buy');
 	const key = idempotencyKeyFrom(event.request);
 	const body = await readJson(event.request, PurchaseRequest);
+	// Beta credits are free to mint: a daily cap per user keeps one account from inflating them.
+	await enforce([
+		['purchaseUser', user.id, 'credit purchases today'],
+		['purchaseIp', event.getClientAddress(), 'credit purchases from your network']
+	]);
 	const pack = CREDIT_PACKS[body.pack];
 	const result = await db().transaction((tx) =>
 		once(tx, { userId: user.id, scope: 'credits.purchase', key }, body, async () => {

@@ -7,7 +7,8 @@ export const GET: RequestHandler = api(async (event) => {
 	const b = broker();
 	const image = await b.images.get(b.db, event.params.id);
 	const sig = event.url.searchParams.get('sig');
-	const owner = image !== null && event.locals.user?.id === image.userId;
+	const keyMayRead = !event.locals.apiKeyScopes || event.locals.apiKeyScopes.includes('jobs:read');
+	const owner = image !== null && event.locals.user?.id === image.userId && keyMayRead;
 	const allowed = owner || (image !== null && sig !== null && verifyImageSignature(await shareSecret(b.db), image.id, event.url.searchParams.get('exp'), sig));
 	if (!image || !allowed) {
 		if (sig === null && !event.locals.user) throw new ApiError(401, 'unauthenticated', 'Sign in, or use a share link.');

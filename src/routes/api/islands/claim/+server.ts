@@ -1,7 +1,10 @@
+import type { RequestEvent } from '@sveltejs/kit';
 import { ApiError, api, parseWith, readBody } from '$lib/server/http';
 import { z } from 'zod';
 import { broker, longPollClaim, requireIsland, touchIsland } from '$lib/server/jobs';
 import { clientGone } from '$lib/server/jobs/client-gone';
+import type { IslandRow } from '$lib/server/jobs/islands';
+import { capLimits, concurrencyCaps } from '$lib/server/rate-limit';
 
 // Optional: an Island may restate its capabilities here instead of a separate heartbeat.
 const ClaimBody = z.strictObject({
@@ -15,7 +18,22 @@ export const POST = api(async (event) => {
 	const island = await requireIsland(b.db, event);
 	// An empty body is fine: the capabilities from the last heartbeat apply.
 	const raw = await readBody(event.request, 4096);
-	const body = raw.length ? parseWith(ClaimBody, parseJsonBytes(raw)) : {};
+	const body: z.infer<typeof ClaimBody> = raw.length ? parseWith(ClaimBody, parseJsonBytes(raw)) : {};
+	// A sleeping long-poll holds a connection: one owner's Islands together hold a bounded number.
+	const caps = capLimits();
+	const release = concurrencyCaps.acquireAll([
+		[`claims:island:${island.id}`, caps.longPollsPerIsland, 'claims for this Island'],
+		[`claims:user:${island.userId}`, caps.longPollsPerUser, 'claims for your Islands']
+	]);
+	try {
+		return await claimFor(event, island, body);
+	} finally {
+		release();
+	}
+});
+
+async function claimFor(event: RequestEvent, island: IslandRow, body: z.infer<typeof ClaimBody>) {
+	const b = broker();
 	await touchIsland(b, island.id);
 	const gone = clientGone(event);
 	const claim = await longPollClaim(
@@ -25,7 +43,7 @@ export const POST = api(async (event) => {
 	).finally(gone.done);
 	if (!claim) return new Response(null, { status: 204 });
 	return Response.json(claim, { headers: { 'cache-control': 'no-store' } });
-});
+}
 
 function parseJsonBytes(bytes: Uint8Array): unknown {
 	try {

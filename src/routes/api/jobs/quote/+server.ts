@@ -3,7 +3,7 @@ import { broker, JobRequest, quote } from '$lib/server/jobs';
 
 /** `{ params }` → `{ cost, tier }`; nothing is held. */
 export const POST = api(async (event) => {
-	requireUser(event);
+	requireUser(event, 'jobs:read');
 	const body = await readJson(event.request, JobRequest);
 	return Response.json(quote(broker(), body.params));
 });

@@ -1,10 +1,11 @@
 import { api, requireUser } from '$lib/server/http';
 import { broker, findOwnJob, isTerminal, jobEventStream, notFound } from '$lib/server/jobs';
+import { capLimits, concurrencyCaps } from '$lib/server/rate-limit';
 import type { RequestHandler } from './$types';
 
 /** SSE: `status`, `progress`, `completed`, `failed`; resumable with Last-Event-ID. */
 export const GET: RequestHandler = api(async (event) => {
-	const user = requireUser(event);
+	const user = requireUser(event, 'jobs:read');
 	const b = broker();
 	const job = await findOwnJob(b, user.id, event.params.id);
 	if (!job) throw notFound();
@@ -12,7 +13,9 @@ export const GET: RequestHandler = api(async (event) => {
 	const lastEventId = raw && /^\d{1,9}$/.test(raw) ? Number(raw) : 0;
 	// Finished and already seen: 204 tells EventSource to stop reconnecting.
 	if (isTerminal(job.status) && lastEventId >= job.version) return new Response(null, { status: 204 });
-	return new Response(jobEventStream(b, job.id, lastEventId), {
+	// Each open stream holds a connection and a place on the queue board: capped per user.
+	const release = concurrencyCaps.acquire(`streams:${user.id}`, capLimits().streamsPerUser, 'event streams');
+	return new Response(jobEventStream(b, job.id, lastEventId, release), {
 		headers: {
 			'content-type': 'text/event-stream; charset=utf-8',
 			'cache-control': 'no-store',

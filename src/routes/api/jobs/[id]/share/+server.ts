@@ -7,7 +7,7 @@ import type { RequestEvent } from './$types';
  * "copy URL" of /image). Only the owner may mint one; the image route checks the signature.
  */
 export const POST = api(async (event: RequestEvent) => {
-	const user = requireUser(event);
+	const user = requireUser(event, 'jobs:write');
 	const b = broker();
 	const job = await findOwnJob(b, user.id, event.params.id);
 	if (!job) throw notFound();

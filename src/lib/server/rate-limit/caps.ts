@@ -1,0 +1,62 @@
+import { ApiError } from '../http';
+
+function envCap(name: string, fallback: number, env: NodeJS.ProcessEnv) {
+	const n = Number(env[name]);
+	return env[name] !== undefined && Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+/** How much one account or Island may hold open at once (per server instance). */
+export function capLimits(env: NodeJS.ProcessEnv = process.env) {
+	return {
+		streamsPerUser: envCap('MAX_STREAMS_PER_USER', 20, env),
+		longPollsPerUser: envCap('MAX_LONG_POLLS_PER_USER', 50, env),
+		longPollsPerIsland: envCap('MAX_LONG_POLLS_PER_ISLAND', 2, env),
+		apiKeysPerUser: envCap('MAX_API_KEYS_PER_USER', 20, env),
+		islandsPerUser: envCap('MAX_ISLANDS_PER_USER', 50, env)
+	};
+}
+
+/**
+ * Counts what each holder has open right now: event streams, long-polls. In memory: a
+ * stream lives on one instance, so each instance caps what it holds (the README says so).
+ */
+export class ConcurrencyCaps {
+	#held = new Map<string, number>();
+
+	/** Takes one slot of `key`, or throws 429 when `max` are taken; the release runs once. */
+	acquire(key: string, max: number, what: string): () => void {
+		const n = this.#held.get(key) ?? 0;
+		if (n >= max) {
+			throw new ApiError(429, 'too_many_open', `Too many ${what} open at once (at most ${max}). Close one and try again.`, undefined, {
+				'retry-after': '5'
+			});
+		}
+		this.#held.set(key, n + 1);
+		let released = false;
+		return () => {
+			if (released) return;
+			released = true;
+			const left = (this.#held.get(key) ?? 1) - 1;
+			if (left <= 0) this.#held.delete(key);
+			else this.#held.set(key, left);
+		};
+	}
+
+	/** Takes a slot of each key in turn; if one is full, the ones taken are given back. */
+	acquireAll(slots: [key: string, max: number, what: string][]): () => void {
+		const releases: (() => void)[] = [];
+		try {
+			for (const [key, max, what] of slots) releases.push(this.acquire(key, max, what));
+		} catch (err) {
+			releases.forEach((r) => r());
+			throw err;
+		}
+		return () => releases.forEach((r) => r());
+	}
+
+	held(key: string) {
+		return this.#held.get(key) ?? 0;
+	}
+}
+
+export const concurrencyCaps = new ConcurrencyCaps();

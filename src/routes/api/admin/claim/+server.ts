@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { claimAdmin } from '$lib/server/auth/admin';
+import { db } from '$lib/server/db';
+import { ApiError, api, readJson, requireUser } from '$lib/server/http';
+import { enforce } from '$lib/server/rate-limit';
+
+const Body = z.strictObject({ token: z.string().trim().min(16).max(200) });
+
+/** The operator's claim token (printed at start, or ADMIN_CLAIM_TOKEN) makes the caller admin. */
+export const POST = api(async (event) => {
+	const user = requireUser(event, 'session');
+	const { token } = await readJson(event.request, Body);
+	await enforce([['adminClaimIp', event.getClientAddress(), 'admin claims from your network']]);
+	if (!(await claimAdmin(db(), user.id, token))) throw new ApiError(403, 'invalid_claim_token', 'That claim token is not valid (or was already used).');
+	return Response.json({ isAdmin: true });
+});
