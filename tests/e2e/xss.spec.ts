@@ -1,7 +1,8 @@
 // Prompts, names and image metadata carrying HTML and JavaScript are shown as text on every
 // page that shows them (/image history and result, /account, /admin): no payload runs. Each
 // payload would record itself in window.__xss (or open a dialog) if it ever executed.
-import { expect, test as base, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test as base } from './csp-guard';
 import { ApiClient } from '../helpers/client';
 import { startServer, type TestServer } from '../helpers/server';
 import { demoParams, setKyc } from '../helpers/broker';
