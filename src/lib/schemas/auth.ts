@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 
 export const Credentials = z.strictObject({
 	email: z.email({ message: 'Enter a valid email address.' }).max(254),
