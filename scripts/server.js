@@ -4,6 +4,7 @@
 import http from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setSecurityHeaders } from './security-headers.js';
 
 // adapter-node assumes https unless told otherwise; this server speaks plain http, so unless a
 // proxy's header or ORIGIN is configured, tell it the truth (cookies get Secure only on https).
@@ -27,6 +28,7 @@ function setHeaders(req, res) {
 	res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
 	res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
 	res.setHeader('X-Content-Type-Options', 'nosniff');
+	setSecurityHeaders(req, res);
 	const path = (req.url ?? '/').split('?')[0];
 	// Model files are content-addressed by the manifest's version; a change ships a new version.
 	if (path.startsWith('/models/') && !path.endsWith('/manifest.json')) {

@@ -1,6 +1,7 @@
 // Shared by the island-*.spec.ts files: a server with test hooks (KYC set directly) and an
 // admin (ledger check), a requester driven through the API, a volunteer driven through /island.
-import { test as base, expect, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { test as base, expect } from './csp-guard';
 import { randomUUID } from 'node:crypto';
 import { ApiClient } from '../helpers/client';
 import { startServer, type TestServer } from '../helpers/server';

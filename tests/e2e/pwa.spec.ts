@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import type { Page, Request, Response } from '@playwright/test';
 import { startServer, type TestServer } from '../helpers/server';
 import { expect, signUp, test } from './fixtures';
+import { watchCsp } from './csp-guard';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -57,8 +58,11 @@ test('the manifest is linked and valid, its icons have their stated sizes, and C
 	// "in-incognito"), so this one runs in a persistent profile.
 	const profile = mkdtempSync(join(tmpdir(), 'archipelago-pwa-'));
 	const context = await playwright.chromium.launchPersistentContext(profile, { ...test.info().project.use.launchOptions, baseURL });
+	const violations: string[] = [];
 	try {
+		await watchCsp(context, violations);
 		await installable(await context.newPage());
+		expect(violations, 'Content Security Policy violations').toEqual([]);
 	} finally {
 		await context.close();
 		rmSync(profile, { recursive: true, force: true });

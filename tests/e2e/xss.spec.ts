@@ -1,7 +1,8 @@
 // Prompts, names and image metadata carrying HTML and JavaScript are shown as text on every
 // page that shows them (/image history and result, /account, /admin): no payload runs. Each
 // payload would record itself in window.__xss (or open a dialog) if it ever executed.
-import { expect, test as base, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test as base } from './csp-guard';
 import { ApiClient } from '../helpers/client';
 import { startServer, type TestServer } from '../helpers/server';
 import { ADMIN_CLAIM_TOKEN, claimAdmin, demoParams, setKyc } from '../helpers/broker';
@@ -74,13 +75,18 @@ async function expectInert(page: Page, path: string, shown: string[]) {
 	expect(await page.locator('img[onerror], svg[onload]').count()).toBe(0);
 }
 
-test('prompts, names and metadata with HTML/JS render inert on /image, /account and /admin', async ({ page, server }) => {
+test('prompts, names and metadata with HTML/JS render inert on /image, /account and /admin', async ({ page, server, cspViolations }) => {
 	const me = await hostileData(server.url);
 	await signIn(page, server.url, me);
 	await expectInert(page, '/image', ["onerror=\"(window.__xss"]);
 	await expectInert(page, '/account', ["onerror=alert('key')"]);
 	await expectInert(page, '/admin', ["push('prompt')", "push('rejected')", "push('island')", "push('legal-name')"]);
-	// The detector works: the same payload, injected as HTML, does run.
+	// The detector works: the same payload, injected as HTML, is live, and the CSP stops its
+	// handler (a payload rendered as HTML anywhere above would have been reported the same way,
+	// and csp-guard fails the test on any report it didn't expect).
 	await page.evaluate((html) => document.body.insertAdjacentHTML('beforeend', html), payload('control'));
-	await expect.poll(() => page.evaluate(() => (window as unknown as { __xss?: string[] }).__xss ?? [])).toEqual(['control']);
+	const blocked = (v: string) => v.includes('script-src-attr') || v.includes('inline event handler');
+	await expect.poll(() => cspViolations.some(blocked)).toBe(true);
+	expect(await page.evaluate(() => (window as unknown as { __xss?: string[] }).__xss ?? [])).toEqual([]);
+	cspViolations.splice(0, cspViolations.length, ...cspViolations.filter((v) => !blocked(v)));
 });

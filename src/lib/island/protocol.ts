@@ -1,6 +1,6 @@
 // The Island side of the broker protocol (design.md, HTTP API table), fetch-based so the
 // browser Island's worker and the headless Node Island share it.
-import { z } from 'zod';
+import { z } from '../schemas/zod';
 
 export const JobParams = z.object({
 	prompt: z.string(),

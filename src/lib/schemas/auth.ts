@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 import { ApiKeyScope, DEFAULT_API_KEY_SCOPES } from './scopes';
 
 export const Credentials = z.strictObject({

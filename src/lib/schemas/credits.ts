@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 
 // Virtual during the open beta: a pack credits the account at once, no payment is taken.
 export const CREDIT_PACKS = {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 
 /** Every API error has this shape (design.md); the client reads `code` to decide what to show. */
 export const ApiErrorBody = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 import { tierOf, type PublicModel } from './cost';
 
 export { COST_RANGE, costOf, publicModel, tierOf, type PublicModel, type Tier } from './cost';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 import { COUNTRY_CODES } from '../countries';
 
 export const KYC_STATUSES = ['unverified', 'pending', 'verified', 'rejected'] as const;

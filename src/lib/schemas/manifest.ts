@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 
 // One schema for every model (demo and SD-Turbo); see docs/model-format.md.
 const Dim = z.union([z.number().int().positive(), z.string().min(1)]);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 
 /**
  * What an API key may do. A signed-in session may do everything; a key only what it was

@@ -76,6 +76,19 @@ export function signedImageUrl(secret: string, imageId: string, ttlSeconds = SHA
 	return `/api/images/${imageId}.png?exp=${exp}&sig=${signature(secret, imageId, exp)}`;
 }
 
+/** The longest a shared image may be reused without asking again (browser or CDN). */
+export const SHARE_MAX_AGE_S = 3600;
+
+/**
+ * Cache-Control for an image served through a share link: public (the URL is the secret, and
+ * any cache keys on it), but never fresh past the link's expiry, so no cache keeps showing an
+ * expired link. `exp` is the link's, in epoch seconds.
+ */
+export function sharedImageCacheControl(exp: number, now = Date.now()): string {
+	const left = Math.floor(exp - now / 1000);
+	return left > 0 ? `public, max-age=${Math.min(SHARE_MAX_AGE_S, left)}` : 'no-store';
+}
+
 export function verifyImageSignature(secret: string, imageId: string, exp: string | null, sig: string | null, now = Date.now()) {
 	if (!exp || !sig || !/^\d{1,12}$/.test(exp)) return false;
 	if (Number(exp) * 1000 < now) return false;

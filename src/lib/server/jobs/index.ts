@@ -15,6 +15,6 @@ export {
 	ISLAND_TOKEN_PREFIX
 } from './islands';
 export { jobEventStream, isTerminal } from './stream';
-export { DatabaseImageStore, shareSecret, signedImageUrl, verifyImageSignature, type ImageStore } from './images';
+export { DatabaseImageStore, sharedImageCacheControl, shareSecret, signedImageUrl, verifyImageSignature, type ImageStore } from './images';
 export { leaseTtlMs } from './lease';
 export { jobView, type JobView } from './views';

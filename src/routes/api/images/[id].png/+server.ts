@@ -1,5 +1,5 @@
 import { ApiError, api } from '$lib/server/http';
-import { broker, shareSecret, verifyImageSignature } from '$lib/server/jobs';
+import { broker, sharedImageCacheControl, shareSecret, verifyImageSignature } from '$lib/server/jobs';
 import type { RequestHandler } from './$types';
 
 /** The owner's image, or anyone's with a valid, unexpired share signature. */
@@ -15,11 +15,15 @@ export const GET: RequestHandler = api(async (event) => {
 		// Someone else's image is indistinguishable from a missing one.
 		throw new ApiError(404, 'not_found', 'No such image (or the share link expired).');
 	}
-	return new Response(image.bytes.slice(), {
-		headers: {
-			'content-type': 'image/png',
-			'content-length': String(image.bytes.byteLength),
-			'cache-control': owner ? 'private, max-age=31536000, immutable' : 'public, max-age=3600'
-		}
-	});
+	const headers: Record<string, string> = { 'content-type': 'image/png', 'content-length': String(image.bytes.byteLength) };
+	if (owner) {
+		// Images never change. Vary: the browser's cache must not hand the image to whoever
+		// signs in next on a shared computer (or to no one, after signing out).
+		headers['cache-control'] = 'private, max-age=31536000, immutable';
+		headers['vary'] = 'Cookie, Authorization';
+	} else {
+		// Only a verified link gets here, so `exp` is digits.
+		headers['cache-control'] = sharedImageCacheControl(Number(event.url.searchParams.get('exp')));
+	}
+	return new Response(image.bytes.slice(), { headers });
 });
