@@ -117,7 +117,7 @@ describe('HSTS behind a TLS-terminating proxy', () => {
 	});
 
 	it('is sent on every response when ORIGIN is https', async () => {
-		const server = await startServer('pglite', { env: { ORIGIN: 'https://archipelago.example' } });
+		const server = await startServer('pglite', { env: { ORIGIN: 'https://archipelago.example', KYC_PROVIDER: 'sandbox' } });
 		onTestFinished(() => server.dispose());
 		const fixed = await fetch(`${server.url}/api/health`);
 		expect(fixed.headers.get('strict-transport-security')).toBe('max-age=63072000; includeSubDomains');
