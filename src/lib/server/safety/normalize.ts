@@ -4,20 +4,11 @@
  * (NFKC), look-alike letters from other scripts, zero-width characters, leetspeak and
  * s p a c e d or s.e.p.a.r.a.t.e.d letters.
  */
+import { foldConfusables } from './confusables';
 
 // Format characters (zero-width space/joiners, soft hyphen, BOM, bidi marks) and fillers
 // that render as nothing, so "nu\u200Bde" looks like "nude" on screen.
 const INVISIBLE = /[\p{Cf}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0]/gu;
-
-// Letters that NFKC leaves alone but that look like Latin ones (Unicode's confusables.txt,
-// the lowercase letters people actually use: Cyrillic, Greek, and a few Latin extensions).
-const CONFUSABLES: Record<string, string> = {
-	а: 'a', в: 'b', е: 'e', ё: 'e', з: '3', һ: 'h', і: 'i', ї: 'i', ј: 'j', к: 'k', м: 'm', н: 'h', о: 'o', п: 'n',
-	р: 'p', с: 'c', т: 't', у: 'y', ф: 'f', х: 'x', ь: 'b', ѕ: 's', ԁ: 'd', ԛ: 'q', ԝ: 'w', ү: 'y', ӏ: 'l', ɡ: 'g',
-	α: 'a', β: 'b', γ: 'y', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w',
-	ϲ: 'c', ϳ: 'j', ı: 'i', ȷ: 'j', ł: 'l', ø: 'o', đ: 'd', ħ: 'h', ŧ: 't', ƅ: 'b', ɑ: 'a', ɩ: 'i', ʀ: 'r', ᴀ: 'a',
-	ß: 'ss', æ: 'ae', œ: 'oe', þ: 'th'
-};
 
 // Digits read as letters only inside a word that also has letters ("p0rn", not "1024").
 const LEET_DIGITS: Record<string, string> = { '0': 'o', '1': 'i', '2': 'z', '3': 'e', '4': 'a', '5': 's', '6': 'g', '7': 't', '8': 'b', '9': 'g' };
@@ -28,8 +19,8 @@ const SYMBOL_BEFORE_LETTER = /[@$!|+€£¢](?=[@$!|+€£¢]*[a-z])/g;
 
 /** Case, width, styled letters, confusables, accents and invisible characters folded away. */
 export function foldCharacters(text: string): string {
-	let s = text.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
-	s = Array.from(s, (ch) => CONFUSABLES[ch] ?? ch).join('');
+	// Look-alikes before case: lower-casing first turns Greek Ν into ν, which reads as "v".
+	let s = foldConfusables(text.replace(INVISIBLE, '').normalize('NFKC'));
 	s = s.normalize('NFD').replace(/\p{M}+/gu, '');
 	// "l" and "1" and "i" are read alike, so the list and the prompt share one letter for them.
 	return s.replace(/l/g, 'i');
