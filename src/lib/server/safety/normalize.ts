@@ -111,6 +111,9 @@ export function readings(text: string): string[][] {
  * "teeen" still reads "teen" (and never "ten": a prompt's "ten" is not squeezed into anything).
  */
 export function spellings(word: string): string[] {
+	let doubled = false;
+	for (let i = 1; i < word.length && !doubled; i++) doubled = word[i] === word[i - 1];
+	if (!doubled) return [word];
 	const parts = word.match(/(.)\1*/g) ?? [];
 	const repeated = parts.filter((p) => p.length > 1).length;
 	if (repeated === 0) return [word];

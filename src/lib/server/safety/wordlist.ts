@@ -55,21 +55,49 @@ function wordMatches(word: string, term: string, kind: Kind) {
 	return false;
 }
 
-/** The entries of `terms` found in one reading (each word tried with stretched letters squeezed). */
-function findIn(reading: string[][], terms: Term[], allow: Set<string>): string[] {
-	const found: string[] = [];
+/** A section's entries indexed for a prompt's words: whole words by a map, the rest in turn. */
+interface Index {
+	all: Term[];
+	/** Single words, and phrases written as one word ("childporn"), by how they are spelled. */
+	whole: Map<string, Term[]>;
+	/** Prefix and infix entries. */
+	partial: Term[];
+	phrases: Term[];
+}
+
+function index(terms: Term[]): Index {
+	const ix: Index = { all: terms, whole: new Map(), partial: [], phrases: [] };
 	for (const term of terms) {
-		const hit = reading.some((spelled, i) => {
-			if (spelled.some((w) => allow.has(w)) && term.kind !== 'word') return false;
-			if (term.words.length === 1) return spelled.some((w) => wordMatches(w, term.words[0], term.kind));
-			// A phrase matches word by word, or written as one word ("childporn").
-			const joined = term.words.join('');
-			if (spelled.some((w) => wordMatches(w, joined, 'word'))) return true;
-			return term.words.every((t, k) => reading[i + k]?.some((w) => wordMatches(w, t, 'word')));
-		});
-		if (hit) found.push(term.source);
+		if (term.kind !== 'word') ix.partial.push(term);
+		else {
+			const key = term.words.join('');
+			ix.whole.set(key, [...(ix.whole.get(key) ?? []), term]);
+			if (term.words.length > 1) ix.phrases.push(term);
+		}
 	}
-	return found;
+	return ix;
+}
+
+/** The entries of `ix` found in one reading (each word tried with stretched letters squeezed). */
+function findIn(reading: string[][], ix: Index, allow: Set<string>): string[] {
+	const found = new Set<Term>();
+	reading.forEach((spelled, i) => {
+		// An allowed word ("infantry") is not searched for prefixes and infixes ("infant*").
+		const allowed = spelled.some((w) => allow.has(w));
+		for (const w of spelled) {
+			if (w.includes(MASK)) {
+				for (const t of ix.all)
+					if (t.kind === 'word' ? wordMatches(w, t.words.join(''), 'word') : !allowed && wordMatches(w, t.words[0], t.kind))
+						found.add(t);
+				continue;
+			}
+			for (const t of ix.whole.get(w) ?? []) found.add(t);
+			if (!allowed) for (const t of ix.partial) if (wordMatches(w, t.words[0], t.kind)) found.add(t);
+		}
+		// A phrase matches word by word too.
+		for (const t of ix.phrases) if (t.words.every((tw, k) => reading[i + k]?.some((w) => wordMatches(w, tw, 'word')))) found.add(t);
+	});
+	return ix.all.filter((t) => found.has(t)).map((t) => t.source);
 }
 
 /**
@@ -90,6 +118,9 @@ export interface Verdict {
 }
 
 export function makeChecker(list: WordList) {
+	const block = index(list.block);
+	const minor = index(list.minor);
+	const sexy = index(list.suggestive);
 	return (text: string): Verdict => {
 		const terms = new Set<string>();
 		const minors = new Set<string>();
@@ -100,9 +131,9 @@ export function makeChecker(list: WordList) {
 		const spelledRuns = runs.map(spell);
 		for (const words of readings) {
 			const reading = words.map(spell);
-			for (const t of findIn(reading, list.block, list.allow)) terms.add(t);
-			for (const t of findIn(reading, list.minor, list.allow)) minors.add(t);
-			for (const t of findIn(reading, list.suggestive, list.allow)) suggestive.add(t);
+			for (const t of findIn(reading, block, list.allow)) terms.add(t);
+			for (const t of findIn(reading, minor, list.allow)) minors.add(t);
+			for (const t of findIn(reading, sexy, list.allow)) suggestive.add(t);
 		}
 		for (const t of findInRuns(spelledRuns, list.block)) terms.add(t);
 		for (const t of findInRuns(spelledRuns, list.minor)) minors.add(t);
