@@ -1,8 +1,9 @@
 /**
  * Folds a prompt (and each list entry, the same way) into lowercase a–z words, undoing the
  * usual ways of slipping a word past a list: case, accents, full-width and styled letters
- * (NFKC), look-alike letters from other scripts, zero-width characters, leetspeak and
- * s p a c e d or s.e.p.a.r.a.t.e.d letters.
+ * (NFKC), look-alike letters from other scripts (UTS #39, see confusables.ts), zero-width
+ * characters, leetspeak, s p a c e d or s.e.p.a.r.a.t.e.d letters, masked letters (n*de)
+ * and repeated letters (nudee).
  */
 import { foldConfusables } from './confusables';
 
