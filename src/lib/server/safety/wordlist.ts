@@ -1,5 +1,5 @@
 import listText from './blocklist.txt?raw';
-import { foldEntry, readings, spellings } from './normalize';
+import { MASK, analyse, foldEntry, spellings } from './normalize';
 
 type Kind = 'word' | 'prefix' | 'infix';
 interface Term {
@@ -39,25 +39,76 @@ export function parseWordList(text: string): WordList {
 	return list;
 }
 
-function wordMatches(word: string, term: string, kind: Kind) {
-	return kind === 'word' ? word === term : kind === 'prefix' ? word.startsWith(term) : word.includes(term);
+/** Does `word` (possibly with MASK wildcards) spell `term` at `at`? */
+function spellsAt(word: string, term: string, at: number) {
+	for (let k = 0; k < term.length; k++) if (word[at + k] !== term[k] && word[at + k] !== MASK) return false;
+	return true;
 }
 
-/** The entries of `terms` found in one reading (each word tried with stretched letters squeezed). */
-function findIn(reading: string[][], terms: Term[], allow: Set<string>): string[] {
-	const found: string[] = [];
+function wordMatches(word: string, term: string, kind: Kind) {
+	if (!word.includes(MASK))
+		return kind === 'word' ? word === term : kind === 'prefix' ? word.startsWith(term) : word.includes(term);
+	// A masked word needs a visible letter where the term has its own: "?ude" alone could be anything.
+	if (kind === 'word') return word.length === term.length && spellsAt(word, term, 0);
+	if (kind === 'prefix') return word.length >= term.length && spellsAt(word, term, 0);
+	for (let at = 0; at + term.length <= word.length; at++) if (spellsAt(word, term, at)) return true;
+	return false;
+}
+
+/** A section's entries indexed for a prompt's words: whole words by a map, the rest in turn. */
+interface Index {
+	all: Term[];
+	/** Single words, and phrases written as one word ("childporn"), by how they are spelled. */
+	whole: Map<string, Term[]>;
+	/** Prefix and infix entries. */
+	partial: Term[];
+	phrases: Term[];
+}
+
+function index(terms: Term[]): Index {
+	const ix: Index = { all: terms, whole: new Map(), partial: [], phrases: [] };
 	for (const term of terms) {
-		const hit = reading.some((spelled, i) => {
-			if (spelled.some((w) => allow.has(w)) && term.kind !== 'word') return false;
-			if (term.words.length === 1) return spelled.some((w) => wordMatches(w, term.words[0], term.kind));
-			// A phrase matches word by word, or written as one word ("childporn").
-			const joined = term.words.join('');
-			if (spelled.includes(joined)) return true;
-			return term.words.every((t, k) => reading[i + k]?.includes(t));
-		});
-		if (hit) found.push(term.source);
+		if (term.kind !== 'word') ix.partial.push(term);
+		else {
+			const key = term.words.join('');
+			ix.whole.set(key, [...(ix.whole.get(key) ?? []), term]);
+			if (term.words.length > 1) ix.phrases.push(term);
+		}
 	}
-	return found;
+	return ix;
+}
+
+/** The entries of `ix` found in one reading (each word tried with stretched letters squeezed). */
+function findIn(reading: string[][], ix: Index, allow: Set<string>): string[] {
+	const found = new Set<Term>();
+	reading.forEach((spelled, i) => {
+		// An allowed word ("infantry") is not searched for prefixes and infixes ("infant*").
+		const allowed = spelled.some((w) => allow.has(w));
+		for (const w of spelled) {
+			if (w.includes(MASK)) {
+				for (const t of ix.all)
+					if (t.kind === 'word' ? wordMatches(w, t.words.join(''), 'word') : !allowed && wordMatches(w, t.words[0], t.kind))
+						found.add(t);
+				continue;
+			}
+			for (const t of ix.whole.get(w) ?? []) found.add(t);
+			if (!allowed) for (const t of ix.partial) if (wordMatches(w, t.words[0], t.kind)) found.add(t);
+		}
+		// A phrase matches word by word too.
+		for (const t of ix.phrases) if (t.words.every((tw, k) => reading[i + k]?.some((w) => wordMatches(w, tw, 'word')))) found.add(t);
+	});
+	return ix.all.filter((t) => found.has(t)).map((t) => t.source);
+}
+
+/**
+ * The entries found anywhere inside a run of spaced single letters: "a n u d e" merges into
+ * "anude", "I s e x" into "isex". Any entry counts there, whole-word ones too; nobody spells
+ * out harmless words a letter at a time around a listed one.
+ */
+function findInRuns(runs: string[][], terms: Term[]): string[] {
+	return terms
+		.filter((term) => runs.some((spelled) => spelled.some((run) => run.includes(term.words.join('')))))
+		.map((t) => t.source);
 }
 
 export interface Verdict {
@@ -67,16 +118,26 @@ export interface Verdict {
 }
 
 export function makeChecker(list: WordList) {
+	const block = index(list.block);
+	const minor = index(list.minor);
+	const sexy = index(list.suggestive);
 	return (text: string): Verdict => {
 		const terms = new Set<string>();
 		const minors = new Set<string>();
 		const suggestive = new Set<string>();
-		for (const words of readings(text)) {
-			const reading = words.map(spellings);
-			for (const t of findIn(reading, list.block, list.allow)) terms.add(t);
-			for (const t of findIn(reading, list.minor, list.allow)) minors.add(t);
-			for (const t of findIn(reading, list.suggestive, list.allow)) suggestive.add(t);
+		// An allowed word is taken as written: "rapping" must not be squeezed into "raping".
+		const spell = (w: string) => (list.allow.has(w) ? [w] : spellings(w));
+		const { readings, runs } = analyse(text);
+		const spelledRuns = runs.map(spell);
+		for (const words of readings) {
+			const reading = words.map(spell);
+			for (const t of findIn(reading, block, list.allow)) terms.add(t);
+			for (const t of findIn(reading, minor, list.allow)) minors.add(t);
+			for (const t of findIn(reading, sexy, list.allow)) suggestive.add(t);
 		}
+		for (const t of findInRuns(spelledRuns, list.block)) terms.add(t);
+		for (const t of findInRuns(spelledRuns, list.minor)) minors.add(t);
+		for (const t of findInRuns(spelledRuns, list.suggestive)) suggestive.add(t);
 		// Either alone is ordinary ("a child at the beach", "a sexy dress"); together they are not.
 		if (minors.size && suggestive.size) for (const t of [...minors, ...suggestive]) terms.add(t);
 		return { allowed: terms.size === 0, terms: [...terms] };
