@@ -2,7 +2,7 @@ import { sveltekit } from '@sveltejs/kit/vite';
 import { defaultClientConditions, type Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-// `vite dev`/`preview` don't go through scripts/server.js; give them the same cross-origin
+// `vite dev`/`preview` don't go through server/index.js; give them the same cross-origin
 // isolation so the Island gets WASM threads there too (server.headers misses static/).
 const crossOriginIsolation: Plugin = {
 	name: 'archipelago-cross-origin-isolation',

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureBuild } from './ensure-build.js';
+import { ensureBuild } from '../server/ensure-build.js';
 import { startServer } from '../tests/helpers/server';
 import type { Driver } from '../tests/helpers/postgres';
 import { demoParams, requester } from '../tests/helpers/broker';

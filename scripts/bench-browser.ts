@@ -7,8 +7,8 @@ import { decode } from 'fast-png';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { loadNodeModel } from '../src/lib/island/node-runtime';
-import { ensureBuild } from './ensure-build.js';
+import { loadNodeModel } from '../src/island-node/node-runtime';
+import { ensureBuild } from '../server/ensure-build.js';
 import { startServer } from '../tests/helpers/server';
 
 const root = new URL('..', import.meta.url);

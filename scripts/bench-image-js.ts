@@ -6,7 +6,7 @@
 // Writes bench-results/image-js.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { ensureBuild } from './ensure-build.js';
+import { ensureBuild } from '../server/ensure-build.js';
 import { startServer } from '../tests/helpers/server';
 import { ApiClient } from '../tests/helpers/client';
 

@@ -10,7 +10,7 @@ import { loadManifest, loadModelAssets } from '../src/lib/diffusion/manifest';
 import { DiffusionPipeline } from '../src/lib/diffusion/pipeline';
 import { encodePng } from '../src/lib/diffusion/png';
 import { createRng } from '../src/lib/diffusion/rng';
-import { nodeFetchBytes, nodeRuntime } from '../src/lib/island/node-runtime';
+import { nodeFetchBytes, nodeRuntime } from '../src/island-node/node-runtime';
 import { tinyDemoManifest, tinyUrl } from '../tests/helpers/tiny-models';
 
 const root = new URL('..', import.meta.url);

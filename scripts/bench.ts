@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ensureBuild } from './ensure-build.js';
+import { ensureBuild } from '../server/ensure-build.js';
 
 const { values } = parseArgs({
 	options: { only: { type: 'string' }, 'no-readme': { type: 'boolean', default: false }, reuse: { type: 'boolean', default: false } }

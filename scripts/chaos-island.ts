@@ -2,13 +2,13 @@
 // progress throttling, retries, backoff, cooperative stop) around a stand-in for the model,
 // which sleeps CHAOS_STEP_MS per step instead of running the UNet and returns a gradient of
 // the requested size. The broker sees the full protocol and a real PNG (with metadata); two
-// CPU cores can then push 1,000 jobs through in minutes. Real inference: scripts/island.ts.
+// CPU cores can then push 1,000 jobs through in minutes. Real inference: src/island-node/main.ts.
 //
 //   ISLAND_URL=http://127.0.0.1:3000 ISLAND_TOKEN=isl_… CHAOS_STEP_MS=20 tsx scripts/chaos-island.ts
 import { readFileSync } from 'node:fs';
-import type { DiffusionPipeline, GenerateOptions, GenerateRequest, GenerateResult } from '../src/lib/diffusion/pipeline';
+import type { GenerateOptions, GenerateRequest, GenerateResult } from '../src/lib/diffusion/pipeline';
 import { parseManifest } from '../src/lib/diffusion/manifest';
-import { HeadlessIsland } from '../src/lib/island/headless';
+import { HeadlessIsland } from '../src/island-node/headless';
 
 const url = process.env.ISLAND_URL;
 const token = process.env.ISLAND_TOKEN;
@@ -60,8 +60,8 @@ const log = (m: string) => console.log(`[chaos-island ${process.pid}] ${m}`);
 const island = new HeadlessIsland({
 	url,
 	token,
-	// The stand-in has generate() and manifest, all HeadlessIsland uses of a pipeline.
-	models: [{ id: manifest.id, load: async () => ({ manifest, pipeline: standIn as unknown as DiffusionPipeline }) }],
+	// The stand-in has generate(), all the Island's engine uses of a pipeline.
+	models: [{ id: manifest.id, load: async () => ({ manifest, pipeline: standIn }) }],
 	maxPixels: 512 * 512,
 	log
 });

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ensureBuild } from './ensure-build.js';
+import { ensureBuild } from '../server/ensure-build.js';
 import { chaosTable, runChaos } from '../tests/helpers/chaos';
 
 const { values } = parseArgs({

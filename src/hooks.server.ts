@@ -22,11 +22,11 @@ export const init: ServerInit = async () => {
 		// The console is the operator's: whoever reads it may make themselves admin, once.
 		console.log(`[admin] No admin yet. Sign in, then open /admin/claim and enter: ${claim}`);
 	}
-	// scripts/start.js made this token for its built-in Island child (BUILTIN_ISLANDS=0: none).
+	// server/start.js made this token for its built-in Island child (BUILTIN_ISLANDS=0: none).
 	if (process.env.BUILTIN_ISLAND_TOKEN) await ensureBuiltinIsland(db(), process.env.BUILTIN_ISLAND_TOKEN);
 	// The demo model, plus SD-Turbo when SDTURBO_BASE_URL is configured.
 	await startBroker(dbHandle(), await serverModels());
-	// SIGTERM (scripts/server.js): first no more claims, and sleeping long-polls and SSE streams
+	// SIGTERM (server/index.js): first no more claims, and sleeping long-polls and SSE streams
 	// end, so connections can close; in-flight requests still finish against the database.
 	process.once('archipelago:drain', () => drainBroker());
 	// Once the last connection closed: the broker, then the database.

@@ -2,7 +2,7 @@
 // reference that tools/demo-model/export.py writes beside it (committed in reference/).
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadNodeModel, type LoadedModel } from '../src/lib/island/node-runtime';
+import { loadNodeModel, type LoadedModel } from '../src/island-node/node-runtime';
 import type { Progress } from '../src/lib/diffusion/pipeline';
 
 const manifestUrl = new URL('../static/models/demo/manifest.json', import.meta.url);

@@ -1,4 +1,4 @@
-// End to end: a requester submits a job, the headless Island (scripts/island.ts, a real child
+// End to end: a requester submits a job, the headless Island (build/island/index.js, built from src/island-node/, a real child
 // process on onnxruntime-node with the real demo model) claims it, streams progress and
 // uploads the PNG; the requester downloads a valid PNG of the requested size whose pixels
 // show the prompt's colours. Also: cancel mid-run (410 → the Island drops the job and goes
@@ -23,7 +23,7 @@ interface RunningIsland {
 }
 
 function startIsland(url: string, token: string): RunningIsland {
-	const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/island.ts', '--url', url, '--token', token, '--model', demoManifest], {
+	const child = spawn(process.execPath, ['build/island/index.js', '--url', url, '--token', token, '--model', demoManifest], {
 		cwd: root,
 		env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
 		stdio: ['ignore', 'pipe', 'pipe']

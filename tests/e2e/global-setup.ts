@@ -1,4 +1,4 @@
-import { ensureBuild } from '../../scripts/ensure-build.js';
+import { ensureBuild } from '../../server/ensure-build.js';
 
 export default function globalSetup() {
 	ensureBuild({ quiet: true });

@@ -1,6 +1,6 @@
 // Islands for the /image end-to-end test: a scripted one the test drives call by call (so
 // "step 2 of 4", a reload mid-job or a failure happen exactly when the test says), and the
-// real headless Island (scripts/island.ts, onnxruntime-node, the demo model) for real images.
+// real headless Island (build/island/index.js, onnxruntime-node, the demo model) for real images.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
@@ -74,7 +74,7 @@ export class ScriptedIsland {
 
 /** The real headless Island as a child process; resolves once it is claiming. */
 export async function startHeadlessIsland(baseUrl: string, token: string): Promise<{ process: ChildProcess; log: () => string; stop(): Promise<void> }> {
-	const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts/island.ts'), '--url', baseUrl, '--token', token], {
+	const child = spawn(process.execPath, [join(root, 'build/island/index.js'), '--url', baseUrl, '--token', token], {
 		cwd: root,
 		env: { ...process.env, ORT_DISABLE_TELEMETRY: '1', ISLAND_STOP_GRACE_MS: '5000' },
 		stdio: ['ignore', 'pipe', 'pipe']

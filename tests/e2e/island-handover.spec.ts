@@ -15,7 +15,7 @@ async function startHeadlessIsland(baseUrl: string): Promise<{ owner: ApiClient;
 	await owner.signUp();
 	const r = await owner.json('POST', '/api/islands', { json: { name: 'headless helper' } });
 	expect(r.status).toBe(201);
-	const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/island.ts', '--url', baseUrl, '--model', 'static/models/demo/manifest.json'], {
+	const child = spawn(process.execPath, ['build/island/index.js', '--url', baseUrl, '--model', 'static/models/demo/manifest.json'], {
 		cwd: root,
 		env: { ...process.env, ISLAND_TOKEN: r.body.token, ORT_DISABLE_TELEMETRY: '1', ISLAND_STOP_GRACE_MS: '2000' },
 		stdio: ['ignore', 'pipe', 'pipe']

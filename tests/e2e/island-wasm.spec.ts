@@ -3,7 +3,7 @@
 // for the same seed and parameters.
 import { decode } from 'fast-png';
 import { fileURLToPath } from 'node:url';
-import { loadNodeModel } from '../../src/lib/island/node-runtime';
+import { loadNodeModel } from '../../src/island-node/node-runtime';
 import { balance, expect, ledgerCheck, openIsland, requester, SMALL_JOB, submitJob, test, waitForJob } from './island-fixtures';
 
 const demoManifest = fileURLToPath(new URL('../../static/models/demo/manifest.json', import.meta.url));

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-/** Copies build/ and returns `BUILD_DIR` (relative to the project root, for scripts/server.js). */
+/** Copies build/ and returns `BUILD_DIR` (relative to the project root, for server/index.js). */
 export function snapshotBuild(): { buildDir: string; env: { BUILD_DIR: string }; remove(): void } {
 	const buildDir = `node_modules/.cache/archipelago-build-${process.pid}-${randomBytes(3).toString('hex')}`;
 	cpSync(`${root}build`, `${root}${buildDir}`, { recursive: true });

@@ -23,7 +23,7 @@ export interface ChaosOptions {
 	jobs: number;
 	/** Fast Islands (scripts/chaos-island.ts: full protocol, real PNGs, no inference). */
 	islands: number;
-	/** Islands running the demo model on onnxruntime-node (scripts/island.ts), small jobs only. */
+	/** Islands running the demo model on onnxruntime-node (build/island/index.js), small jobs only. */
 	realIslands?: number;
 	requesters?: number;
 	owners?: number;
@@ -104,7 +104,7 @@ class IslandProcess {
 		const args =
 			this.kind === 'fast'
 				? ['--import', 'tsx', 'scripts/chaos-island.ts']
-				: ['--import', 'tsx', 'scripts/island.ts', '--url', this.url, '--threads', '1', '--max-pixels', String(256 * 256)];
+				: ['build/island/index.js', '--url', this.url, '--threads', '1', '--max-pixels', String(256 * 256)];
 		this.child = spawn(process.execPath, args, {
 			cwd: root,
 			env: { ...process.env, ISLAND_URL: this.url, ISLAND_TOKEN: this.token, CHAOS_STEP_MS: String(this.stepMs), ORT_DISABLE_TELEMETRY: '1' },

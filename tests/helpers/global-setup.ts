@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/lib/server/db/client';
-import { ensureBuild } from '../../scripts/ensure-build.js';
+import { ensureBuild } from '../../server/ensure-build.js';
 
 declare module 'vitest' {
 	export interface ProvidedContext {

@@ -45,7 +45,7 @@ export const SHARED_ADDRESS_BUDGETS: Record<string, string> = {
 	ISLAND_LIMIT_PER_DAY: '100000'
 };
 
-/** Starts the production server (`scripts/server.js` on the build) on a free port. */
+/** Starts the production server (`server/index.js` on the build) on a free port. */
 export async function startServer(driver: Driver, options: StartOptions = {}): Promise<TestServer> {
 	let cleanup = async () => {};
 	let databaseEnv = options.databaseEnv;
@@ -60,7 +60,7 @@ export async function startServer(driver: Driver, options: StartOptions = {}): P
 			cleanup = created.drop;
 		}
 	}
-	const child = fork(join(root, 'scripts/server.js'), [], {
+	const child = fork(join(root, 'server/index.js'), [], {
 		cwd: root,
 		// The plain build, as `npm start` runs it: not the caller's loader (vitest's, tsx's).
 		execArgv: [],

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyDemoManifest, tinyUrl } from '../../../tests/helpers/tiny-models';
-import { loadNodeModel } from '../island/node-runtime';
+import { loadNodeModel } from '../../island-node/node-runtime';
 import type { DiffusionPipeline, GenerateRequest, Progress } from './pipeline';
 import { encodePng, readPngText } from './png';
 

@@ -1,7 +1,7 @@
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { tinyUrl } from '../../../tests/helpers/tiny-models';
-import { loadNodeModel, nodeFetchBytes } from '../island/node-runtime';
+import { loadNodeModel, nodeFetchBytes } from '../../island-node/node-runtime';
 import { encodePng } from './png';
 import type { Progress } from './pipeline';
 import { buildSdTurboManifest, loadSdTurboManifest } from './sdturbo';

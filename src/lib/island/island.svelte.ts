@@ -1,10 +1,11 @@
 // The browser Island's one owner: it holds the inference worker and the broker client, runs
-// register → heartbeat → claim → progress → result, and exposes state to /island. The page
-// only reads these fields and calls the methods.
+// the shared Island loop (runner.ts: heartbeat, claim, progress, result) on the worker, and
+// exposes state to /island. The page only reads these fields and calls the methods.
 import * as Comlink from 'comlink';
 import type { FileKey } from '../diffusion/manifest';
 import { clearModels, storageUsage, type FileProgress, type StorageUsage } from './model-cache';
-import { backoffMs, BrokerError, IslandClient, JobGoneError, type ClaimedJob } from './protocol';
+import { IslandClient } from './protocol';
+import { IslandRunner, type IslandEngine } from './runner';
 import { WakeLock } from './wake-lock.svelte';
 import type { Backend, GenerateJob, GenerateOutcome, IslandWorker, LoadResult } from './worker';
 
@@ -25,12 +26,6 @@ const HEARTBEAT_MS = 30_000;
 const PROGRESS_EVERY_MS = 250;
 const MAX_PIXELS = 512 * 512;
 
-const sleep = (ms: number, signal: AbortSignal) =>
-	new Promise<void>((resolve) => {
-		const t = setTimeout(resolve, ms);
-		signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-	});
-
 export class Island {
 	status = $state<IslandStatus>('idle');
 	message = $state('');
@@ -48,11 +43,9 @@ export class Island {
 	#raw: Worker;
 	#worker: Comlink.Remote<IslandWorker>;
 	#client: IslandClient | null = null;
-	#loop: AbortController | null = null;
+	#runner: IslandRunner | null = null;
 	#running: Promise<void> | null = null;
-	#claimed: ClaimedJob | null = null;
-	#stopRequested = false;
-	#lastEarned = 0;
+	#handedOff: string | null = null;
 
 	constructor(userId: string, worker: Worker) {
 		this.#userId = userId;
@@ -118,19 +111,19 @@ export class Island {
 		if (this.status === 'working') return;
 		if (!this.loaded || this.loaded.backend !== this.backend) await this.load();
 		if (!this.loaded) return;
-		this.#stopRequested = false;
 		this.status = 'working';
 		this.message = '';
-		this.#loop = new AbortController();
 		void this.wakeLock.acquire();
-		this.#running = this.#run(this.#loop.signal).catch((e) => this.#fail(e instanceof Error ? e.message : String(e)));
+		const runner = this.#newRunner();
+		this.#runner = runner;
+		this.#running = runner.run().catch((e) => this.#fail(e instanceof Error ? e.message : String(e)));
 	}
 
 	/** Finishes the current job, then claims nothing more until resume. */
 	async pause() {
 		if (this.status !== 'working') return;
-		if (this.#claimed) this.message = 'Pausing after the current job…';
-		this.#loop?.abort();
+		if (this.#runner?.busy) this.message = 'Pausing after the current job…';
+		this.#runner?.stop();
 		await this.#running;
 		this.status = 'paused';
 		this.message = '';
@@ -143,9 +136,7 @@ export class Island {
 
 	/** Hands the current job back at once (the broker re-dispatches it) and stops. */
 	async stop() {
-		this.#stopRequested = true;
-		this.#loop?.abort();
-		if (this.#claimed) await this.#worker.abort();
+		this.#runner?.handBack('The volunteer stopped the Island.');
 		await this.#running;
 		this.status = this.loaded ? 'ready' : 'idle';
 		await this.wakeLock.release();
@@ -153,131 +144,88 @@ export class Island {
 
 	/** Tab closing: tell the broker now so the job restarts elsewhere without waiting for the lease. */
 	handOffOnUnload() {
-		const job = this.#claimed;
-		if (!job || !this.#client) return;
-		this.#claimed = null; // once: pagehide and destroy() may both come
-		void this.#client.fail(job, 'The volunteer closed the tab.').catch(() => {});
+		const job = this.#runner?.current;
+		if (!job || !this.#client || this.#handedOff === job.id) return;
+		this.#handedOff = job.id; // once: pagehide and destroy() may both come
+		// keepalive: the request outlives the page that sends it.
+		void this.#client.fail(job, 'The volunteer closed the tab.', { keepalive: true }).catch(() => {});
 	}
 
 	/** Leaving the page (even by an in-app link) ends the worker: hand any job back first. */
 	destroy() {
 		this.handOffOnUnload();
-		this.#loop?.abort();
+		this.#runner?.stop();
 		void this.wakeLock.release();
 		this.#worker[Comlink.releaseProxy]();
 		this.#raw.terminate();
 	}
 
+	#capabilities() {
+		return { backend: this.loaded!.backend, models: [this.loaded!.model], maxPixels: MAX_PIXELS };
+	}
+
+	/** This browser's Island token (registered once per user and browser), and a client for it. */
 	async #clientFor(): Promise<IslandClient> {
-		if (this.#client) return this.#client;
 		const key = `archipelago.island-token.${this.#userId}`;
 		let token = localStorage.getItem(key);
 		if (!token) {
 			const res = await fetch('/api/islands', {
 				method: 'POST',
 				headers: { 'content-type': 'application/json' },
-				body: JSON.stringify({ name: `Browser Island (${this.backend === 'webgpu' ? 'WebGPU' : 'WASM'})`, backend: this.backend, models: [this.loaded!.model], maxPixels: MAX_PIXELS })
+				body: JSON.stringify({ name: `Browser Island (${this.backend === 'webgpu' ? 'WebGPU' : 'WASM'})`, ...this.#capabilities() })
 			});
 			if (!res.ok) throw new Error(`Registering this Island failed: HTTP ${res.status}`);
 			token = ((await res.json()) as { token: string }).token;
 			localStorage.setItem(key, token);
 		}
-		const trackingFetch: typeof fetch = async (input, init) => {
-			const url = String(input instanceof Request ? input.url : input);
-			// keepalive lets the hand-back on tab close outlive the page (small JSON only).
-			const res = await fetch(input, url.endsWith('/fail') ? { ...init, keepalive: true } : init);
-			// The protocol client returns nothing from result(); the credits earned are in its body.
-			if (res.ok && url.endsWith('/result')) this.#lastEarned = Number(((await res.clone().json()) as { earned?: number }).earned ?? 0);
-			return res;
-		};
-		this.#client = new IslandClient({ url: location.origin, token, fetch: trackingFetch });
+		this.#client = new IslandClient({ url: location.origin, token });
 		return this.#client;
 	}
 
-	async #heartbeat(client: IslandClient) {
-		try {
-			await client.heartbeat({ backend: this.loaded!.backend, models: [this.loaded!.model], maxPixels: MAX_PIXELS });
-		} catch (e) {
-			this.#forgetRevokedToken(e);
-			throw e;
-		}
-	}
-
-	/** A token of an Island that no longer exists (401): the next round registers a fresh one. */
-	#forgetRevokedToken(e: unknown) {
-		if (e instanceof BrokerError && e.status === 401) {
-			localStorage.removeItem(`archipelago.island-token.${this.#userId}`);
-			this.#client = null;
-		}
-	}
-
-	async #run(stop: AbortSignal) {
-		let failures = 0, lastBeat = 0;
-		while (!stop.aborted) {
-			try {
-				const client = await this.#clientFor();
-				if (Date.now() - lastBeat > HEARTBEAT_MS) {
-					await this.#heartbeat(client);
-					lastBeat = Date.now();
+	/** The shared Island loop on this tab's inference worker; the page's state follows its jobs. */
+	#newRunner() {
+		const engine: IslandEngine = {
+			generate: async (params, onStep, signal) => {
+				const onAbort = () => void this.#worker.abort();
+				signal.addEventListener('abort', onAbort, { once: true });
+				try {
+					const out = await this.#worker.generate({ ...params, negativePrompt: params.negativePrompt ?? undefined }, Comlink.proxy(onStep));
+					return out.png;
+				} finally {
+					signal.removeEventListener('abort', onAbort);
 				}
-				const job = await client.claim(stop);
-				failures = 0;
-				this.message = '';
-				if (job) await this.#work(client, job);
-			} catch (e) {
-				if (stop.aborted) break;
-				this.#forgetRevokedToken(e);
-				const wait = backoffMs(failures++);
-				this.message = `Broker unreachable (${e instanceof Error ? e.message : String(e)}); retrying in ${Math.round(wait / 1000)} s.`;
-				lastBeat = 0;
-				await sleep(wait, stop);
 			}
-		}
-	}
-
-	async #work(client: IslandClient, job: ClaimedJob) {
-		const p = job.params;
-		this.#claimed = job;
-		this.job = { id: job.id, prompt: p.prompt, width: p.width, height: p.height, step: 0, total: p.steps, previewUrl: null };
-		let lastSent = 0, inFlight: Promise<void> | null = null, gone = false;
-		const onStep = ({ step, total, preview }: { step: number; total: number; preview?: Uint8Array }) => {
-			if (!this.job || gone) return;
-			if (preview) {
-				if (this.job.previewUrl) URL.revokeObjectURL(this.job.previewUrl);
-				this.job.previewUrl = URL.createObjectURL(new Blob([preview.slice().buffer], { type: 'image/png' }));
-			}
-			this.job.step = step;
-			this.job.total = total;
-			// One post at a time, at most every 250 ms (the last step always): a live view for the
-			// requester without the network pacing the denoising.
-			const now = Date.now();
-			if (inFlight || (step !== total && now - lastSent < PROGRESS_EVERY_MS)) return;
-			lastSent = now;
-			inFlight = client
-				.progress(job, step, total, preview)
-				.catch((e) => {
-					// Cancelled by the requester or lease lost: stop computing for nobody.
-					if (e instanceof JobGoneError) (gone = true), void this.#worker.abort();
-				})
-				.finally(() => (inFlight = null));
 		};
-		try {
-			const out = await this.#worker.generate({ ...p, negativePrompt: p.negativePrompt ?? undefined }, Comlink.proxy(onStep));
-			await inFlight;
-			if (gone) return;
-			this.#lastEarned = 0;
-			await client.result(job, out.png);
-			this.jobsDone++;
-			this.creditsEarned += this.#lastEarned;
-		} catch (e) {
-			if (gone || e instanceof JobGoneError) return;
-			const reason = this.#stopRequested ? 'The volunteer stopped the Island.' : e instanceof Error ? e.message : String(e);
-			// If even this fails the lease expires and the broker re-dispatches: nothing is lost.
-			await client.fail(job, reason).catch(() => {});
-		} finally {
-			if (this.job?.previewUrl) URL.revokeObjectURL(this.job.previewUrl);
-			this.job = null;
-			this.#claimed = null;
-		}
+		return new IslandRunner({
+			client: () => this.#clientFor(),
+			capabilities: () => this.#capabilities(),
+			engine,
+			heartbeatMs: HEARTBEAT_MS,
+			progressEveryMs: PROGRESS_EVERY_MS,
+			// The Island was removed: the next round registers a fresh one.
+			onUnauthorized: () => localStorage.removeItem(`archipelago.island-token.${this.#userId}`),
+			onBrokerTrouble: (message) => (this.message = message ?? ''),
+			onJobStart: (job) => {
+				const p = job.params;
+				this.job = { id: job.id, prompt: p.prompt, width: p.width, height: p.height, step: 0, total: p.steps, previewUrl: null };
+			},
+			onStep: (_job, { step, total, preview }) => {
+				if (!this.job) return;
+				if (preview) {
+					if (this.job.previewUrl) URL.revokeObjectURL(this.job.previewUrl);
+					this.job.previewUrl = URL.createObjectURL(new Blob([preview.slice().buffer], { type: 'image/png' }));
+				}
+				this.job.step = step;
+				this.job.total = total;
+			},
+			onJobEnd: (_job, outcome) => {
+				if (outcome.kind === 'done') {
+					this.jobsDone++;
+					this.creditsEarned += outcome.earned;
+				}
+				if (this.job?.previewUrl) URL.revokeObjectURL(this.job.previewUrl);
+				this.job = null;
+			}
+		});
 	}
 }

@@ -22,23 +22,23 @@ export interface ClaimedJob {
 	leaseExpiresAt?: string;
 }
 
-// Lenient on the envelope (lease as a token string or an object; params nested or flat) so
-// small broker-side shape changes don't strand Islands; strict on the params themselves.
-const LeaseField = z.union([z.string().min(1), z.object({ token: z.string().min(1), expiresAt: z.string().optional() }).loose()]);
-const ClaimBody = z.object({
-	job: z.object({ id: z.string().min(1), params: z.unknown().optional() }).loose(),
-	lease: LeaseField.optional()
-}).loose();
+/**
+ * The claim the broker answers (200): the job and its lease. Validated here, the Island's
+ * trust boundary; unknown extra fields are tolerated so a newer broker can add some.
+ */
+export const ClaimResponse = z.object({
+	job: z.object({ id: z.string().min(1), params: JobParams, tier: z.string(), attempt: z.number().int() }),
+	lease: z.object({ token: z.string().min(1), expiresAt: z.string(), ttlMs: z.number().int().positive() })
+});
+export type ClaimResponse = z.infer<typeof ClaimResponse>;
 
 export function parseClaim(body: unknown): ClaimedJob {
-	const c = ClaimBody.parse(body);
-	const leaseField = c.lease ?? (c.job as { lease?: unknown }).lease;
-	const lease = LeaseField.parse(leaseField);
-	const params = JobParams.parse(c.job.params ?? c.job);
-	return typeof lease === 'string'
-		? { id: c.job.id, params, lease, leaseExpiresAt: (c.job as { leaseExpiresAt?: string }).leaseExpiresAt }
-		: { id: c.job.id, params, lease: lease.token, leaseExpiresAt: lease.expiresAt };
+	const { job, lease } = ClaimResponse.parse(body);
+	return { id: job.id, params: job.params, lease: lease.token, leaseExpiresAt: lease.expiresAt };
 }
+
+/** The broker's answer to a result upload: what the Island's owner earned for it. */
+const ResultResponse = z.object({ earned: z.number().int().nonnegative() });
 
 export interface Capabilities {
 	backend: 'webgpu' | 'wasm' | 'node';
@@ -126,15 +126,22 @@ export class IslandClient {
 		await this.#call(`/api/islands/jobs/${encodeURIComponent(job.id)}/progress`, { json: body });
 	}
 
-	async result(job: ClaimedJob, png: Uint8Array): Promise<void> {
-		await this.#call(`/api/islands/jobs/${encodeURIComponent(job.id)}/result`, {
+	/** Uploads the finished PNG; answers the credits its owner earned for it. */
+	async result(job: ClaimedJob, png: Uint8Array): Promise<{ earned: number }> {
+		const res = await this.#call(`/api/islands/jobs/${encodeURIComponent(job.id)}/result`, {
 			headers: { 'content-type': 'image/png', 'x-lease': job.lease },
 			body: png.slice().buffer
 		});
+		const parsed = ResultResponse.safeParse(await res.json().catch(() => null));
+		return { earned: parsed.success ? parsed.data.earned : 0 };
 	}
 
-	async fail(job: ClaimedJob, reason: string): Promise<void> {
-		await this.#call(`/api/islands/jobs/${encodeURIComponent(job.id)}/fail`, { json: { lease: job.lease, reason: reason.trim().slice(0, 500) || 'unknown error' } });
+	/** `keepalive` lets a hand-back sent as a tab closes outlive the page (small JSON only). */
+	async fail(job: ClaimedJob, reason: string, options: { keepalive?: boolean } = {}): Promise<void> {
+		await this.#call(`/api/islands/jobs/${encodeURIComponent(job.id)}/fail`, {
+			json: { lease: job.lease, reason: reason.trim().slice(0, 500) || 'unknown error' },
+			keepalive: options.keepalive
+		});
 	}
 
 	async heartbeat(caps: Capabilities): Promise<void> {

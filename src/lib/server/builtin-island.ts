@@ -1,5 +1,5 @@
 // The built-in Island: `npm start` runs one headless Island beside the server so a fresh
-// install generates images with no volunteer. scripts/start.js makes its token and hands it
+// install generates images with no volunteer. server/start.js makes its token and hands it
 // to both processes through the environment; here the server registers that token (hashed)
 // for a system user, replacing the one from the previous start.
 import { hostname } from 'node:os';

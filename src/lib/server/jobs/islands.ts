@@ -8,8 +8,8 @@ import { ApiError } from '../http';
 import { hashToken, newId, newToken } from '../auth/tokens';
 
 export const ISLAND_TOKEN_PREFIX = 'isl_';
-/** No heartbeat (or claim) for this long and an Island counts as offline. */
-export const ISLAND_OFFLINE_AFTER_S = 60;
+/** No heartbeat (or claim) for this long and an Island counts as offline (ISLAND_OFFLINE_AFTER_MS: tests). */
+export const ISLAND_OFFLINE_AFTER_MS = Number(process.env.ISLAND_OFFLINE_AFTER_MS) || 60_000;
 
 const Capabilities = {
 	backend: z.enum(['webgpu', 'wasm', 'node']),
@@ -82,7 +82,7 @@ export async function markSilentIslandsOffline(tx: Queryable) {
 	return tx
 		.update(islands)
 		.set({ online: false })
-		.where(and(eq(islands.online, true), lt(islands.lastHeartbeatAt, sql`now() - ${ISLAND_OFFLINE_AFTER_S} * interval '1 second'`)))
+		.where(and(eq(islands.online, true), lt(islands.lastHeartbeatAt, sql`now() - ${ISLAND_OFFLINE_AFTER_MS} * interval '1 millisecond'`)))
 		.returning({ id: islands.id });
 }
 

@@ -73,7 +73,7 @@ export function broker(): Broker {
 	return current;
 }
 
-/** SIGTERM's first phase (scripts/server.js): stop handing out work, keep serving. */
+/** SIGTERM's first phase (server/index.js): stop handing out work, keep serving. */
 export function drainBroker() {
 	current?.drain();
 }

@@ -1,12 +1,13 @@
-// Headless Island: `npm run island -- --url http://localhost:3000 --token isl_…`
+// Headless Island: `npm run island -- --url http://localhost:3000 --token isl_…` (the built
+// build/island/index.js, so it runs with production dependencies only; `npm start` runs one)
 // (or ISLAND_URL / ISLAND_TOKEN). Runs jobs on onnxruntime-node (CPU) until SIGINT/SIGTERM:
 // the first signal finishes the current job, a second one (or the grace period) hands it
 // back to the broker.
 import { parseArgs } from 'node:util';
-import { loadNodeModel, nodeFetchBytes, toUrl } from '../src/lib/island/node-runtime';
-import { HeadlessIsland, type ModelSource } from '../src/lib/island/headless';
-import { loadManifest } from '../src/lib/diffusion/manifest';
-import { loadSdTurboManifest } from '../src/lib/diffusion/sdturbo';
+import { loadNodeModel, nodeFetchBytes, toUrl } from './node-runtime';
+import { HeadlessIsland, type ModelSource } from './headless';
+import { loadManifest } from '../lib/diffusion/manifest';
+import { loadSdTurboManifest } from '../lib/diffusion/sdturbo';
 
 const { values } = parseArgs({
 	options: {

@@ -1,4 +1,4 @@
-// Security headers for every response of the production server (scripts/server.js), static
+// Security headers for every response of the production server (server/index.js), static
 // files included: adapter-node serves those before hooks.server.ts could add anything. The
 // Content-Security-Policy itself comes from SvelteKit (kit.csp in svelte.config.js), because
 // its pages need a per-response nonce; these headers are the ones that don't vary by page.

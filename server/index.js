@@ -111,5 +111,27 @@ function shutdown(reason) {
 	});
 	setTimeout(() => server.closeAllConnections(), shutdownGraceMs).unref();
 }
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+/** @type {((signalCount: number) => Promise<void> | void)[]} */
+const stopSteps = [];
+let signals = 0;
+
+/**
+ * Registers a step to run when SIGTERM/SIGINT arrives, before the server drains: `npm start`'s
+ * built-in Island finishes (or, on a second signal, hands back) its job while the broker still
+ * answers. The server drains once every step of the first signal has settled. This and the
+ * `archipelago:drain` / `sveltekit:shutdown` process events (server → app, docs/operations.md)
+ * are the whole shutdown protocol.
+ * @param {(signalCount: number) => Promise<void> | void} step
+ */
+export function onStopSignal(step) {
+	stopSteps.push(step);
+}
+
+/** @param {NodeJS.Signals} signal */
+function onSignal(signal) {
+	signals++;
+	const running = stopSteps.map((step) => Promise.resolve().then(() => step(signals)));
+	if (signals === 1) void Promise.allSettled(running).then(() => shutdown(signal));
+}
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+process.on('SIGINT', () => onSignal('SIGINT'));

@@ -2,9 +2,9 @@
 // the headless Island, the benchmark and the tests; never imported by browser code.
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import type { ModelManifest } from '../schemas/manifest';
-import { fetchBytes, loadManifest, loadModelAssets, type FetchBytes } from '../diffusion/manifest';
-import { DiffusionPipeline, runtimeFromOrt, type DiffusionRuntime } from '../diffusion/pipeline';
+import type { ModelManifest } from '../lib/schemas/manifest';
+import { fetchBytes, loadManifest, loadModelAssets, type FetchBytes } from '../lib/diffusion/manifest';
+import { DiffusionPipeline, runtimeFromOrt, type DiffusionRuntime } from '../lib/diffusion/pipeline';
 
 export const nodeFetchBytes: FetchBytes = async (url) =>
 	url.protocol === 'file:' ? new Uint8Array(await readFile(url)) : fetchBytes(url);
