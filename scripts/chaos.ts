@@ -1,7 +1,7 @@
 // `npm run chaos`: 1,000 jobs through a real broker and real Island processes while Islands
 // are SIGKILLed mid-job and the broker is restarted twice (SIGTERM, then SIGKILL). PostgreSQL
 // when DATABASE_URL is set (its database is used as is), else PGlite in a temporary folder.
-// Prints the report, writes bench-results/chaos.json and the table in the README; exits 1
+// Prints the report, writes bench-results/chaos.json and the table in docs/testing.md; exits 1
 // when anything was lost, double-charged or unbalanced.
 //
 //   npm run chaos -- [--jobs 1000] [--islands 20] [--real 2] [--users 5] [--step-ms 20] [--no-readme]
@@ -50,7 +50,7 @@ if (!values['no-readme']) {
 		.map((driver) => new URL(`bench-results/chaos-${driver}.json`, root))
 		.filter((file) => existsSync(file))
 		.map((file) => JSON.parse(readFileSync(file, 'utf8')) as typeof saved);
-	const readme = new URL('README.md', root);
+	const readme = new URL('docs/testing.md', root);
 	const text = readFileSync(readme, 'utf8');
 	const start = '<!-- chaos:start -->';
 	const end = '<!-- chaos:end -->';
@@ -60,7 +60,7 @@ if (!values['no-readme']) {
 		const notes = runs.map((r) => `${r.driver === 'postgres' ? 'PostgreSQL' : 'PGlite'}: ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${r.machine}, load average ${r.load.toFixed(1)}`);
 		const body = `\n${chaosTable(runs)}\n\n_${notes.join('; ')}. Fast Islands run the full protocol with a stand-in for the model (no inference); real ones run the demo model._\n`;
 		writeFileSync(readme, text.slice(0, i + start.length) + body + text.slice(j));
-		console.log('README chaos table updated');
+		console.log('docs/testing.md chaos table updated');
 	}
 }
 console.log(report.ok ? 'chaos: OK' : 'chaos: FAILED');

@@ -416,7 +416,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 	}
 }
 
-/** Reports (one per database) as one markdown table for the README. */
+/** Reports (one per database) as one markdown table for docs/testing.md. */
 export function chaosTable(reports: ChaosReport[]): string {
 	const rows: [string, (r: ChaosReport) => string][] = [
 		['jobs submitted (several verified requesters, random sizes and steps)', (r) => String(r.jobs.submitted)],

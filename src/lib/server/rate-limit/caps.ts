@@ -18,7 +18,7 @@ export function capLimits(env: NodeJS.ProcessEnv = process.env) {
 
 /**
  * Counts what each holder has open right now: event streams, long-polls. In memory: a
- * stream lives on one instance, so each instance caps what it holds (the README says so).
+ * stream lives on one instance, so each instance caps what it holds (docs/security.md says so).
  */
 export class ConcurrencyCaps {
 	#held = new Map<string, number>();

@@ -16,7 +16,7 @@ const HOUR = 3600;
 const DAY = 24 * HOUR;
 
 /**
- * Every request budget, in one place (the README's security section lists them). Budgets
+ * Every request budget, in one place (docs/security.md lists them). Budgets
  * per user count all of the user's API keys and sessions together; budgets per address
  * stop one address from making accounts to multiply its per-user budgets.
  */
