@@ -95,7 +95,7 @@ export async function cancelJob(broker: Broker, userId: string, jobId: string) {
 	const row = await broker.db.transaction(async (tx) => {
 		const [cancelled] = await tx
 			.update(jobs)
-			.set({ status: 'cancelled', version: jobVersionBump, leaseExpiresAt: null, finishedAt: new Date(), updatedAt: new Date(), failureReason: 'Cancelled by the requester.' })
+			.set({ status: 'cancelled', version: jobVersionBump, leaseExpiresAt: null, finishedAt: new Date(), updatedAt: new Date(), failureCode: 'cancelled', failureReason: 'Cancelled by the requester.' })
 			.where(and(eq(jobs.id, jobId), eq(jobs.userId, userId), inArray(jobs.status, ['queued', 'running'])))
 			.returning();
 		if (!cancelled) return null;
