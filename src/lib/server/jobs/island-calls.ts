@@ -12,7 +12,7 @@ import { announce, requeueOrFail } from './lifecycle';
 import { checkPng } from './png-check';
 import { jobVersionBump } from './views';
 
-export const MAX_PREVIEW_CHARS = 200_000;
+const MAX_PREVIEW_CHARS = 200_000;
 export const MAX_RESULT_BYTES = 8 * 1024 * 1024;
 
 export const ProgressBody = z.strictObject({

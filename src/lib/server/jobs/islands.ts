@@ -9,7 +9,7 @@ import { hashToken, newId, newToken } from '../auth/tokens';
 
 export const ISLAND_TOKEN_PREFIX = 'isl_';
 /** No heartbeat (or claim) for this long and an Island counts as offline. */
-export const ISLAND_OFFLINE_AFTER_S = 60;
+const ISLAND_OFFLINE_AFTER_S = 60;
 
 const Capabilities = {
 	backend: z.enum(['webgpu', 'wasm', 'node']),

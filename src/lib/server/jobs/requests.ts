@@ -18,7 +18,7 @@ import { jobVersionBump, jobView, type JobRow } from './views';
 /** Body of POST /api/jobs and /api/jobs/quote; the params are checked against the model list. */
 export const JobRequest = z.strictObject({ params: z.unknown() });
 
-export function validateParams(broker: Broker, raw: unknown): GenerationParams {
+function validateParams(broker: Broker, raw: unknown): GenerationParams {
 	return parseWith(paramsSchemaFor(broker.models.public()), raw, 'invalid_params');
 }
 
