@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ApiErrorBody } from '$lib/schemas/errors';
 import type { ApiKeyScope } from '$lib/schemas/scopes';
 
-/** Thrown anywhere in a route; `api()` turns it into the error body of design.md. */
+/** Thrown anywhere in a route; `api()` turns it into the error body `{ error: { code, message, issues? } }` ($lib/schemas/errors). */
 export class ApiError extends Error {
 	constructor(
 		readonly status: number,
