@@ -8,7 +8,8 @@ import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPngText, validatePng } from '../src/lib/diffusion/png';
+import { checkPng } from '../src/lib/server/jobs/png-check';
+import { readPngText } from './helpers/png-text';
 import { ApiClient } from './helpers/client';
 import { scoreColours } from './helpers/colour-score';
 import { startServer, type TestServer } from './helpers/server';
@@ -128,12 +129,12 @@ describe('headless Island end to end (demo model)', () => {
 		expect(progress.every((p) => p.total === 8 && p.step >= 1 && p.step <= 8)).toBe(true);
 		const preview = progress.find((p) => p.preview)?.preview as string;
 		expect(preview).toMatch(/^data:image\/png;base64,/);
-		expect(validatePng(Buffer.from(preview.split(',')[1], 'base64'), { width: 40, height: 32 }).ok).toBe(true);
+		expect(checkPng(Buffer.from(preview.split(',')[1], 'base64'), { width: 40, height: 32 }).ok).toBe(true);
 
 		const scores = [];
 		for (const [k, id] of ids.entries()) {
 			const png = await image(id);
-			expect(validatePng(png, { width: 320, height: 256 }).ok).toBe(true);
+			expect(checkPng(png, { width: 320, height: 256 }).ok).toBe(true);
 			expect(readPngText(png)).toMatchObject({ prompt, seed: String(k + 1), steps: '8', size: '320x256', model: 'demo' });
 			const img = decode(png);
 			scores.push(scoreColours(img.data, img.width, img.height, img.channels));

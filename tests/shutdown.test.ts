@@ -4,7 +4,7 @@
 // running is recovered at startup, before the reaper's first tick.
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validatePng } from '../src/lib/diffusion/png';
+import { checkPng } from '../src/lib/server/jobs/png-check';
 import { drivers } from './helpers/db';
 import { startServer, type TestServer } from './helpers/server';
 import { snapshotBuild } from './helpers/build-snapshot';
@@ -72,7 +72,7 @@ describe.each(drivers)('graceful shutdown on %s', (driver) => {
 			const after = (await alice.json('GET', `/api/jobs/${job.id}`)).body.job;
 			expect(after).toMatchObject({ status: 'completed', attempts: 1 });
 			const png = new Uint8Array(await (await alice.request('GET', after.imageUrl)).arrayBuffer());
-			expect(validatePng(png, { width: claim.job.params.width, height: claim.job.params.height }).ok).toBe(true);
+			expect(checkPng(png, { width: claim.job.params.width, height: claim.job.params.height }).ok).toBe(true);
 			expect(await balance(alice)).toEqual({ available: 100 - job.cost, held: 0 });
 			expect((await admin.json('GET', '/api/admin/ledger/check')).body).toMatchObject({ ok: true, problems: [] });
 		} finally {

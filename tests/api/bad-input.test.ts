@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client';
 import { startServer, type TestServer } from '../helpers/server';
 
-// Bad input is refused with a 4xx in the error shape of design.md, never a 500.
+// Bad input is refused with a 4xx in the error shape `{ error: { code, message, issues? } }`
+// (src/lib/schemas/errors.ts), never a 500.
 describe('bad input', () => {
 	let server: TestServer;
 	let client: ApiClient;

@@ -4,7 +4,7 @@
 // at most once charged, the ledger balanced, balances equal to what the completed jobs cost
 // and every image a valid PNG of its size.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { validatePng } from '../../src/lib/diffusion/png';
+import { checkPng } from '../../src/lib/server/jobs/png-check';
 import { ApiClient } from './client';
 import { BROKER_ENV, demoManifest, ledgerAdmin, setKyc } from './broker';
 import type { Driver } from './postgres';
@@ -338,7 +338,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 				pngProblems.push(`${t.id}: image ${res?.status ?? 'missing'}`);
 				return;
 			}
-			const check = validatePng(new Uint8Array(await res.arrayBuffer()), { width: t.width, height: t.height });
+			const check = checkPng(new Uint8Array(await res.arrayBuffer()), { width: t.width, height: t.height });
 			if (check.ok) valid++;
 			else pngProblems.push(`${t.id}: ${check.reason}`);
 		});

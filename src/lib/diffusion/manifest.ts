@@ -47,7 +47,7 @@ export interface ModelAssets {
 	tokenizer: unknown;
 }
 
-export async function verifyFile(manifest: ModelManifest, key: FileKey, bytes: Uint8Array): Promise<void> {
+async function verifyFile(manifest: ModelManifest, key: FileKey, bytes: Uint8Array): Promise<void> {
 	const want = manifest.files[key];
 	if (bytes.length !== want.bytes) throw new Error(`${key}: ${bytes.length} bytes, manifest says ${want.bytes}`);
 	const got = await sha256Hex(bytes);

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyDemoManifest, tinyUrl } from '../../../tests/helpers/tiny-models';
 import { loadNodeModel } from '../../island-node/node-runtime';
 import type { DiffusionPipeline, GenerateRequest, Progress } from './pipeline';
-import { encodePng, readPngText } from './png';
+import { readPngText } from '../../../tests/helpers/png-text';
+import { encodePng } from './png';
 
 // Real onnxruntime-node on the tiny random demo-shaped models: the numbers are meaningless,
 // but every tensor name, shape, dtype and the sampling loop are the real ones.

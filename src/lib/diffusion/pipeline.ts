@@ -255,7 +255,7 @@ function blockAverage(chw: Float32Array, H: number, W: number, h: number, w: num
 }
 
 /** [1, 3, H, W] in [-1, 1] → RGBA bytes (rounded, so equal floats give equal bytes). */
-export function toRgba(chw: Float32Array, width: number, height: number): Uint8ClampedArray {
+function toRgba(chw: Float32Array, width: number, height: number): Uint8ClampedArray {
 	const plane = width * height;
 	if (chw.length !== 3 * plane) throw new Error(`decoder gave ${chw.length} values, expected ${3 * plane}`);
 	const out = new Uint8ClampedArray(plane * 4);

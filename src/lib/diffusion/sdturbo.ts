@@ -6,13 +6,6 @@ import { fetchBytes, parseManifest, resolveFileUrl, type FetchBytes } from './ma
 
 export type ManifestFiles = ModelManifest['files'];
 
-export const SDTURBO_FILE_NAMES = {
-	textEncoder: 'text_encoder.onnx',
-	unet: 'unet.onnx',
-	vaeDecoder: 'vae_decoder.onnx',
-	tokenizer: 'tokenizer.json'
-} as const;
-
 /** Makes a base URL a directory URL so relative file names resolve under it, not beside it. */
 function dirUrl(base: string): string {
 	return base.endsWith('/') ? base : `${base}/`;

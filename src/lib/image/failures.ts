@@ -1,6 +1,7 @@
 // What went wrong, in words a requester acts on: a refused submit (every refusal comes
 // before the hold, so nothing was charged) or a job the Islands could not finish.
 import type { ApiErrorBody } from '$lib/schemas/errors';
+import type { JobFailureCode } from '$lib/schemas/failures';
 import type { RecordedParams } from './types';
 
 /** Why a request or a job did not give an image, in words a requester acts on. */
@@ -21,17 +22,33 @@ export function requestParams(p: RecordedParams | Record<string, unknown>): Reco
 	return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null && v !== undefined && v !== ''));
 }
 
-/** The broker's failure reason, in plain words (it ends "(gave up after N attempts)"). */
-export function describeJobFailure(reason: string | null): string {
-	const r = reason ?? '';
-	const gaveUp = r.match(/\s*\(gave up after (\d+) attempts?\)\s*$/);
-	const tries = gaveUp ? ` It was tried ${gaveUp[1]} times.` : '';
-	const core = gaveUp ? r.slice(0, gaveUp.index) : r;
-	if (/stopped responding/i.test(core)) return `Timed out on the Islands: the Islands working on it stopped responding.${tries}`;
-	if (/invalid image/i.test(core)) return `The Islands sent back a broken image.${tries}`;
-	const island = core.match(/^The Island failed:\s*(.*)$/i);
-	if (island) return `The Islands could not make this image (${island[1].replace(/\.$/, '')}).${tries}`;
-	return core ? `${core.replace(/\.$/, '')}.${tries}` : 'The image could not be made.';
+/** What the page knows of a job that ended without an image. */
+export interface JobFailure {
+	failureCode: JobFailureCode | null;
+	/** The broker's detail in words: the Island's own reason, the PNG check's finding. */
+	reason: string | null;
+	attempts: number;
+}
+
+/** A failed job in plain words, from its code; the Island's own reason is quoted as it is. */
+export function describeJobFailure({ failureCode, reason, attempts }: JobFailure): string {
+	const tries = attempts > 1 ? ` It was tried ${attempts} times.` : '';
+	// Only punctuation is trimmed, so the sentence doesn't end "..": the words stay the Island's.
+	const trimmed = reason?.trim() ?? '';
+	const detail = trimmed.endsWith('.') ? trimmed.slice(0, -1) : trimmed;
+	switch (failureCode) {
+		case 'island_error':
+			return `The Islands could not make this image${detail ? ` (${detail})` : ''}.${tries}`;
+		case 'island_unresponsive':
+			return `Timed out on the Islands: the Islands working on it stopped responding.${tries}`;
+		case 'invalid_image':
+			return `The Islands sent back a broken image.${tries}`;
+		case 'cancelled':
+			return 'You cancelled this image.';
+		case null:
+			// A job failed before codes were recorded: its reason is all there is.
+			return detail ? `${detail}.` : 'The image could not be made.';
+	}
 }
 
 /** A refused submit as a Failure (nothing was held: every refusal comes before the hold). */

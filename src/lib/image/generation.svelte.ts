@@ -150,18 +150,24 @@ export class Generation {
 		this.status = job.status;
 		if (job.progress) [this.step, this.total] = [job.progress.step, job.progress.total];
 		if (job.status === 'completed') this.imageUrl = job.imageUrl;
-		if (job.status === 'failed' || job.status === 'cancelled') this.#failed({ status: job.status, reason: job.failureReason, refunded: job.refunded });
+		if (job.status === 'failed' || job.status === 'cancelled') this.#failed({
+				status: job.status,
+				failureCode: job.failureCode,
+				reason: job.failureReason,
+				attempts: job.attempts,
+				refunded: job.refunded
+			});
 		if (isTerminal(job.status)) this.#close();
 	}
 
 	#failed(e: FailedEvent) {
 		const job = this.job!;
 		this.status = e.status;
-		this.job = { ...job, status: e.status, failureReason: e.reason, refunded: e.refunded };
+		this.job = { ...job, status: e.status, failureCode: e.failureCode, failureReason: e.reason, attempts: e.attempts, refunded: e.refunded };
 		this.failure =
 			e.status === 'cancelled'
 				? null
-				: { code: 'job_failed', message: describeJobFailure(e.reason), refunded: e.refunded, params: requestParams(job.params) };
+				: { code: 'job_failed', message: describeJobFailure(e), refunded: e.refunded, params: requestParams(job.params) };
 	}
 
 	#open() {

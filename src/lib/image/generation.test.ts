@@ -2,17 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { describeJobFailure, Generation, requestParams } from './generation.svelte';
 
 describe('describeJobFailure', () => {
-	it('says each broker reason in plain words, with the number of tries', () => {
-		expect(describeJobFailure('The Island failed: out of memory (gave up after 3 attempts)')).toBe(
+	it('words each failure code, with the number of tries and the Island\'s own reason', () => {
+		expect(describeJobFailure({ failureCode: 'island_error', reason: 'out of memory', attempts: 3 })).toBe(
 			'The Islands could not make this image (out of memory). It was tried 3 times.'
 		);
-		expect(describeJobFailure('The Island working on it stopped responding (gave up after 3 attempts)')).toBe(
+		expect(describeJobFailure({ failureCode: 'island_unresponsive', reason: 'The Island working on it stopped responding.', attempts: 3 })).toBe(
 			'Timed out on the Islands: the Islands working on it stopped responding. It was tried 3 times.'
 		);
-		expect(describeJobFailure('The Island sent an invalid image (wrong size) (gave up after 3 attempts)')).toBe(
+		expect(describeJobFailure({ failureCode: 'invalid_image', reason: 'wrong size', attempts: 3 })).toBe(
 			'The Islands sent back a broken image. It was tried 3 times.'
 		);
-		expect(describeJobFailure(null)).toBe('The image could not be made.');
+		expect(describeJobFailure({ failureCode: 'cancelled', reason: 'Cancelled by the requester.', attempts: 1 })).toBe('You cancelled this image.');
+	});
+
+	it('reads nothing back from the reason text: the code decides the words', () => {
+		// A reason that reads like another failure doesn't change what the code says.
+		expect(describeJobFailure({ failureCode: 'island_error', reason: 'stopped responding', attempts: 1 })).toBe(
+			'The Islands could not make this image (stopped responding).'
+		);
+		expect(describeJobFailure({ failureCode: 'island_error', reason: null, attempts: 2 })).toBe('The Islands could not make this image. It was tried 2 times.');
+	});
+
+	it('shows an older job\'s reason as it is when it has no code', () => {
+		expect(describeJobFailure({ failureCode: null, reason: 'Something broke.', attempts: 3 })).toBe('Something broke.');
+		expect(describeJobFailure({ failureCode: null, reason: null, attempts: 0 })).toBe('The image could not be made.');
 	});
 });
 
@@ -100,6 +113,7 @@ describe('Generation watching a job over SSE', () => {
 		createdAt: '',
 		startedAt: null,
 		finishedAt: null,
+		failureCode: null,
 		failureReason: null,
 		refunded: 0,
 		imageUrl: null,
@@ -155,7 +169,7 @@ describe('Generation watching a job over SSE', () => {
 		}) as typeof fetch;
 		const gen = new Generation({ fetch: fetchStub });
 		gen.attach(view({ params: { ...view().params, negativePrompt: null } }));
-		FakeEventSource.opened[0].emit('failed', 5, { status: 'failed', reason: 'The Island failed: boom (gave up after 3 attempts)', refunded: 10 });
+		FakeEventSource.opened[0].emit('failed', 5, { status: 'failed', failureCode: 'island_error', reason: 'boom', attempts: 3, refunded: 10 });
 		expect(gen.failure).toMatchObject({ code: 'job_failed', refunded: 10 });
 		expect(gen.failure!.message).toBe('The Islands could not make this image (boom). It was tried 3 times.');
 		await gen.retry();
@@ -174,7 +188,7 @@ describe('Generation when the session ends', () => {
 		const gen = new Generation({ fetch: fetchStub, reconnectDelayMs: () => 0 });
 		gen.attach({
 			id: 'job9', status: 'queued', params: { prompt: 'a', model: 'demo', width: 256, height: 256, steps: 4, seed: 1, guidance: 5 }, cost: 10, tier: 'standard',
-			attempts: 0, createdAt: '', startedAt: null, finishedAt: null, failureReason: null, refunded: 0, imageUrl: null, progress: null
+			attempts: 0, createdAt: '', startedAt: null, finishedAt: null, failureCode: null, failureReason: null, refunded: 0, imageUrl: null, progress: null
 		});
 		FakeEventSource.opened[0].fail();
 		await new Promise((r) => setTimeout(r, 10));

@@ -2,6 +2,7 @@
 // events). Declared here rather than imported from $lib/server so the browser bundle never
 // reaches into server modules, even for types.
 import type { Tier } from '$lib/schemas/cost';
+import type { JobFailureCode } from '$lib/schemas/failures';
 import type { GenerationParams } from '$lib/schemas/generation';
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -19,6 +20,9 @@ export interface JobView {
 	createdAt: string;
 	startedAt: string | null;
 	finishedAt: string | null;
+	/** Why it failed or was cancelled (null otherwise, and on jobs older than the codes). */
+	failureCode: JobFailureCode | null;
+	/** The detail in words: the Island's own reason, the PNG check's finding. */
 	failureReason: string | null;
 	refunded: number;
 	imageUrl: string | null;
@@ -50,6 +54,10 @@ export interface CompletedEvent {
 
 export interface FailedEvent {
 	status: 'failed' | 'cancelled';
+	failureCode: JobFailureCode | null;
+	/** The job's failureReason. */
 	reason: string | null;
+	/** Attempts made; a failed job has used all it had. */
+	attempts: number;
 	refunded: number;
 }

@@ -4,10 +4,6 @@ import demoManifestJson from '../../../static/models/demo/manifest.json';
 import { ModelManifest } from '../schemas/manifest';
 import { publicModel, type PublicModel } from '../schemas/generation';
 
-export const DEMO_MODEL_ID = 'demo';
-/** Where the demo model's files are served from (its manifest's URLs are relative to this). */
-export const DEMO_MANIFEST_URL = '/models/demo/manifest.json';
-
 export const demoManifest: ModelManifest = ModelManifest.parse(demoManifestJson);
 
 export class ModelRegistry {

@@ -1,6 +1,6 @@
 import { z } from './zod';
 
-/** Every API error has this shape (design.md); the client reads `code` to decide what to show. */
+/** Every API error has this shape (docs/broker.md, Routes and shapes); the client reads `code` to decide what to show. */
 export const ApiErrorBody = z.object({
 	error: z.object({
 		code: z.string(),

@@ -1,11 +1,11 @@
 import { z } from './zod';
 import { COUNTRY_CODES } from '../countries';
 
-export const KYC_STATUSES = ['unverified', 'pending', 'verified', 'rejected'] as const;
+const KYC_STATUSES = ['unverified', 'pending', 'verified', 'rejected'] as const;
 export type KycStatusName = (typeof KYC_STATUSES)[number];
 
 /** Whole years between a YYYY-MM-DD birth date and `now` (UTC calendar, birthday counted on the day). */
-export function ageOn(dateOfBirth: string, now: Date): number {
+function ageOn(dateOfBirth: string, now: Date): number {
 	const [y, m, d] = dateOfBirth.split('-').map(Number);
 	let age = now.getUTCFullYear() - y;
 	const beforeBirthday = now.getUTCMonth() + 1 < m || (now.getUTCMonth() + 1 === m && now.getUTCDate() < d);
@@ -13,7 +13,7 @@ export function ageOn(dateOfBirth: string, now: Date): number {
 	return age;
 }
 
-export const MINIMUM_AGE = 18;
+const MINIMUM_AGE = 18;
 
 function isRealDate(value: string) {
 	const date = new Date(`${value}T00:00:00Z`);

@@ -12,10 +12,3 @@ export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 export const DEFAULT_API_KEY_SCOPES: readonly ApiKeyScope[] = ['jobs:read', 'jobs:write'];
 
 export const ApiKeyScope = z.enum(API_KEY_SCOPES);
-
-export const SCOPE_LABELS: Record<ApiKeyScope, string> = {
-	'jobs:read': 'read own jobs, events and images',
-	'jobs:write': 'submit, cancel and share jobs',
-	'credits:buy': 'buy credit packs',
-	'islands:manage': 'register and list Islands'
-};

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ApiErrorBody } from '$lib/schemas/errors';
 import type { ApiKeyScope } from '$lib/schemas/scopes';
 
-/** Thrown anywhere in a route; `api()` turns it into the error body of design.md. */
+/** Thrown anywhere in a route; `api()` turns it into the error body `{ error: { code, message, issues? } }` ($lib/schemas/errors). */
 export class ApiError extends Error {
 	constructor(
 		readonly status: number,
@@ -48,7 +48,7 @@ async function drain(request: Request) {
 	}
 }
 
-export const DEFAULT_JSON_LIMIT = 64 * 1024;
+const DEFAULT_JSON_LIMIT = 64 * 1024;
 
 /** Reads at most `limit` bytes, so an oversized body is refused before it is buffered whole. */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
@@ -103,7 +103,7 @@ export async function readJson<S extends z.ZodType>(request: Request, schema: S,
 }
 
 /** `application/json` or a `+json` type (`application/merge-patch+json`), parameters aside. */
-export function isJsonType(contentType: string): boolean {
+function isJsonType(contentType: string): boolean {
 	const essence = contentType.split(';')[0].trim().toLowerCase();
 	return essence === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(essence);
 }

@@ -60,6 +60,7 @@ export async function recentJobs(tx: Queryable, limit = 30) {
 			cost: jobs.cost,
 			tier: jobs.tier,
 			island: islands.name,
+			failureCode: jobs.failureCode,
 			failureReason: jobs.failureReason,
 			createdAt: jobs.createdAt,
 			finishedAt: jobs.finishedAt

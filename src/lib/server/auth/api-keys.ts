@@ -26,7 +26,7 @@ export async function createApiKey(tx: Queryable, userId: string, name: string, 
 	return { key: publicKey(row), secret };
 }
 
-export function publicKey(row: typeof apiKeys.$inferSelect) {
+function publicKey(row: typeof apiKeys.$inferSelect) {
 	return {
 		id: row.id,
 		name: row.name,

@@ -5,7 +5,7 @@ import { hashToken, newToken } from './tokens';
 import { toSessionUser } from './users';
 
 export const SESSION_COOKIE = 'session';
-export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
 // Sliding expiry, but only rewritten once a day so every request isn't a write.
 const RENEW_WHEN_LEFT_MS = SESSION_TTL_MS - 24 * 3600 * 1000;
 
@@ -36,6 +36,8 @@ export async function deleteSession(tx: Queryable, sessionId: string) {
 	await tx.delete(sessions).where(eq(sessions.id, sessionId));
 }
 
-export async function deleteExpiredSessions(tx: Queryable) {
-	await tx.delete(sessions).where(lt(sessions.expiresAt, new Date()));
+/** Expired sessions are already refused; deleting them keeps the table small. Returns how many went. */
+export async function deleteExpiredSessions(tx: Queryable): Promise<number> {
+	const gone = await tx.delete(sessions).where(lt(sessions.expiresAt, new Date())).returning({ id: sessions.id });
+	return gone.length;
 }

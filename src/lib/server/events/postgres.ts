@@ -4,7 +4,7 @@ import type { Queryable } from '../db/client';
 import type { BrokerEvent, EventBus, Listener } from './index';
 import { dispatch } from './memory';
 
-export const CHANNEL = 'archipelago_events';
+const CHANNEL = 'archipelago_events';
 
 /**
  * LISTEN on one dedicated connection (a pooled one would be handed to other queries);

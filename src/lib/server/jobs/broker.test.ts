@@ -4,12 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { makePng } from '../../../../tests/helpers/test-island';
+import { createSession } from '../auth/sessions';
 import { createUser, type SessionUser } from '../auth/users';
-import { islands, jobs } from '../db/schema';
+import { islands, jobs, sessions } from '../db/schema';
 import { checkLedger, getBalances, purchase } from '../ledger';
 import { PostgresEventBus, type BrokerEvent } from '../events';
 import { claimOnce, createBroker, cancelJob, completeJob, reapOnce, registerIsland, submitJob, leaseTtlMs, recordHeartbeat } from './index';
 import { LEASE_FLOOR_MS } from './lease';
+import { periodicSweep } from './runtime';
 
 describe.each(drivers)('broker on %s', (driver) => {
 	let t: TestDatabase;
@@ -95,7 +97,7 @@ describe.each(drivers)('broker on %s', (driver) => {
 			// The late Island's result is refused, and nothing is settled.
 			await expect(completeJob(broker, isl, job.id, claim.lease.token, makePng(256, 256))).rejects.toMatchObject({ status: 409 });
 		}
-		expect(await row(job.id)).toMatchObject({ status: 'failed', attempts: 3, refunded: 10 });
+		expect(await row(job.id)).toMatchObject({ status: 'failed', attempts: 3, refunded: 10, failureCode: 'island_unresponsive' });
 		expect(await getBalances(t.db, requester.id)).toEqual({ available: 100, held: 0 });
 		expect(await claimOnce(broker, isl)).toBeNull();
 	});
@@ -110,6 +112,27 @@ describe.each(drivers)('broker on %s', (driver) => {
 		const { offline } = await reapOnce(broker);
 		expect(offline.map((o) => o.id)).toContain(isl.id);
 		expect((await t.db.select().from(islands).where(eq(islands.id, isl.id)))[0].online).toBe(false);
+	});
+
+	it('purges expired sessions on the first sweep, then at most once per interval', async () => {
+		const someone = await user(0);
+		const session = async (expired: boolean) => {
+			await createSession(t.db, someone.id);
+			const [row] = await t.db.select().from(sessions).where(eq(sessions.userId, someone.id)).orderBy(sql`${sessions.expiresAt} desc`);
+			if (expired) await t.db.update(sessions).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(sessions.id, row.id));
+			return row.id;
+		};
+		const exists = async (id: string) => (await t.db.select().from(sessions).where(eq(sessions.id, id))).length === 1;
+		const expired = await session(true);
+		const live = await session(false);
+		const sweep = periodicSweep(broker, 3_600_000);
+		expect((await sweep()).sessionsPurged).toBeGreaterThanOrEqual(1);
+		expect(await exists(expired)).toBe(false);
+		expect(await exists(live)).toBe(true);
+		// Within the hour the sweep reaps jobs but leaves sessions alone.
+		const later = await session(true);
+		expect((await sweep()).sessionsPurged).toBeNull();
+		expect(await exists(later)).toBe(true);
 	});
 
 	it('grows the lease with steps × pixels, from a floor', () => {

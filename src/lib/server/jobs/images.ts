@@ -77,7 +77,7 @@ export function signedImageUrl(secret: string, imageId: string, ttlSeconds = SHA
 }
 
 /** The longest a shared image may be reused without asking again (browser or CDN). */
-export const SHARE_MAX_AGE_S = 3600;
+const SHARE_MAX_AGE_S = 3600;
 
 /**
  * Cache-Control for an image served through a share link: public (the URL is the secret, and

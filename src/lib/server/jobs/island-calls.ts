@@ -12,7 +12,7 @@ import { announce, requeueOrFail } from './lifecycle';
 import { checkPng } from './png-check';
 import { jobVersionBump } from './views';
 
-export const MAX_PREVIEW_CHARS = 200_000;
+const MAX_PREVIEW_CHARS = 200_000;
 export const MAX_RESULT_BYTES = 8 * 1024 * 1024;
 
 export const ProgressBody = z.strictObject({
@@ -70,7 +70,7 @@ export async function reportProgress(broker: Broker, islandId: string, jobId: st
 /** The Island gives up on this attempt; the job is retried elsewhere or fails with a refund. */
 export async function reportFailure(broker: Broker, islandId: string, jobId: string, body: z.infer<typeof FailBody>) {
 	const rows = await broker.db.transaction((tx) =>
-		requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(islandId, body.lease))!, `The Island failed: ${body.reason}`)
+		requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(islandId, body.lease))!, { code: 'island_error', reason: body.reason })
 	);
 	if (rows.length === 0) throw await leaseProblem(broker, islandId, jobId, body.lease);
 	await announce(broker, rows);
@@ -88,7 +88,7 @@ export async function completeJob(broker: Broker, island: { id: string; userId: 
 	const verdict = checkPng(png, { width: job.params.width, height: job.params.height });
 	if (!verdict.ok) {
 		const rows = await broker.db.transaction((tx) =>
-			requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(island.id, lease))!, `The Island sent an invalid image (${verdict.reason})`)
+			requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(island.id, lease))!, { code: 'invalid_image', reason: verdict.reason })
 		);
 		await announce(broker, rows);
 		throw new ApiError(422, 'invalid_png', `Result refused: ${verdict.reason}. The job went back to the queue.`);

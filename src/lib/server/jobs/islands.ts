@@ -9,7 +9,7 @@ import { hashToken, newId, newToken } from '../auth/tokens';
 
 export const ISLAND_TOKEN_PREFIX = 'isl_';
 /** No heartbeat (or claim) for this long and an Island counts as offline (ISLAND_OFFLINE_AFTER_MS: tests). */
-export const ISLAND_OFFLINE_AFTER_MS = Number(process.env.ISLAND_OFFLINE_AFTER_MS) || 60_000;
+const ISLAND_OFFLINE_AFTER_MS = Number(process.env.ISLAND_OFFLINE_AFTER_MS) || 60_000;
 
 const Capabilities = {
 	backend: z.enum(['webgpu', 'wasm', 'node']),

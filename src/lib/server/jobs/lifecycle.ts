@@ -4,14 +4,22 @@ import { and, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { jobProgress, jobs } from '../db/schema';
 import { refundJob } from '../ledger';
+import type { JobFailureCode } from '$lib/schemas/failures';
 import { MAX_ATTEMPTS, type Broker } from './context';
 import { jobVersionBump, type JobRow } from './views';
 
+/** Why an attempt ended: the code programs read, and the detail in words people read. */
+export interface AttemptFailure {
+	code: Exclude<JobFailureCode, 'cancelled'>;
+	reason: string;
+}
+
 /**
  * Puts running jobs matching `guard` back in the queue, or fails them (and refunds the
- * hold) when they have used their attempts. Returns the rows as they ended up.
+ * hold) when they have used their attempts, recording this attempt's failure as the job's.
+ * Returns the rows as they ended up.
  */
-export async function requeueOrFail(tx: Queryable, guard: SQL, reason: string): Promise<JobRow[]> {
+export async function requeueOrFail(tx: Queryable, guard: SQL, failure: AttemptFailure): Promise<JobRow[]> {
 	const exhausted = sql`${jobs.attempts} >= ${MAX_ATTEMPTS}`;
 	const rows = await tx
 		.update(jobs)
@@ -19,7 +27,8 @@ export async function requeueOrFail(tx: Queryable, guard: SQL, reason: string): 
 			status: sql`case when ${exhausted} then 'failed' else 'queued' end`,
 			version: jobVersionBump,
 			leaseExpiresAt: null,
-			failureReason: sql`case when ${exhausted} then ${`${reason} (gave up after ${MAX_ATTEMPTS} attempts)`} else null end`,
+			failureCode: sql`case when ${exhausted} then ${failure.code} else null end`,
+			failureReason: sql`case when ${exhausted} then ${failure.reason} else null end`,
 			finishedAt: sql`case when ${exhausted} then now() else null end`,
 			updatedAt: sql`now()`
 		})
@@ -51,7 +60,10 @@ export async function announce(broker: Broker, rows: JobRow[]) {
 /** Leases past their expiry (tab closed, Island crashed) go back to the queue. */
 export async function reapExpiredLeases(broker: Broker): Promise<JobRow[]> {
 	const rows = await broker.db.transaction((tx) =>
-		requeueOrFail(tx, lt(jobs.leaseExpiresAt, sql`now()`), 'The Island working on it stopped responding')
+		requeueOrFail(tx, lt(jobs.leaseExpiresAt, sql`now()`), {
+			code: 'island_unresponsive',
+			reason: 'The Island working on it stopped responding.'
+		})
 	);
 	await announce(broker, rows);
 	return rows;

@@ -1,7 +1,8 @@
 // Checks an Island's upload before anything is stored or paid. The size is read from IHDR
 // before a byte is inflated, and inflating is capped at the exact size the header implies,
-// so a small file that decompresses to gigabytes (a "PNG bomb") costs nothing.
-import { inflateSync } from 'node:zlib';
+// so a small file that decompresses to gigabytes (a "PNG bomb") costs nothing. This is the
+// project's only PNG validator: tests check PNGs with it too.
+import { crc32, inflateSync } from 'node:zlib';
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 /** Channels per colour type, and the bit depths the PNG spec allows for it. */
@@ -14,21 +15,6 @@ const COLOR_TYPES: Record<number, { channels: number; depths: number[] }> = {
 };
 
 export type PngVerdict = { ok: true } | { ok: false; reason: string };
-
-let table: Int32Array | undefined;
-function crc32(bytes: Uint8Array): number {
-	if (!table) {
-		table = new Int32Array(256);
-		for (let n = 0; n < 256; n++) {
-			let c = n;
-			for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-			table[n] = c;
-		}
-	}
-	let c = -1;
-	for (let i = 0; i < bytes.length; i++) c = table[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-	return (c ^ -1) >>> 0;
-}
 
 export function checkPng(png: Uint8Array, expected: { width: number; height: number }): PngVerdict {
 	const fail = (reason: string): PngVerdict => ({ ok: false, reason });

@@ -18,7 +18,7 @@ import { jobVersionBump, jobView, type JobRow } from './views';
 /** Body of POST /api/jobs and /api/jobs/quote; the params are checked against the model list. */
 export const JobRequest = z.strictObject({ params: z.unknown() });
 
-export function validateParams(broker: Broker, raw: unknown): GenerationParams {
+function validateParams(broker: Broker, raw: unknown): GenerationParams {
 	return parseWith(paramsSchemaFor(broker.models.public()), raw, 'invalid_params');
 }
 
@@ -95,7 +95,7 @@ export async function cancelJob(broker: Broker, userId: string, jobId: string) {
 	const row = await broker.db.transaction(async (tx) => {
 		const [cancelled] = await tx
 			.update(jobs)
-			.set({ status: 'cancelled', version: jobVersionBump, leaseExpiresAt: null, finishedAt: new Date(), updatedAt: new Date(), failureReason: 'Cancelled by the requester.' })
+			.set({ status: 'cancelled', version: jobVersionBump, leaseExpiresAt: null, finishedAt: new Date(), updatedAt: new Date(), failureCode: 'cancelled', failureReason: 'Cancelled by the requester.' })
 			.where(and(eq(jobs.id, jobId), eq(jobs.userId, userId), inArray(jobs.status, ['queued', 'running'])))
 			.returning();
 		if (!cancelled) return null;

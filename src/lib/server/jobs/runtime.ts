@@ -1,5 +1,6 @@
 // The broker of this server process: started by the `init` hook, stopped on shutdown.
 import { builtinModels, ModelRegistry } from '$lib/models/registry';
+import { deleteExpiredSessions } from '../auth/sessions';
 import type { DatabaseHandle } from '../db/client';
 import { createEventBus } from '../events';
 import type { Broker } from './context';
@@ -10,6 +11,8 @@ import { reapExpiredLeases } from './lifecycle';
 
 /** How often expired leases and silent Islands are looked for (REAP_INTERVAL_MS env: chaos runs). */
 export const REAP_INTERVAL_MS = Number(process.env.REAP_INTERVAL_MS) || 5_000;
+/** Expired sessions are refused at once anyway; purging them only bounds the table, so hourly will do. */
+export const SESSION_PURGE_INTERVAL_MS = 60 * 60_000;
 
 let current: (Broker & { drain(): void; stop(): Promise<void> }) | null = null;
 
@@ -47,14 +50,33 @@ export async function reapOnce(broker: Broker) {
 	return { jobs, offline };
 }
 
+/**
+ * The reaper's sweep: every call runs reapOnce; the first call, and then at most one per
+ * `sessionPurgeInterval`, also deletes expired sessions. Every instance sweeps; the deletes
+ * are idempotent, so instances overlapping is harmless.
+ */
+export function periodicSweep(broker: Broker, sessionPurgeInterval = SESSION_PURGE_INTERVAL_MS) {
+	let lastPurge = -Infinity;
+	return async () => {
+		const reaped = await reapOnce(broker);
+		let sessionsPurged: number | null = null;
+		if (Date.now() - lastPurge >= sessionPurgeInterval) {
+			lastPurge = Date.now();
+			sessionsPurged = await deleteExpiredSessions(broker.db);
+		}
+		return { ...reaped, sessionsPurged };
+	};
+}
+
 export async function startBroker(handle: DatabaseHandle, models?: ModelRegistry): Promise<Broker> {
 	if (current) return current;
 	const broker = await createBroker(handle, models);
+	const sweep = periodicSweep(broker);
 	// Leases that expired while no server was running go back to the queue at once.
-	let sweeping: Promise<unknown> = reapOnce(broker).catch((err) => console.error('reaper:', err));
+	let sweeping: Promise<unknown> = sweep().catch((err) => console.error('reaper:', err));
 	// Every instance reaps; the guarded UPDATEs make concurrent sweeps harmless.
 	const timer = setInterval(() => {
-		sweeping = reapOnce(broker).catch((err) => console.error('reaper:', err));
+		sweeping = sweep().catch((err) => console.error('reaper:', err));
 	}, REAP_INTERVAL_MS);
 	timer.unref();
 	current = {

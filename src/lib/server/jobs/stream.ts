@@ -82,7 +82,13 @@ export function jobEventStream(broker: Broker, jobId: string, lastEventId: numbe
 			const sendSnapshot = async (job: JobRow) => {
 				if (job.status === 'completed') return send('completed', job.version, { status: job.status, imageUrl: imageUrl(job.imageId!), cost: job.cost });
 				if (job.status === 'failed' || job.status === 'cancelled') {
-					return send('failed', job.version, { status: job.status, reason: job.failureReason, refunded: job.refunded });
+					return send('failed', job.version, {
+						status: job.status,
+						failureCode: job.failureCode,
+						reason: job.failureReason,
+						attempts: job.attempts,
+						refunded: job.refunded
+					});
 				}
 				await sendStatus(job);
 				if (job.status !== 'running') return;

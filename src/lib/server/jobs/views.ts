@@ -17,6 +17,7 @@ export function jobView(row: JobRow, progress?: { step: number; total: number } 
 		createdAt: row.createdAt.toISOString(),
 		startedAt: row.startedAt?.toISOString() ?? null,
 		finishedAt: row.finishedAt?.toISOString() ?? null,
+		failureCode: row.failureCode,
 		failureReason: row.failureReason,
 		refunded: row.refunded,
 		imageUrl: row.imageId ? imageUrl(row.imageId) : null,

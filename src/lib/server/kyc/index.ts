@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import { SandboxKycInput, StripeKycInput, type KycState } from '$lib/schemas/kyc';
 import type { Database, Queryable } from '../db';
 import { kycEvents, users } from '../db/schema';
@@ -152,14 +152,4 @@ export async function pendingVerifications(tx: Queryable, limit = 50) {
 		.orderBy(users.createdAt)
 		.limit(limit);
 	return rows.map((r) => ({ ...r, submittedAt: r.submittedAt ? new Date(r.submittedAt).toISOString() : null }));
-}
-
-/** The audit trail of one user, newest first. */
-export async function kycHistory(tx: Queryable, userId: string, limit = 20) {
-	return tx
-		.select()
-		.from(kycEvents)
-		.where(and(eq(kycEvents.userId, userId)))
-		.orderBy(desc(kycEvents.id))
-		.limit(limit);
 }

@@ -49,7 +49,7 @@ export async function changeKycStatus(tx: Queryable, change: KycChange): Promise
 	return row.status;
 }
 
-export async function currentKycStatus(tx: Queryable, userId: string): Promise<KycStatus | null> {
+async function currentKycStatus(tx: Queryable, userId: string): Promise<KycStatus | null> {
 	const [row] = await tx.select({ status: users.kycStatus }).from(users).where(eq(users.id, userId));
 	return row?.status ?? null;
 }

@@ -8,7 +8,11 @@ export interface LedgerCheck {
 	problems: string[];
 }
 
-/** The invariants of design.md, each as one query, so the check stays cheap on a big ledger. */
+/**
+ * The ledger's invariants (README, `src/lib/server/ledger/`): entries sum to 0 overall and per
+ * transaction, cached balances equal their entries, no balance that may not go negative is
+ * below 0, at most one release per job. Each is one query, so the check stays cheap on a big ledger.
+ */
 export async function checkLedger(tx: Queryable): Promise<LedgerCheck> {
 	const problems: string[] = [];
 	const q = async <T>(query: ReturnType<typeof sql>) => (await tx.execute(query)).rows as T[];

@@ -6,7 +6,7 @@ import { hit, rateLimitHeaders, type Hit, type Policy } from './counter';
 export { hit, rateLimitHeaders, sweep, type Hit, type Policy } from './counter';
 export { ConcurrencyCaps, concurrencyCaps, capLimits } from './caps';
 
-export function envNumber(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env) {
+function envNumber(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env) {
 	const n = Number(env[name]);
 	return env[name] !== undefined && Number.isFinite(n) && n > 0 ? n : fallback;
 }
@@ -20,7 +20,7 @@ const DAY = 24 * HOUR;
  * per user count all of the user's API keys and sessions together; budgets per address
  * stop one address from making accounts to multiply its per-user budgets.
  */
-export function ratePolicies(env: NodeJS.ProcessEnv = process.env) {
+function ratePolicies(env: NodeJS.ProcessEnv = process.env) {
 	const per = (name: string, fallback: number, windowSeconds: number): Policy => ({ limit: envNumber(name, fallback, env), windowSeconds });
 	return {
 		jobsUser: per('RATE_LIMIT_JOBS_PER_MINUTE', 100, MINUTE),

@@ -4,7 +4,7 @@ import { promptRejections } from '../db/schema';
 import { ApiError } from '../http';
 import { checkText } from './wordlist';
 
-export const PROMPT_REJECTED_MESSAGE =
+const PROMPT_REJECTED_MESSAGE =
 	"This prompt asks for something Archipelago doesn't generate (sexual content, content involving minors, " +
 	'graphic violence or hate). Change the wording and try again. Nothing was charged.';
 

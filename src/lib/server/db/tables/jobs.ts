@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { JOB_FAILURE_CODES, type JobFailureCode } from '../../../schemas/failures';
 import type { GenerationParams, Tier } from '../../../schemas/generation';
 import { users } from './accounts';
 
@@ -74,6 +75,9 @@ export const jobs = pgTable(
 		leaseTokenHash: text('lease_token_hash'),
 		leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
 		islandId: text('island_id').references(() => islands.id, { onDelete: 'set null' }),
+		// Why it failed or was cancelled: a code from JOB_FAILURE_CODES for programs, and the
+		// detail in words (the Island's own reason, the PNG check's finding) for people.
+		failureCode: text('failure_code', { enum: JOB_FAILURE_CODES }).$type<JobFailureCode>(),
 		failureReason: text('failure_reason'),
 		refunded: bigint('refunded', { mode: 'number' }).notNull().default(0),
 		imageId: text('image_id'),
