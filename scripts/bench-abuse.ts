@@ -47,7 +47,6 @@ ensureBuild();
 // The real defaults for every limit (the test helper raises the per-address ones).
 const server = await startServer(opts.driver as Driver, {
 	env: {
-		ARCHIPELAGO_TEST_HOOKS: '1',
 		RATE_LIMIT_JOBS_PER_MINUTE: '100',
 		RATE_LIMIT_JOBS_PER_MINUTE_PER_IP: '1000',
 		ACCOUNT_WRITES_PER_IP_PER_HOUR: '200'

@@ -40,7 +40,7 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 
 async function run(driver: string) {
 	const server = await startServer(driver as Driver, {
-		env: { ARCHIPELAGO_TEST_HOOKS: '1', RATE_LIMIT_JOBS_PER_MINUTE: '100000000' },
+		env: { RATE_LIMIT_JOBS_PER_MINUTE: '100000000' },
 		postgresUrl: pgUrl
 	});
 	let resets = 0;

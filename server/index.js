@@ -75,7 +75,9 @@ function limitConnectionsPerAddress(server, max) {
 		const n = (open.get(address) ?? 0) + 1;
 		if (n > max) {
 			refusedSockets.add(socket);
-			socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 10\r\nContent-Type: text/plain\r\nContent-Length: 32\r\n\r\nToo many connections from you.\r\n');
+			// Closed as soon as the answer is out: a half-closed socket would keep its descriptor
+			// until the header timeout.
+			socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 10\r\nContent-Type: text/plain\r\nContent-Length: 32\r\n\r\nToo many connections from you.\r\n', () => socket.destroy());
 			return;
 		}
 		open.set(address, n);

@@ -17,6 +17,7 @@ describe.each(drivers)('abuse of accounts on %s', (driver) => {
 			env: {
 				ADMIN_EMAILS: 'boss@example.com',
 				LOGIN_LIMIT_PER_ACCOUNT: '10',
+				LOGIN_LIMIT_PER_ACCOUNT_ALL_ADDRESSES: '25',
 				LOGIN_LIMIT_PER_IP: '50',
 				SIGNUP_LIMIT_PER_IP: '10',
 				PURCHASE_LIMIT_PER_DAY: '10',
@@ -76,11 +77,19 @@ describe.each(drivers)('abuse of accounts on %s', (driver) => {
 				body: pad + JSON.stringify({ email, password: pw }),
 				localAddress: from
 			});
-		for (let i = 0; i < 10; i++) expect((await attempt('wrong password')).status).toBe(401);
+		for (let i = 0; i < 10; i++) expect((await attempt('wrong password', '', '127.0.0.3')).status).toBe(401);
 		// Locked for this account from this address, padded or not, right password or not.
-		expect((await attempt(password, ' '.repeat(9000))).status).toBe(429);
-		expect((await attempt(password)).status).toBe(429);
+		expect((await attempt(password, ' '.repeat(9000), '127.0.0.3')).status).toBe(429);
+		expect((await attempt(password, '', '127.0.0.3')).status).toBe(429);
 		// The owner, from their own address, still gets in.
+		expect((await attempt(password, '', '127.0.0.2')).status).toBe(200);
+		// Spread over more addresses the guesses spend the account's ceiling (25): then only
+		// addresses the owner used before may still try; the owner isn't locked out of them.
+		const spread = [];
+		for (const from of ['127.0.0.4', '127.0.0.5']) for (let i = 0; i < 10; i++) spread.push((await attempt('wrong password', '', from)).status);
+		expect(spread.filter((s) => s === 429).length).toBeGreaterThan(0);
+		expect((await attempt(password, '', '127.0.0.9')).status).toBe(429);
+		expect((await attempt(password, '', '127.0.0.1')).status).toBe(200);
 		expect((await attempt(password, '', '127.0.0.2')).status).toBe(200);
 	});
 
@@ -144,9 +153,36 @@ describe.each(drivers)('abuse of accounts on %s', (driver) => {
 	});
 });
 
+describe.each(drivers)('the one-time admin claim token on %s', (driver) => {
+	it('is void once an admin exists, however that admin was made', async () => {
+		let server = await startServer(driver);
+		const printed = server.output().match(/enter: (adm_[\w-]+)/)?.[1];
+		expect(printed).toBeTruthy();
+		await server.stop();
+		// The operator then sets ADMIN_CLAIM_TOKEN and claims with it instead.
+		server = await startServer(driver, { databaseEnv: server.databaseEnv, env: { ADMIN_CLAIM_TOKEN } });
+		const operator = new ApiClient(server.url);
+		await operator.signUp();
+		await claimAdmin(operator);
+		await server.stop();
+		server = await startServer(driver, { databaseEnv: server.databaseEnv });
+		try {
+			expect(server.output()).not.toMatch(/No admin yet/);
+			const reader = new ApiClient(server.url);
+			await reader.signUp();
+			expect((await reader.json('POST', '/api/admin/claim', { json: { token: printed } })).status).toBe(403);
+			expect((await reader.json('GET', '/api/me')).body.user.isAdmin).toBe(false);
+		} finally {
+			await server.dispose();
+		}
+	});
+});
+
 describe('identity verification on a public deployment', () => {
-	it('refuses to start with the sandbox provider behind an https ORIGIN unless chosen explicitly', async () => {
+	it('refuses to start with the sandbox provider behind an https ORIGIN or a proxy unless chosen explicitly', async () => {
 		await expect(startServer('pglite', { env: { ORIGIN: 'https://archipelago.example' } })).rejects.toThrow(/Refusing to start: .*sandbox/);
+		await expect(startServer('pglite', { env: { PROTOCOL_HEADER: 'x-forwarded-proto' } })).rejects.toThrow(/Refusing to start: .*sandbox/);
+		await expect(startServer('pglite', { env: { ADDRESS_HEADER: 'x-forwarded-for' } })).rejects.toThrow(/Refusing to start: .*sandbox/);
 		const chosen = await startServer('pglite', { env: { ORIGIN: 'https://archipelago.example', KYC_PROVIDER: 'sandbox', ADMIN_CLAIM_TOKEN } });
 		try {
 			const admin = new ApiClient(chosen.url);
@@ -158,6 +194,18 @@ describe('identity verification on a public deployment', () => {
 			expect(await page.text()).toMatch(/Identity verification: <strong>sandbox<\/strong>/);
 		} finally {
 			await chosen.dispose();
+		}
+	});
+
+	it('behind a proxy, answers 400 (not 500) to a request that did not come through it', async () => {
+		const proxied = await startServer('pglite', { env: { ADDRESS_HEADER: 'x-forwarded-for', KYC_PROVIDER: 'sandbox' } });
+		try {
+			const login = (headers: Record<string, string>) =>
+				rawRequest(`${proxied.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ email: 'x@example.com', password: 'whatever pw' }) });
+			expect((await login({})).status).toBe(400);
+			expect((await login({ 'x-forwarded-for': '203.0.113.7' })).status).toBe(401);
+		} finally {
+			await proxied.dispose();
 		}
 	});
 });

@@ -77,6 +77,22 @@ describe.each(drivers)('abuse of resources on %s', (driver) => {
 		expect(server.output()).not.toMatch(/failed:|Error:/);
 	});
 
+	it('answers 404 or 422, not 500, to a NUL or a lone surrogate in an id or a text', async () => {
+		const client = await requester(server.url);
+		for (const path of ['/api/jobs/%00', '/api/jobs/%00/events', '/api/images/%00.png']) {
+			expect((await client.request('GET', path)).status, path).toBe(404);
+		}
+		// A surrogate's bytes are not UTF-8: SvelteKit refuses the URL itself.
+		expect((await client.request('GET', '/api/jobs/%ED%A0%80')).status).toBe(400);
+		expect((await client.request('DELETE', '/api/islands/%00')).status).toBe(404);
+		for (const prompt of ['a red\u0000 circle', 'a red \ud800 circle']) {
+			// JSON.stringify writes both as \u escapes: valid JSON that parses back to them.
+			const r = await client.json('POST', '/api/jobs', { json: { params: { ...demoParams(), prompt } } });
+			expect(r.status, prompt).toBe(422);
+		}
+		expect((await client.json('POST', '/api/keys', { json: { name: 'nul\u0000key' } })).status).toBe(422);
+	});
+
 	it('takes JSON only as application/json or a +json type', async () => {
 		const client = await requester(server.url);
 		const send = (type: string) => client.json('POST', '/api/jobs', { body: JSON.stringify({ params: demoParams() }), headers: { 'content-type': type } });

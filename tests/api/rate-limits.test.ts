@@ -29,8 +29,10 @@ describe.each(drivers)('rate limits on %s', (driver) => {
 		expect(limited.res.headers.get('ratelimit-limit')).toBe('100');
 		expect(limited.res.headers.get('ratelimit-remaining')).toBe('0');
 		expect(limited.res.headers.get('ratelimit-reset')).toBe(String(retryAfter));
-		// A POST is refused before the route runs, so nothing is submitted.
+		// A POST is refused before the route runs, so nothing is submitted; a percent-encoded
+		// path reaches the same route and is counted the same.
 		expect((await client.json('POST', '/api/jobs', { json: {} })).status).toBe(429);
+		expect((await client.request('GET', '/api/%6Aobs')).status).toBe(429);
 
 		// Another user has a budget of their own; the same user's API keys share theirs (a new
 		// key is no way around the limit); other routes aren't limited.

@@ -8,6 +8,7 @@ import type { Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import { expect, test as base } from './csp-guard';
 import { startServer, type TestServer } from '../helpers/server';
+import { ADMIN_CLAIM_TOKEN, ledgerAdmin, revokeKyc } from '../helpers/broker';
 import { previewDataUrl, registerIsland, ScriptedIsland, startHeadlessIsland } from './image-islands';
 
 // A server of its own: this file registers Islands and leaves jobs queued, which must not
@@ -379,14 +380,20 @@ test('a new requester goes from sign-up to a shared image, through every state o
 });
 
 test('refusals the page can only meet from the server: identity revoked mid-session, rate limited', async ({ browser }) => {
-	// Its own server: a 4-requests-a-minute limit on /api/jobs*, and the test hook that sets
-	// a user's KYC status directly (as an admin's decision would).
-	const server = await startServer('pglite', { env: { ARCHIPELAGO_TEST_HOOKS: '1', RATE_LIMIT_JOBS_PER_MINUTE: '4' } });
+	// Its own server: a 4-requests-a-minute limit on /api/jobs*, and an admin who revokes the
+	// requester's verification from /admin.
+	const server = await startServer('pglite', { env: { ADMIN_CLAIM_TOKEN, RATE_LIMIT_JOBS_PER_MINUTE: '4' } });
+	const admin = await ledgerAdmin(server.url);
+	const verify = async (page: Page) => {
+		const r = await page.request.post('/api/kyc/start', { data: { legalName: 'Image Person', dateOfBirth: '1990-01-01', country: 'FR' } });
+		expect((await r.json()).kyc.status).toBe('verified');
+	};
 	const context = await browser.newContext({ baseURL: server.url });
 	try {
 		const page = await context.newPage();
 		await signUpFromForm(page, '/credits');
-		expect((await page.request.post('/api/test/kyc', { data: { status: 'verified' } })).status()).toBe(200);
+		await verify(page);
+		const me = (await (await page.request.get('/api/me')).json()).user.id as string;
 		const bought = await page.request.post('/api/credits/purchase', { data: { pack: 'starter' }, headers: { 'idempotency-key': randomUUID() } });
 		expect(bought.status()).toBe(201);
 		await page.goto('/image');
@@ -395,7 +402,7 @@ test('refusals the page can only meet from the server: identity revoked mid-sess
 		await page.getByLabel('Steps').fill('4');
 
 		// Request 1: refused, the identity was revoked after the page loaded.
-		expect((await page.request.post('/api/test/kyc', { data: { status: 'unverified' } })).status()).toBe(200);
+		await revokeKyc(admin, me);
 		await page.getByRole('button', { name: 'Generate' }).click();
 		await expect(page.getByTestId('failure')).toHaveAttribute('data-code', 'kyc_required');
 		await expect(page.getByTestId('failure').getByRole('link', { name: 'Verify your identity' })).toBeVisible();
@@ -405,7 +412,7 @@ test('refusals the page can only meet from the server: identity revoked mid-sess
 		await shoot(page, '13-kyc-revoked');
 
 		// Requests 2–4: a job, its event stream, its cancel. Request 5 is over the limit.
-		expect((await page.request.post('/api/test/kyc', { data: { status: 'verified' } })).status()).toBe(200);
+		await verify(page);
 		await page.reload();
 		await ready(page);
 		await page.getByLabel('Prompt', { exact: true }).fill('a red circle on a blue background');

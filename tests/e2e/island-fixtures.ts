@@ -5,7 +5,7 @@ import { test as base, expect } from './csp-guard';
 import { randomUUID } from 'node:crypto';
 import { ApiClient } from '../helpers/client';
 import { startServer, type TestServer } from '../helpers/server';
-import { ADMIN_CLAIM_TOKEN, claimAdmin } from '../helpers/broker';
+import { ADMIN_CLAIM_TOKEN, claimAdmin, setKyc } from '../helpers/broker';
 import { signUp } from './fixtures';
 
 export const ADMIN_EMAIL = 'island-admin@example.test';
@@ -13,7 +13,7 @@ export const ADMIN_EMAIL = 'island-admin@example.test';
 export const test = base.extend<{ baseURL: string }, { server: TestServer }>({
 	server: [
 		async ({}, use) => {
-			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ARCHIPELAGO_TEST_HOOKS: '1', ADMIN_CLAIM_TOKEN } });
+			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN } });
 			await use(server);
 			await server.dispose();
 		},
@@ -31,8 +31,7 @@ export async function requester(baseUrl: string): Promise<ApiClient> {
 	const c = new ApiClient(baseUrl);
 	await c.signUp();
 	await c.buy('starter');
-	const kyc = await c.json('POST', '/api/test/kyc', { json: { status: 'verified' } });
-	expect(kyc.status).toBe(200);
+	await setKyc(c, 'verified');
 	return c;
 }
 

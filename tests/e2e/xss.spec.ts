@@ -16,7 +16,7 @@ const script = (tag: string) => `<script>(window.__xss=window.__xss||[]).push('$
 
 const test = base.extend<{ server: TestServer; baseURL: string }>({
 	server: async ({}, use) => {
-		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ARCHIPELAGO_TEST_HOOKS: '1', ADMIN_CLAIM_TOKEN } });
+		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN } });
 		await use(server);
 		await server.dispose();
 	},

@@ -5,9 +5,8 @@ import { ApiClient } from './client';
 /** The operator's standing admin claim token in test servers (ADMIN_CLAIM_TOKEN). */
 export const ADMIN_CLAIM_TOKEN = 'test-admin-claim-token-0123456789';
 
-/** Test hooks on (POST /api/test/kyc), rate limits out of the way, an admin claim token for the ledger check. */
+/** Rate limits out of the way, an admin claim token for the ledger check. */
 export const BROKER_ENV = {
-	ARCHIPELAGO_TEST_HOOKS: '1',
 	RATE_LIMIT_JOBS_PER_MINUTE: '1000000',
 	ADMIN_CLAIM_TOKEN
 };
@@ -27,16 +26,21 @@ export function demoParams(overrides: Record<string, unknown> = {}) {
 /** The sandbox provider decides from the legal name: these reach each status the way a person does. */
 const SANDBOX_NAMES = { verified: 'Test Person', pending: 'Pending Person', rejected: 'Reject Person' } as const;
 
-export async function setKyc(client: ApiClient, status: 'unverified' | 'pending' | 'verified' | 'rejected') {
-	if (status !== 'unverified') {
-		const body = { legalName: SANDBOX_NAMES[status], dateOfBirth: '1990-01-01', country: 'FR' };
-		const r = await client.json('POST', '/api/kyc/start', { json: body });
-		if (r.status !== 200 || r.body.kyc.status !== status) throw new Error(`sandbox verification failed: ${r.status} ${JSON.stringify(r.body)}`);
-		return;
-	}
-	// Taking verification back has no user-facing path yet: the test hook does it.
-	const r = await client.json('POST', '/api/test/kyc', { json: { status } });
-	if (r.status !== 200) throw new Error(`test kyc hook failed: ${r.status} ${JSON.stringify(r.body)}`);
+/** Verifies (or gets pending or rejected) through the sandbox provider, as a person does: each change keeps its kyc_events row. */
+export async function setKyc(client: ApiClient, status: 'pending' | 'verified' | 'rejected') {
+	const body = { legalName: SANDBOX_NAMES[status], dateOfBirth: '1990-01-01', country: 'FR' };
+	const r = await client.json('POST', '/api/kyc/start', { json: body });
+	if (r.status !== 200 || r.body.kyc.status !== status) throw new Error(`sandbox verification failed: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+/** An admin's revocation from /admin (the form action), as an admin does it. */
+export async function revokeKyc(admin: ApiClient, userId: string) {
+	const r = await admin.request('POST', '/admin?/revoke', {
+		body: new URLSearchParams({ userId, reason: 'test' }),
+		headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-sveltekit-action': 'true' }
+	});
+	const text = await r.text();
+	if (r.status !== 200 || !text.includes('"type":"success"')) throw new Error(`revoke failed: ${r.status} ${text}`);
 }
 
 /** A signed-up, verified requester, with a pack bought unless `pack` is null. */

@@ -27,6 +27,10 @@ type Handler<E extends RequestEvent> = (event: E) => Promise<Response> | Respons
 export function api<E extends RequestEvent>(handler: Handler<E>): Handler<E> {
 	return async (event) => {
 		try {
+			// An id no row can have (NUL, a lone surrogate) is a missing one, not a database error.
+			if (Object.values(event.params as Record<string, string>).some((v) => !isStorableText(v))) {
+				throw new ApiError(404, 'not_found', 'Not found.');
+			}
 			return await handler(event);
 		} catch (err) {
 			// An unread body left on a keep-alive connection stalls the client's next request.
@@ -109,6 +113,7 @@ function isJsonType(contentType: string): boolean {
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, code = 'invalid_request'): z.infer<S> {
+	assertStorable(value);
 	const parsed = schema.safeParse(value);
 	if (!parsed.success) {
 		const issues = parsed.error.issues.map((i) => ({
@@ -127,6 +132,40 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, code =
  * refuses API keys altogether (keys, identity verification, admin). Without a scope, any
  * authenticated caller will do (GET /api/me).
  */
+/**
+ * The budget key of the client's address: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64,
+ * since one host is handed a whole /64 and would otherwise have 2^64 budgets. Behind a proxy
+ * (ADDRESS_HEADER) a request without that header did not come through the proxy: 400.
+ */
+export function clientAddress(event: RequestEvent): string {
+	let address: string;
+	try {
+		address = event.getClientAddress();
+	} catch {
+		throw new ApiError(400, 'no_client_address', 'The request does not say which address it comes from.');
+	}
+	const mapped = address.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i);
+	if (mapped) return mapped[1];
+	if (!address.includes(':')) return address;
+	const [head, tail = ''] = address.toLowerCase().split('::');
+	const groups = head ? head.split(':') : [];
+	const rest = tail ? tail.split(':') : [];
+	const full = [...groups, ...Array(Math.max(0, 8 - groups.length - rest.length)).fill('0'), ...rest];
+	return `${full.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+/** Text PostgreSQL can't store (NUL) or that isn't valid Unicode (a lone surrogate). */
+export function isStorableText(s: string): boolean {
+	return !s.includes('\u0000') && s.isWellFormed();
+}
+
+function assertStorable(value: unknown, path: (string | number)[] = []): void {
+	if (typeof value === 'string') {
+		if (!isStorableText(value)) throw new ApiError(422, 'invalid_text', `${path.length ? `${path.join('.')}: ` : ''}text with a NUL character or a lone surrogate is not accepted.`);
+	} else if (Array.isArray(value)) value.forEach((v, i) => assertStorable(v, [...path, i]));
+	else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) assertStorable(v, [...path, k]);
+}
+
 export function requireUser(event: RequestEvent, scope?: ApiKeyScope | 'session') {
 	const user = event.locals.user;
 	if (!user) throw new ApiError(401, 'unauthenticated', 'Sign in, or send an API key as "Authorization: Bearer ak_…".');

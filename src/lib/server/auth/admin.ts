@@ -16,9 +16,12 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest();
  * returns it for the console. A newer start replaces an unused older token.
  */
 export async function prepareAdminClaim(tx: Queryable, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
-	if (env.ADMIN_CLAIM_TOKEN) return null;
 	const [admin] = await tx.select({ id: users.id }).from(users).where(eq(users.isAdmin, true)).limit(1);
-	if (admin) return null;
+	if (env.ADMIN_CLAIM_TOKEN || admin) {
+		// A token printed by an earlier start must not outlive its purpose (old logs leak).
+		await forgetClaimToken(tx);
+		return null;
+	}
 	const token = newToken('adm_');
 	const value = sha256(token).toString('hex');
 	await tx
@@ -36,15 +39,24 @@ export async function claimAdmin(tx: Queryable, userId: string, token: string, e
 	const configured = env.ADMIN_CLAIM_TOKEN;
 	let valid = false;
 	if (configured && configured.length >= 16) valid = timingSafeEqual(sha256(configured), sha256(token));
-	if (!valid) {
+	// The one-time token only ever makes the first admin: once one exists it is void.
+	const [admin] = await tx.select({ id: users.id }).from(users).where(eq(users.isAdmin, true)).limit(1);
+	if (!valid && !admin) {
 		const used = await tx
 			.delete(serverSecrets)
 			.where(and(eq(serverSecrets.name, CLAIM_SECRET), eq(serverSecrets.value, sha256(token).toString('hex'))))
 			.returning({ name: serverSecrets.name });
 		valid = used.length > 0;
 	}
-	if (valid) await tx.update(users).set({ isAdmin: true }).where(eq(users.id, userId));
+	if (valid) {
+		await tx.update(users).set({ isAdmin: true }).where(eq(users.id, userId));
+		await forgetClaimToken(tx);
+	}
 	return valid;
+}
+
+async function forgetClaimToken(tx: Queryable) {
+	await tx.delete(serverSecrets).where(eq(serverSecrets.name, CLAIM_SECRET));
 }
 
 /** An admin grants or withdraws another account's rights from /admin (never their own withdrawal). */

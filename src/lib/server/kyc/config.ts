@@ -36,9 +36,12 @@ export function unsafeKycReason(env: NodeJS.ProcessEnv = process.env): string | 
 	if (chosen && chosen !== 'sandbox' && chosen !== 'stripe') return `KYC_PROVIDER must be "sandbox" or "stripe", not "${chosen}".`;
 	const config = kycConfig(env);
 	if (chosen === 'stripe' && config.provider !== 'stripe') return 'KYC_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.';
-	const isPublic = (env.ORIGIN ?? '').trim().toLowerCase().startsWith('https://');
+	// An https ORIGIN or a proxy's headers (PROTOCOL_HEADER, ADDRESS_HEADER) mean a deployment
+	// (server/index.js sets its own x-archipelago-proto when no proxy is configured).
+	const proxied = (env.PROTOCOL_HEADER?.trim() && env.PROTOCOL_HEADER !== 'x-archipelago-proto') || env.ADDRESS_HEADER?.trim();
+	const isPublic = (env.ORIGIN ?? '').trim().toLowerCase().startsWith('https://') || !!proxied;
 	if (isPublic && config.provider === 'sandbox' && chosen !== 'sandbox') {
-		return 'ORIGIN is https (a public deployment) but identity verification would use the sandbox, which verifies anyone. Configure Stripe Identity (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET) or set KYC_PROVIDER=sandbox to run the sandbox on purpose.';
+		return 'This is a public deployment (an https ORIGIN, or a proxy\'s PROTOCOL_HEADER/ADDRESS_HEADER) but identity verification would use the sandbox, which verifies anyone. Configure Stripe Identity (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET) or set KYC_PROVIDER=sandbox to run the sandbox on purpose.';
 	}
 	return null;
 }

@@ -137,6 +137,22 @@ export async function reviewVerification(
 	});
 }
 
+/** An admin takes a verification back (a fraud report, a mistake): the person must verify again. */
+export async function revokeVerification(db: Database, admin: SessionUser, userId: string, reason: string): Promise<boolean> {
+	return db.transaction(async (tx) => {
+		const changed = await changeKycStatus(tx, {
+			userId,
+			from: ['verified'],
+			to: 'unverified',
+			actor: 'admin',
+			actorUserId: admin.id,
+			provider: kycConfig().provider,
+			reason: reason.trim() || 'Revoked by an admin.'
+		});
+		return changed !== null;
+	});
+}
+
 /** Users waiting for review, oldest first, with what they submitted. */
 export async function pendingVerifications(tx: Queryable, limit = 50) {
 	const rows = await tx

@@ -42,8 +42,28 @@ export async function hit(tx: Queryable, key: string, policy: Policy): Promise<H
 	};
 }
 
+/** Keys under this prefix are remembered, not counted: they live for LONG_WINDOW_DAYS. */
+export const REMEMBERED = 'known:';
+const LONG_WINDOW_DAYS = 90;
+
 export async function sweep(tx: Queryable) {
-	await tx.execute(sql`delete from rate_limit_counters where window_start < clock_timestamp() - interval '1 day'`);
+	await tx.execute(sql`delete from rate_limit_counters
+		where (key not like ${`${REMEMBERED}%`} and window_start < clock_timestamp() - interval '1 day')
+		   or window_start < clock_timestamp() - make_interval(days => ${LONG_WINDOW_DAYS})`);
+}
+
+/** Remembers `key` (e.g. an address an account signed in from) for LONG_WINDOW_DAYS. */
+export async function remember(tx: Queryable, key: string) {
+	await tx.execute(sql`
+		insert into rate_limit_counters (key, window_start, count) values (${REMEMBERED + key}, clock_timestamp(), 1)
+		on conflict (key) do update set window_start = excluded.window_start, count = 1`);
+}
+
+export async function isRemembered(tx: Queryable, key: string): Promise<boolean> {
+	const result = await tx.execute(sql`
+		select 1 from rate_limit_counters
+		where key = ${REMEMBERED + key} and window_start > clock_timestamp() - make_interval(days => ${LONG_WINDOW_DAYS})`);
+	return result.rows.length > 0;
 }
 
 /** The RateLimit-* fields (IETF httpapi draft) and, when refused, Retry-After. */

@@ -1,9 +1,9 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { db } from '../db';
-import { ApiError, errorResponse } from '../http';
+import { ApiError, clientAddress, errorResponse } from '../http';
 import { hit, rateLimitHeaders, type Hit, type Policy } from './counter';
 
-export { hit, rateLimitHeaders, sweep, type Hit, type Policy } from './counter';
+export { hit, isRemembered, rateLimitHeaders, remember, sweep, type Hit, type Policy } from './counter';
 export { ConcurrencyCaps, concurrencyCaps, capLimits } from './caps';
 
 function envNumber(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env) {
@@ -42,7 +42,7 @@ function ratePolicies(env: NodeJS.ProcessEnv = process.env) {
 }
 export type PolicyName = keyof ReturnType<typeof ratePolicies>;
 
-function tooMany(h: Hit, what: string) {
+export function tooMany(h: Hit, what: string) {
 	return new ApiError(429, 'rate_limited', `Too many ${what}. Try again in ${h.resetSeconds} seconds.`, undefined, rateLimitHeaders(h));
 }
 
@@ -65,12 +65,11 @@ export async function enforce(checks: [PolicyName, string, string][], env: NodeJ
  * send instead of the route, or null to go on (with RateLimit-* headers of the user's budget).
  */
 export async function applyRateLimits(event: RequestEvent): Promise<Response | null> {
-	const path = event.url.pathname;
-	if (path !== '/api/jobs' && !path.startsWith('/api/jobs/')) return null;
-	const ip = event.getClientAddress();
-	const checks: [PolicyName, string, string][] = [['jobsIp', ip, 'requests from your network']];
-	if (event.locals.user) checks.unshift(['jobsUser', event.locals.user.id, 'requests']);
+	// The matched route, not the raw path: `/api/%6Aobs` reaches the same route undecoded.
+	if (!event.route.id?.startsWith('/api/jobs')) return null;
 	try {
+		const checks: [PolicyName, string, string][] = [['jobsIp', clientAddress(event), 'requests from your network']];
+		if (event.locals.user) checks.unshift(['jobsUser', event.locals.user.id, 'requests']);
 		const [first] = await enforce(checks);
 		event.setHeaders(rateLimitHeaders(first));
 		return null;

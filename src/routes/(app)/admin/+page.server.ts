@@ -2,7 +2,7 @@ import { error, fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import { db } from '$lib/server/db';
 import { islandsOverview, recentJobs, recentKycEvents, rejectedPrompts, usersWithBalances } from '$lib/server/admin/console';
-import { kycConfig, pendingVerifications, reviewVerification } from '$lib/server/kyc';
+import { kycConfig, pendingVerifications, reviewVerification, revokeVerification } from '$lib/server/kyc';
 import { checkLedger } from '$lib/server/ledger';
 import { setAdmin } from '$lib/server/auth/admin';
 import type { Actions, PageServerLoad } from './$types';
@@ -36,7 +36,19 @@ const Review = z.object({
 	reason: z.string().max(500).default('')
 });
 
+const Revoke = z.object({ userId: z.string().min(1), reason: z.string().max(500).default('') });
+
 export const actions: Actions = {
+	/** Takes a person's verification back: they can't generate until they verify again. */
+	revoke: async ({ locals, request }) => {
+		const admin = requireAdmin(locals);
+		const parsed = Revoke.safeParse(Object.fromEntries(await request.formData()));
+		if (!parsed.success) return fail(422, { message: 'Choose a user.' });
+		if (!(await revokeVerification(db(), admin, parsed.data.userId, parsed.data.reason))) {
+			return fail(409, { message: 'That person is not verified (any more).' });
+		}
+		return { revoked: parsed.data.userId };
+	},
 	/** Admins make other admins (and withdraw it, never from themselves). */
 	admin: async ({ locals, request }) => {
 		const admin = requireAdmin(locals);

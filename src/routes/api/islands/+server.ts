@@ -1,7 +1,7 @@
 import { count, desc, eq } from 'drizzle-orm';
 import { db } from '$lib/server/db';
 import { islands } from '$lib/server/db/schema';
-import { ApiError, api, readJson, requireUser } from '$lib/server/http';
+import { api, ApiError, clientAddress, readJson, requireUser } from '$lib/server/http';
 import { RegisterIslandBody, registerIsland } from '$lib/server/jobs';
 import { islandView } from '$lib/server/jobs/islands';
 import { capLimits, enforce } from '$lib/server/rate-limit';
@@ -12,7 +12,7 @@ export const POST = api(async (event) => {
 	const body = await readJson(event.request, RegisterIslandBody);
 	await enforce([
 		['islandsUser', user.id, 'Islands registered today'],
-		['accountWritesIp', event.getClientAddress(), 'requests from your network']
+		['accountWritesIp', clientAddress(event), 'requests from your network']
 	]);
 	const max = capLimits().islandsPerUser;
 	const [held] = await db().select({ n: count() }).from(islands).where(eq(islands.userId, user.id));

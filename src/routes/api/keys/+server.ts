@@ -1,7 +1,7 @@
 import { ApiKeyCreate } from '$lib/schemas/auth';
 import { activeKeyCount, createApiKey, listApiKeys } from '$lib/server/auth/api-keys';
 import { db } from '$lib/server/db';
-import { ApiError, api, readJson, requireUser } from '$lib/server/http';
+import { api, ApiError, clientAddress, readJson, requireUser } from '$lib/server/http';
 import { capLimits, enforce } from '$lib/server/rate-limit';
 
 export const GET = api(async (event) => {
@@ -15,7 +15,7 @@ export const POST = api(async (event) => {
 	const { name, scopes } = await readJson(event.request, ApiKeyCreate);
 	await enforce([
 		['keysUser', user.id, 'API keys created'],
-		['accountWritesIp', event.getClientAddress(), 'requests from your network']
+		['accountWritesIp', clientAddress(event), 'requests from your network']
 	]);
 	const max = capLimits().apiKeysPerUser;
 	if ((await activeKeyCount(db(), user.id)) >= max) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { claimAdmin } from '$lib/server/auth/admin';
 import { db } from '$lib/server/db';
-import { ApiError, api, readJson, requireUser } from '$lib/server/http';
+import { api, ApiError, clientAddress, readJson, requireUser } from '$lib/server/http';
 import { enforce } from '$lib/server/rate-limit';
 
 const Body = z.strictObject({ token: z.string().trim().min(16).max(200) });
@@ -10,7 +10,7 @@ const Body = z.strictObject({ token: z.string().trim().min(16).max(200) });
 export const POST = api(async (event) => {
 	const user = requireUser(event, 'session');
 	const { token } = await readJson(event.request, Body);
-	await enforce([['adminClaimIp', event.getClientAddress(), 'admin claims from your network']]);
+	await enforce([['adminClaimIp', clientAddress(event), 'admin claims from your network']]);
 	if (!(await claimAdmin(db(), user.id, token))) throw new ApiError(403, 'invalid_claim_token', 'That claim token is not valid (or was already used).');
 	return Response.json({ isAdmin: true });
 });

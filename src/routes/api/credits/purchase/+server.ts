@@ -1,6 +1,6 @@
 import { CREDIT_PACKS, PurchaseRequest } from '$lib/schemas/credits';
 import { db } from '$lib/server/db';
-import { api, readJson, requireUser } from '$lib/server/http';
+import { api, clientAddress, readJson, requireUser } from '$lib/server/http';
 import { idempotencyKeyFrom, once } from '$lib/server/idempotency';
 import { getBalances, purchase } from '$lib/server/ledger';
 import { enforce } from '$lib/server/rate-limit';
@@ -12,7 +12,7 @@ export const POST = api(async (event) => {
 	// Beta credits are free to mint: a daily cap per user keeps one account from inflating them.
 	await enforce([
 		['purchaseUser', user.id, 'credit purchases today'],
-		['purchaseIp', event.getClientAddress(), 'credit purchases from your network']
+		['purchaseIp', clientAddress(event), 'credit purchases from your network']
 	]);
 	const pack = CREDIT_PACKS[body.pack];
 	const result = await db().transaction((tx) =>
