@@ -1,4 +1,4 @@
-// The Island side of the broker protocol (design.md, HTTP API table), fetch-based so the
+// The Island side of the broker protocol (docs/broker.md, the HTTP API), fetch-based so the
 // browser Island's worker and the headless Node Island share it.
 import { z } from '../schemas/zod';
 

@@ -20,7 +20,7 @@ const DAY = 24 * HOUR;
  * per user count all of the user's API keys and sessions together; budgets per address
  * stop one address from making accounts to multiply its per-user budgets.
  */
-function ratePolicies(env: NodeJS.ProcessEnv = process.env) {
+export function ratePolicies(env: NodeJS.ProcessEnv = process.env) {
 	const per = (name: string, fallback: number, windowSeconds: number): Policy => ({ limit: envNumber(name, fallback, env), windowSeconds });
 	return {
 		jobsUser: per('RATE_LIMIT_JOBS_PER_MINUTE', 100, MINUTE),
