@@ -2,7 +2,7 @@
 // before the hold, so nothing was charged) or a job the Islands could not finish.
 import type { ApiErrorBody } from '$lib/schemas/errors';
 import type { JobFailureCode } from '$lib/schemas/failures';
-import type { RecordedParams } from './types';
+import type { RecordedParams } from '$lib/api/jobs';
 
 /** Why a request or a job did not give an image, in words a requester acts on. */
 export interface Failure {

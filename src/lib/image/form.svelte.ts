@@ -3,7 +3,7 @@
 // the same function, so the number shown is the number debited).
 import { costOf, tierOf, type PublicModel, type Tier } from '$lib/schemas/cost';
 import type { GenerationParams, paramsSchemaFor } from '$lib/schemas/generation';
-import type { RecordedParams } from './types';
+import type { RecordedParams } from '$lib/api/jobs';
 
 type ParamsSchema = ReturnType<typeof paramsSchemaFor>;
 

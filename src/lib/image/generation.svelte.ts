@@ -2,7 +2,7 @@
 // last event id), cancel and try again. The page reads the state and calls the methods;
 // nothing else touches the EventSource.
 import { describeJobFailure, requestFailure, requestParams, type Failure } from './failures';
-import type { CompletedEvent, FailedEvent, JobStatus, JobView, ProgressEvent, StatusEvent } from './types';
+import type { CompletedEvent, FailedEvent, JobStatus, JobView, ProgressEvent, StatusEvent } from '$lib/api/jobs';
 
 export { describeJobFailure, requestParams, type Failure } from './failures';
 

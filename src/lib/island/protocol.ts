@@ -1,18 +1,8 @@
 // The Island side of the broker protocol (docs/broker.md, the HTTP API), fetch-based so the
 // browser Island's worker and the headless Node Island share it.
-import { z } from '../schemas/zod';
+import { ClaimResponse, ResultResponse, type Capabilities, type JobParams } from '../api/islands';
 
-export const JobParams = z.object({
-	prompt: z.string(),
-	negativePrompt: z.string().optional().nullable(),
-	model: z.string(),
-	width: z.number().int().positive(),
-	height: z.number().int().positive(),
-	steps: z.number().int().positive(),
-	seed: z.number().int().nonnegative(),
-	guidance: z.number()
-});
-export type JobParams = z.infer<typeof JobParams>;
+export type { Capabilities, JobParams };
 
 export interface ClaimedJob {
 	id: string;
@@ -22,28 +12,9 @@ export interface ClaimedJob {
 	leaseExpiresAt?: string;
 }
 
-/**
- * The claim the broker answers (200): the job and its lease. Validated here, the Island's
- * trust boundary; unknown extra fields are tolerated so a newer broker can add some.
- */
-export const ClaimResponse = z.object({
-	job: z.object({ id: z.string().min(1), params: JobParams, tier: z.string(), attempt: z.number().int() }),
-	lease: z.object({ token: z.string().min(1), expiresAt: z.string(), ttlMs: z.number().int().positive() })
-});
-export type ClaimResponse = z.infer<typeof ClaimResponse>;
-
 export function parseClaim(body: unknown): ClaimedJob {
 	const { job, lease } = ClaimResponse.parse(body);
 	return { id: job.id, params: job.params, lease: lease.token, leaseExpiresAt: lease.expiresAt };
-}
-
-/** The broker's answer to a result upload: what the Island's owner earned for it. */
-const ResultResponse = z.object({ earned: z.number().int().nonnegative() });
-
-export interface Capabilities {
-	backend: 'webgpu' | 'wasm' | 'node';
-	models: string[];
-	maxPixels: number;
 }
 
 /** The broker said this job is no longer ours: cancelled (410) or the lease moved on (409). */

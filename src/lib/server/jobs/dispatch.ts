@@ -2,7 +2,8 @@
 // until the event bus says a job they can run was queued (any instance's NOTIFY wakes them).
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { EventBus } from '../events';
-import { islands, jobs, type StoredParams } from '../db/schema';
+import { islands, jobs } from '../db/schema';
+import type { ClaimResponse } from '$lib/api';
 import type { Broker } from './context';
 import { hashLease, leaseSecret, leaseToken } from './lease';
 import { releaseClaim } from './lifecycle';
@@ -14,10 +15,8 @@ export interface IslandCapabilities {
 	maxPixels: number;
 }
 
-export interface Claim {
-	job: { id: string; params: StoredParams; tier: string; attempt: number };
-	lease: { token: string; expiresAt: string; ttlMs: number };
-}
+/** The claim an Island gets (the contract's ClaimResponse). */
+export type Claim = ClaimResponse;
 
 /** The longest a claim request is held open. */
 export const CLAIM_LONG_POLL_MS = 25_000;

@@ -4,7 +4,8 @@ export { MAX_ATTEMPTS } from './context';
 export { broker, createBroker, drainBroker, reapOnce, startBroker, stopBroker } from './runtime';
 export { cancelJob, getOwnJob, JobRequest, listOwnJobs, quote, submitJob, findOwnJob, notFound } from './requests';
 export { claimOnce, longPollClaim, touchIsland, CLAIM_LONG_POLL_MS, type Claim } from './dispatch';
-export { completeJob, reportFailure, reportProgress, FailBody, ProgressBody, MAX_RESULT_BYTES } from './island-calls';
+export { completeJob, reportFailure, reportProgress, MAX_RESULT_BYTES } from './island-calls';
+export { FailBody, ProgressBody } from '$lib/api';
 export {
 	HeartbeatBody,
 	islandByToken,

@@ -1,7 +1,6 @@
 // What an Island says about a job it holds. Every call carries the job's live lease; each
 // write is guarded by (status = running, lease hash), so a late or replayed call is a no-op.
 import { and, eq, sql } from 'drizzle-orm';
-import { z } from 'zod';
 import { islands, jobProgress, jobs } from '../db/schema';
 import { ApiError } from '../http';
 import { settleJob } from '../ledger';
@@ -11,25 +10,9 @@ import { hashLease, leaseAttempt } from './lease';
 import { announce, requeueOrFail } from './lifecycle';
 import { checkPng } from './png-check';
 import { jobVersionBump } from './views';
+import type { FailBody, ProgressBody, ResultResponse } from '$lib/api';
 
-const MAX_PREVIEW_CHARS = 200_000;
 export const MAX_RESULT_BYTES = 8 * 1024 * 1024;
-
-export const ProgressBody = z.strictObject({
-	lease: z.string().min(1).max(200),
-	step: z.number().int().min(0).max(10_000),
-	total: z.number().int().min(1).max(10_000),
-	preview: z
-		.string()
-		.max(MAX_PREVIEW_CHARS)
-		.regex(/^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/]+=*$/, 'preview must be a base64 data: URL of a PNG, JPEG or WebP')
-		.optional()
-});
-
-export const FailBody = z.strictObject({
-	lease: z.string().min(1).max(200),
-	reason: z.string().trim().min(1).max(500)
-});
 
 const leaseIs = (islandId: string, token: string) =>
 	and(eq(jobs.status, 'running'), eq(jobs.islandId, islandId), eq(jobs.leaseTokenHash, hashLease(token)));
@@ -50,7 +33,7 @@ async function leaseProblem(broker: Broker, islandId: string, jobId: string, tok
 }
 
 /** Records step k/n and the latest preview, and extends the lease from now. */
-export async function reportProgress(broker: Broker, islandId: string, jobId: string, body: z.infer<typeof ProgressBody>) {
+export async function reportProgress(broker: Broker, islandId: string, jobId: string, body: ProgressBody) {
 	const row = await broker.db.transaction(async (tx) => {
 		const [updated] = await tx
 			.update(jobs)
@@ -68,7 +51,7 @@ export async function reportProgress(broker: Broker, islandId: string, jobId: st
 }
 
 /** The Island gives up on this attempt; the job is retried elsewhere or fails with a refund. */
-export async function reportFailure(broker: Broker, islandId: string, jobId: string, body: z.infer<typeof FailBody>) {
+export async function reportFailure(broker: Broker, islandId: string, jobId: string, body: FailBody) {
 	const rows = await broker.db.transaction((tx) =>
 		requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(islandId, body.lease))!, { code: 'island_error', reason: body.reason })
 	);
@@ -109,5 +92,5 @@ export async function completeJob(broker: Broker, island: { id: string; userId: 
 	});
 	if (!settled) throw await leaseProblem(broker, island.id, jobId, lease);
 	await broker.bus.publish({ type: 'job', id: jobId });
-	return { imageId, earned: settled.money?.earned ?? 0 };
+	return { imageId, earned: settled.money?.earned ?? 0 } satisfies ResultResponse;
 }

@@ -1,6 +1,7 @@
 // Islands: registered by a signed-in user, then authenticated by their `isl_…` token alone.
 import { and, count, eq, lt, sql } from 'drizzle-orm';
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { HeartbeatBody, RegisterIslandBody } from '$lib/api';
 import type { RequestEvent } from '@sveltejs/kit';
 import type { Queryable } from '../db';
 import { islands } from '../db/schema';
@@ -11,24 +12,7 @@ export const ISLAND_TOKEN_PREFIX = 'isl_';
 /** No heartbeat (or claim) for this long and an Island counts as offline (ISLAND_OFFLINE_AFTER_MS: tests). */
 const ISLAND_OFFLINE_AFTER_MS = Number(process.env.ISLAND_OFFLINE_AFTER_MS) || 60_000;
 
-const Capabilities = {
-	backend: z.enum(['webgpu', 'wasm', 'node']),
-	models: z.array(z.string().min(1).max(40)).max(20),
-	maxPixels: z.number().int().positive().max(4096 * 4096)
-};
-
-export const RegisterIslandBody = z.strictObject({
-	name: z.string().trim().min(1).max(80).default('My Island'),
-	backend: Capabilities.backend.optional(),
-	models: Capabilities.models.optional(),
-	maxPixels: Capabilities.maxPixels.optional()
-});
-
-export const HeartbeatBody = z.strictObject({
-	backend: Capabilities.backend,
-	models: Capabilities.models,
-	maxPixels: Capabilities.maxPixels.optional()
-});
+export { HeartbeatBody, RegisterIslandBody } from '$lib/api';
 
 export type IslandRow = typeof islands.$inferSelect;
 

@@ -8,6 +8,7 @@ import { islands, jobProgress, jobs } from '../db/schema';
 import type { Broker } from './context';
 import { queueBoard, queueStatus, type QueueStats } from './queue-stats';
 import { imageUrl, type JobRow } from './views';
+import type { JobEvents } from '$lib/api';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -34,7 +35,7 @@ export function jobEventStream(broker: Broker, jobId: string, lastEventId: numbe
 			const write = (text: string) => {
 				if (!closed) controller.enqueue(encoder.encode(text));
 			};
-			const send = (event: string, id: number, data: unknown) => write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+			const send = <K extends keyof JobEvents>(event: K, id: number, data: JobEvents[K]) => write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 			const close = () => {
 				if (closed) return;
 				closed = true;

@@ -1,12 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { jobs } from '../db/schema';
+import type { JobView } from '$lib/api';
 
 export type JobRow = typeof jobs.$inferSelect;
 
 export const imageUrl = (imageId: string) => `/api/images/${imageId}.png`;
 
 /** A job as its owner sees it (GET /api/jobs, /api/jobs/:id, the 201 of a submit). */
-export function jobView(row: JobRow, progress?: { step: number; total: number } | null) {
+export function jobView(row: JobRow, progress?: { step: number; total: number } | null): JobView {
 	return {
 		id: row.id,
 		status: row.status,
@@ -24,7 +25,7 @@ export function jobView(row: JobRow, progress?: { step: number; total: number } 
 		progress: row.status === 'running' && progress ? { step: progress.step, total: progress.total } : null
 	};
 }
-export type JobView = ReturnType<typeof jobView>;
+export type { JobView };
 
 /** `version = version + 1`: every change a watcher sees gets a new SSE event id. */
 export const jobVersionBump = sql`${jobs.version} + 1`;

@@ -1,6 +1,5 @@
 import { redirect } from '@sveltejs/kit';
 import { broker, getOwnJob, listOwnJobs } from '$lib/server/jobs';
-import type { JobView } from '$lib/image/types';
 import { LOW_BALANCE } from '$lib/schemas/credits';
 import type { PageServerLoad } from './$types';
 
@@ -18,8 +17,8 @@ export const load: PageServerLoad = async ({ locals, url, depends }) => {
 	const job = jobId ? await getOwnJob(b, user.id, jobId).catch(() => null) : null;
 	return {
 		models: b.models.public(),
-		history: (await listOwnJobs(b, user.id, HISTORY)) as JobView[],
-		job: job as JobView | null,
+		history: await listOwnJobs(b, user.id, HISTORY),
+		job,
 		lowBalance: LOW_BALANCE
 	};
 };

@@ -1,8 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { JOB_FAILURE_CODES, type JobFailureCode } from '../../../schemas/failures';
-import type { GenerationParams, Tier } from '../../../schemas/generation';
+import type { Tier } from '../../../schemas/generation';
 import { users } from './accounts';
+import { JOB_STATUSES, type RecordedParams } from '../../../api/jobs';
+
+export { JOB_STATUSES, type JobStatus } from '../../../api/jobs';
 
 /** PNG bytes; both drivers hand back a Uint8Array (node-postgres a Buffer, which is one). */
 export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
@@ -10,11 +13,8 @@ export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
 	toDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength))
 });
 
-export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-
-/** Params as stored: seed and guidance are always recorded, so a result can be reproduced. */
-export type StoredParams = GenerationParams & { seed: number; guidance: number };
+/** Params as stored: the contract's RecordedParams (seed and guidance always recorded). */
+export type StoredParams = RecordedParams;
 
 export const islands = pgTable(
 	'islands',

@@ -1,16 +1,13 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { ApiError, api, parseWith, readBody } from '$lib/server/http';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { ClaimBody } from '$lib/api';
 import { broker, longPollClaim, requireIsland, touchIsland } from '$lib/server/jobs';
 import { clientGone } from '$lib/server/jobs/client-gone';
 import type { IslandRow } from '$lib/server/jobs/islands';
 import { capLimits, concurrencyCaps } from '$lib/server/rate-limit';
 
-// Optional: an Island may restate its capabilities here instead of a separate heartbeat.
-const ClaimBody = z.strictObject({
-	models: z.array(z.string().min(1).max(40)).max(20).optional(),
-	maxPixels: z.number().int().positive().optional()
-});
+type ClaimBodyValue = z.infer<typeof ClaimBody>;
 
 /** Long-poll ≤ 25 s: 200 `{ job, lease }` or 204. */
 export const POST = api(async (event) => {
@@ -18,7 +15,7 @@ export const POST = api(async (event) => {
 	const island = await requireIsland(b.db, event);
 	// An empty body is fine: the capabilities from the last heartbeat apply.
 	const raw = await readBody(event.request, 4096);
-	const body: z.infer<typeof ClaimBody> = raw.length ? parseWith(ClaimBody, parseJsonBytes(raw)) : {};
+	const body: ClaimBodyValue = raw.length ? parseWith(ClaimBody, parseJsonBytes(raw)) : {};
 	// A sleeping long-poll holds a connection: one owner's Islands together hold a bounded number.
 	const caps = capLimits();
 	const release = concurrencyCaps.acquireAll([
@@ -32,7 +29,7 @@ export const POST = api(async (event) => {
 	}
 });
 
-async function claimFor(event: RequestEvent, island: IslandRow, body: z.infer<typeof ClaimBody>) {
+async function claimFor(event: RequestEvent, island: IslandRow, body: ClaimBodyValue) {
 	const b = broker();
 	await touchIsland(b, island.id);
 	const gone = clientGone(event);

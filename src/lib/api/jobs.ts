@@ -1,0 +1,78 @@
+// The requester's side of the API contract: what GET /api/jobs, GET /api/jobs/:id, the 201 of
+// a submit and the SSE events of /api/jobs/:id/events carry. Declared once, here; the server's
+// answers are typed against it (views.ts, stream.ts) and the pages read it. Plain types, no
+// zod: the page trusts its own server, and zod stays out of /image's first load.
+import type { Tier } from '../schemas/cost';
+import type { JobFailureCode } from '../schemas/failures';
+import type { GenerationParams } from '../schemas/generation';
+
+export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Params as the server recorded them: seed and guidance are always filled in, so a result can be reproduced. */
+export type RecordedParams = GenerationParams & { seed: number; guidance: number };
+
+export interface JobView {
+	id: string;
+	status: JobStatus;
+	params: RecordedParams;
+	cost: number;
+	tier: Tier;
+	attempts: number;
+	createdAt: string;
+	startedAt: string | null;
+	finishedAt: string | null;
+	/** Why it failed or was cancelled (null otherwise, and on jobs older than the codes). */
+	failureCode: JobFailureCode | null;
+	/** The detail in words: the Island's own reason, the PNG check's finding. */
+	failureReason: string | null;
+	refunded: number;
+	imageUrl: string | null;
+	progress: { step: number; total: number } | null;
+	/** A signed, expiring link to the image for anyone (GET /api/jobs/:id only). */
+	shareUrl?: string | null;
+}
+
+/** `status` event: where the job stands (place in line while queued). */
+export interface StatusEvent {
+	status: JobStatus;
+	attempts: number;
+	position: number;
+	etaSeconds: number | null;
+	islandsOnline: number;
+	/** The running Island's backend (webgpu, wasm, node): it explains the speed. */
+	backend: string | null;
+}
+
+/** `progress` event: the step reached and a small preview (a data: URL). */
+export interface ProgressEvent {
+	step: number;
+	total: number;
+	preview: string | null;
+}
+
+/** `completed` event: the last one of a job with an image. */
+export interface CompletedEvent {
+	status: 'completed';
+	imageUrl: string;
+	cost: number;
+}
+
+/** `failed` event: the last one of a failed or cancelled job. */
+export interface FailedEvent {
+	status: 'failed' | 'cancelled';
+	failureCode: JobFailureCode | null;
+	/** The job's failureReason. */
+	reason: string | null;
+	/** Attempts made; a failed job has used all it had. */
+	attempts: number;
+	refunded: number;
+}
+
+/** Every SSE event of a job stream, by its `event:` name. */
+export interface JobEvents {
+	status: StatusEvent;
+	progress: ProgressEvent;
+	completed: CompletedEvent;
+	failed: FailedEvent;
+}
