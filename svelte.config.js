@@ -34,7 +34,8 @@ const config = {
 				'style-src-attr': ['unsafe-inline'],
 				// Live previews are data: URLs, Island test renders blob: URLs.
 				'img-src': ['self', 'data:', 'blob:'],
-				'connect-src': ['self'],
+				// blob: URLs are made by this origin's own scripts (an Island test render read back).
+				'connect-src': ['self', 'blob:'],
 				'object-src': ['none'],
 				'base-uri': ['self'],
 				'form-action': ['self'],

@@ -71,8 +71,15 @@ async function closeMidJob(page: Page, server: { url: string }, closeTab: () => 
 test('a tab killed mid-job: its lease expires, another Island completes the job, charged once', async ({ page, server }) => {
 	// Lease expiry (~94 s for this job) plus the reaper's sweep bring the job back.
 	test.setTimeout(300_000);
-	// No unload handlers run, as when the browser crashes or the machine sleeps.
-	await closeMidJob(page, server, () => page.close(), async (job, alice) => {
+	// The renderer crashes: no unload handler runs, as when the browser crashes or the machine
+	// sleeps. (page.close() sometimes still let pagehide hand the job back, and this test then
+	// saw it queued at once.)
+	const crash = async () => {
+		const cdp = await page.context().newCDPSession(page);
+		await cdp.send('Page.crash').catch(() => {}); // the session dies with the page
+		await page.close().catch(() => {});
+	};
+	await closeMidJob(page, server, crash, async (job, alice) => {
 		expect((await jobOf(alice, job.id)).status).toBe('running');
 	});
 });
