@@ -10,10 +10,10 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBuild } from '../server/ensure-build.js';
-import { startServer } from '../tests/helpers/server';
-import type { Driver } from '../tests/helpers/postgres';
-import { demoParams, requester } from '../tests/helpers/broker';
-import { halfSentRequest, openStream, rawRequest } from '../tests/helpers/raw-http';
+import { startServer } from '../harness/server';
+import type { Driver } from '../harness/postgres';
+import { demoParams, requester } from '../harness/broker';
+import { halfSentRequest, openStream, rawRequest } from '../harness/raw-http';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values: opts } = parseArgs({ options: { streams: { type: 'string', default: '2000' }, slow: { type: 'string', default: '2000' }, driver: { type: 'string', default: 'pglite' } } });

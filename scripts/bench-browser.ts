@@ -9,7 +9,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadNodeModel } from '../src/island-node/node-runtime';
 import { ensureBuild } from '../server/ensure-build.js';
-import { startServer } from '../tests/helpers/server';
+import { startServer } from '../harness/server';
 
 const root = new URL('..', import.meta.url);
 const runs = Number(process.env.BENCH_RUNS ?? 3);

@@ -13,11 +13,11 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBuild } from '../server/ensure-build.js';
-import { ApiClient } from '../tests/helpers/client';
-import { startServer } from '../tests/helpers/server';
-import type { Driver } from '../tests/helpers/postgres';
-import { demoParams, setKyc } from '../tests/helpers/broker';
-import { makePng, TestIsland } from '../tests/helpers/test-island';
+import { ApiClient } from '../harness/client';
+import { startServer } from '../harness/server';
+import type { Driver } from '../harness/postgres';
+import { demoParams, setKyc } from '../harness/broker';
+import { makePng, TestIsland } from '../harness/test-island';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values: opts } = parseArgs({

@@ -7,8 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { ensureBuild } from '../server/ensure-build.js';
-import { startServer } from '../tests/helpers/server';
-import { ApiClient } from '../tests/helpers/client';
+import { startServer } from '../harness/server';
+import { ApiClient } from '../harness/client';
 
 const BUDGET_BYTES = 60 * 1024;
 const root = new URL('..', import.meta.url);

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ensureBuild } from '../server/ensure-build.js';
-import { chaosTable, runChaos } from '../tests/helpers/chaos';
+import { chaosTable, runChaos } from '../harness/chaos';
 
 const { values } = parseArgs({
 	options: {

@@ -3,7 +3,7 @@
 // charged twice or left unbalanced. `npm run chaos` is the 1,000-job version.
 import { describe, expect, it } from 'vitest';
 import { drivers } from './helpers/db';
-import { runChaos } from './helpers/chaos';
+import { runChaos } from '../harness/chaos';
 
 describe.each(drivers)('chaos on %s', (driver) => {
 	it('ends every job once, keeps the ledger balanced and every image valid', { timeout: 10 * 60_000 }, async () => {

@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from './helpers/client';
+import { ApiClient } from '../harness/client';
 import { drivers } from './helpers/db';
-import { startServer, type TestServer } from './helpers/server';
-import { snapshotBuild } from './helpers/build-snapshot';
-import { BROKER_ENV, demoParams, ledgerAdmin, requester } from './helpers/broker';
-import { makePng, TestIsland } from './helpers/test-island';
+import { startServer, type TestServer } from '../harness/server';
+import { snapshotBuild } from '../harness/build-snapshot';
+import { BROKER_ENV, demoParams, ledgerAdmin, requester } from '../harness/broker';
+import { makePng, TestIsland } from '../harness/test-island';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 

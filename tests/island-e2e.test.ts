@@ -10,9 +10,9 @@ import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPng } from '../src/lib/server/jobs/png-check';
 import { readPngText } from './helpers/png-text';
-import { ApiClient } from './helpers/client';
+import { ApiClient } from '../harness/client';
 import { scoreColours } from './helpers/colour-score';
-import { startServer, type TestServer } from './helpers/server';
+import { startServer, type TestServer } from '../harness/server';
 
 const root = new URL('..', import.meta.url).pathname;
 const demoManifest = pathToFileURL(`${root}static/models/demo/manifest.json`).href;

@@ -4,13 +4,13 @@
 // ledger gains no transaction and every balance stays put. (HTML in prompts and names is
 // checked in the browser by tests/e2e/xss.spec.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from './helpers/client';
+import { ApiClient } from '../harness/client';
 import { drivers } from './helpers/db';
-import { startServer, type TestServer } from './helpers/server';
-import { snapshotBuild } from './helpers/build-snapshot';
-import { balance, BROKER_ENV, demoParams, ledgerAdmin, requester, setKyc } from './helpers/broker';
+import { startServer, type TestServer } from '../harness/server';
+import { snapshotBuild } from '../harness/build-snapshot';
+import { balance, BROKER_ENV, demoParams, ledgerAdmin, requester, setKyc } from '../harness/broker';
 import { craftedPng } from './helpers/crafted-png';
-import { makePng, TestIsland, type ClaimBody } from './helpers/test-island';
+import { makePng, TestIsland, type ClaimBody } from '../harness/test-island';
 
 describe.each(drivers)('security on %s', (driver) => {
 	let server: TestServer;

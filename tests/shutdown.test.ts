@@ -6,10 +6,10 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPng } from '../src/lib/server/jobs/png-check';
 import { drivers } from './helpers/db';
-import { startServer, type TestServer } from './helpers/server';
-import { snapshotBuild } from './helpers/build-snapshot';
-import { balance, BROKER_ENV, demoParams, ledgerAdmin, requester } from './helpers/broker';
-import { makePng, TestIsland } from './helpers/test-island';
+import { startServer, type TestServer } from '../harness/server';
+import { snapshotBuild } from '../harness/build-snapshot';
+import { balance, BROKER_ENV, demoParams, ledgerAdmin, requester } from '../harness/broker';
+import { makePng, TestIsland } from '../harness/test-island';
 
 /** A result upload sent in two halves, so it is in flight across whatever happens between. */
 function slowUpload(url: string, token: string, lease: string, png: Uint8Array) {

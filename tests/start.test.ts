@@ -7,8 +7,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ApiClient } from './helpers/client';
-import { demoParams } from './helpers/broker';
+import { ApiClient } from '../harness/client';
+import { demoParams } from '../harness/broker';
 
 const root = new URL('..', import.meta.url).pathname;
 

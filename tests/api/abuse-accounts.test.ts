@@ -3,11 +3,11 @@
 // on a public deployment. Each case is the attack, run against the production server.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
-import { startServer, type TestServer } from '../helpers/server';
-import { ADMIN_CLAIM_TOKEN, balance, claimAdmin, requester } from '../helpers/broker';
-import { rawRequest } from '../helpers/raw-http';
+import { startServer, type TestServer } from '../../harness/server';
+import { ADMIN_CLAIM_TOKEN, balance, claimAdmin, requester } from '../../harness/broker';
+import { rawRequest } from '../../harness/raw-http';
 
 describe.each(drivers)('abuse of accounts on %s', (driver) => {
 	let server: TestServer;

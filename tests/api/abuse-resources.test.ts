@@ -2,12 +2,12 @@
 // slow clients holding sockets, oversized chunked bodies answering 500, and JSON accepted
 // under any content type that merely contains "json". Run against the production server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
-import { startServer, type TestServer } from '../helpers/server';
-import { BROKER_ENV, demoParams, requester } from '../helpers/broker';
-import { TestIsland } from '../helpers/test-island';
-import { halfSentRequest, openStream, rawRequest } from '../helpers/raw-http';
+import { startServer, type TestServer } from '../../harness/server';
+import { BROKER_ENV, demoParams, requester } from '../../harness/broker';
+import { TestIsland } from '../../harness/test-island';
+import { halfSentRequest, openStream, rawRequest } from '../../harness/raw-http';
 
 describe.each(drivers)('abuse of resources on %s', (driver) => {
 	let server: TestServer;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
-import { startServer, type TestServer } from '../helpers/server';
-import { ADMIN_CLAIM_TOKEN, claimAdmin } from '../helpers/broker';
+import { startServer, type TestServer } from '../../harness/server';
+import { ADMIN_CLAIM_TOKEN, claimAdmin } from '../../harness/broker';
 
 describe.each(drivers)('accounts, sessions and API keys on %s', (driver) => {
 	let server: TestServer;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../helpers/client';
-import { startServer, type TestServer } from '../helpers/server';
+import { ApiClient } from '../../harness/client';
+import { startServer, type TestServer } from '../../harness/server';
 
 // Bad input is refused with a 4xx in the error shape `{ error: { code, message, issues? } }`
 // (src/lib/schemas/errors.ts), never a 500.

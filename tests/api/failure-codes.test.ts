@@ -2,12 +2,12 @@
 // the SSE `failed` event carry it (with the attempts): the page words the code and never
 // reads the reason text back. Leases are short here so the reaper's path runs in seconds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
-import { startServer, type TestServer } from '../helpers/server';
-import { BROKER_ENV, demoParams, ledgerAdmin, requester } from '../helpers/broker';
+import { startServer, type TestServer } from '../../harness/server';
+import { BROKER_ENV, demoParams, ledgerAdmin, requester } from '../../harness/broker';
 import { SseReader } from '../helpers/sse';
-import { TestIsland } from '../helpers/test-island';
+import { TestIsland } from '../../harness/test-island';
 
 const LEASE_MS = 3_000;
 

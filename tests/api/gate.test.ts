@@ -1,10 +1,10 @@
 // The KYC gate and the prompt filter on the real submit route: refused before any credit moves.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
-import { startServer, type TestServer } from '../helpers/server';
-import { ADMIN_CLAIM_TOKEN, balance, claimAdmin, demoParams } from '../helpers/broker';
-import { TestIsland } from '../helpers/test-island';
+import { startServer, type TestServer } from '../../harness/server';
+import { ADMIN_CLAIM_TOKEN, balance, claimAdmin, demoParams } from '../../harness/broker';
+import { TestIsland } from '../../harness/test-island';
 
 const ADMIN = 'gate-admin@example.com';
 

@@ -1,11 +1,11 @@
 // Security headers of the production server (finding 9): a strict CSP on every page, no
 // framing, referrers kept in, HSTS only over https, and share links never cached past expiry.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
-import { startServer, type TestServer } from '../helpers/server';
-import { BROKER_ENV, demoParams, requester } from '../helpers/broker';
-import { TestIsland } from '../helpers/test-island';
+import { startServer, type TestServer } from '../../harness/server';
+import { BROKER_ENV, demoParams, requester } from '../../harness/broker';
+import { TestIsland } from '../../harness/test-island';
 import { signedImageUrl } from '../../src/lib/server/jobs/images';
 
 const SHARE_SECRET = 'headers-test-share-secret';

@@ -1,12 +1,12 @@
 // The Island's side: auth, capability matching, leases (403/409/410), PNG checks (422 and
 // back to the queue), body limits (413), failures and retries, cancel.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
-import { startServer, type TestServer } from '../helpers/server';
-import { balance, BROKER_ENV, demoManifest, demoParams, ledgerAdmin, requester as newRequester } from '../helpers/broker';
+import { startServer, type TestServer } from '../../harness/server';
+import { balance, BROKER_ENV, demoManifest, demoParams, ledgerAdmin, requester as newRequester } from '../../harness/broker';
 import { craftedPng } from '../helpers/crafted-png';
-import { makePng, TestIsland } from '../helpers/test-island';
+import { makePng, TestIsland } from '../../harness/test-island';
 
 describe.each(drivers)('Island protocol on %s', (driver) => {
 	let server: TestServer;

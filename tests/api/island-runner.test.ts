@@ -2,11 +2,11 @@
 // Island both run, against the production server: it heartbeats on a timer, so a job that
 // takes longer than the broker's offline timeout doesn't make its Island look offline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
-import { startServer, type TestServer } from '../helpers/server';
-import { BROKER_ENV, balance, demoParams, requester } from '../helpers/broker';
-import { makePng } from '../helpers/test-island';
+import { startServer, type TestServer } from '../../harness/server';
+import { BROKER_ENV, balance, demoParams, requester } from '../../harness/broker';
+import { makePng } from '../../harness/test-island';
 import { IslandClient } from '../../src/lib/island/protocol';
 import { IslandRunner, type IslandEngine, type JobOutcome } from '../../src/lib/island/runner';
 

@@ -1,12 +1,12 @@
 // GET /api/jobs/:id/events: current state first, progress with previews, completion,
 // failure with refund, resumption with Last-Event-ID.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
-import { startServer, type TestServer } from '../helpers/server';
-import { BROKER_ENV, demoParams, ledgerAdmin, requester } from '../helpers/broker';
+import { startServer, type TestServer } from '../../harness/server';
+import { BROKER_ENV, demoParams, ledgerAdmin, requester } from '../../harness/broker';
 import { SseReader } from '../helpers/sse';
-import { makePng, TestIsland } from '../helpers/test-island';
+import { makePng, TestIsland } from '../../harness/test-island';
 
 // A 1×1 PNG, as an Island's preview would be (only smaller).
 const PREVIEW = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';

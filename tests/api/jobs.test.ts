@@ -1,11 +1,11 @@
 // Quote, submit, the whole Island round trip with settlement, images, history and IDOR.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode } from 'fast-png';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
-import { startServer, type TestServer } from '../helpers/server';
-import { balance, BROKER_ENV, demoManifest, demoParams, ledgerAdmin, requester, setKyc } from '../helpers/broker';
-import { TestIsland } from '../helpers/test-island';
+import { startServer, type TestServer } from '../../harness/server';
+import { balance, BROKER_ENV, demoManifest, demoParams, ledgerAdmin, requester, setKyc } from '../../harness/broker';
+import { TestIsland } from '../../harness/test-island';
 
 describe.each(drivers)('jobs on %s', (driver) => {
 	let server: TestServer;
@@ -115,7 +115,7 @@ describe.each(drivers)('jobs on %s', (driver) => {
 		expect(p.status).toBe(200);
 		expect((await client.json('GET', `/api/jobs/${job.id}`)).body.job).toMatchObject({ status: 'running', progress: { step: 3, total: params.steps } });
 
-		const { makePng } = await import('../helpers/test-island');
+		const { makePng } = await import('../../harness/test-island');
 		const done = await island.result(job.id, claim.lease.token, makePng(params.width, params.height));
 		expect(done.status).toBe(200);
 		const after = (await client.json('GET', `/api/jobs/${job.id}`)).body.job;

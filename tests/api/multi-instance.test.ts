@@ -1,11 +1,11 @@
 // Two server processes on one PostgreSQL: wake-ups and SSE cross instances through
 // LISTEN/NOTIFY, not through polling.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../helpers/client';
-import { startServer, type TestServer } from '../helpers/server';
-import { BROKER_ENV, demoParams, ledgerAdmin, requester } from '../helpers/broker';
+import { ApiClient } from '../../harness/client';
+import { startServer, type TestServer } from '../../harness/server';
+import { BROKER_ENV, demoParams, ledgerAdmin, requester } from '../../harness/broker';
 import { SseReader } from '../helpers/sse';
-import { makePng, TestIsland } from '../helpers/test-island';
+import { makePng, TestIsland } from '../../harness/test-island';
 
 // The claim's slow safety-net poll (CLAIM_FALLBACK_POLL_MS in src/lib/server/jobs/dispatch.ts).
 const FALLBACK_POLL_MS = 10_000;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
-import { startServer, type TestServer } from '../helpers/server';
+import { startServer, type TestServer } from '../../harness/server';
 
 describe.each(drivers)('rate limits on %s', (driver) => {
 	let server: TestServer;

@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import { test as base, expect } from './csp-guard';
 import { randomUUID } from 'node:crypto';
-import { startServer, type TestServer } from '../helpers/server';
+import { startServer, type TestServer } from '../../harness/server';
 
 /** One production server per worker, on PGlite in a temporary directory. */
 export const test = base.extend<{ baseURL: string }, { server: TestServer }>({

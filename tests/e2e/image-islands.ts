@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 
 const root = new URL('../..', import.meta.url).pathname;
 

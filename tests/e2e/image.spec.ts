@@ -7,8 +7,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import { expect, test as base } from './csp-guard';
-import { startServer, type TestServer } from '../helpers/server';
-import { ADMIN_CLAIM_TOKEN, ledgerAdmin, revokeKyc } from '../helpers/broker';
+import { startServer, type TestServer } from '../../harness/server';
+import { ADMIN_CLAIM_TOKEN, ledgerAdmin, revokeKyc } from '../../harness/broker';
 import { previewDataUrl, registerIsland, ScriptedIsland, startHeadlessIsland } from './image-islands';
 
 // A server of its own: this file registers Islands and leaves jobs queued, which must not

@@ -3,9 +3,9 @@
 import type { Page } from '@playwright/test';
 import { test as base, expect } from './csp-guard';
 import { randomUUID } from 'node:crypto';
-import { ApiClient } from '../helpers/client';
-import { startServer, type TestServer } from '../helpers/server';
-import { ADMIN_CLAIM_TOKEN, claimAdmin, setKyc } from '../helpers/broker';
+import { ApiClient } from '../../harness/client';
+import { startServer, type TestServer } from '../../harness/server';
+import { ADMIN_CLAIM_TOKEN, claimAdmin, setKyc } from '../../harness/broker';
 import { signUp } from './fixtures';
 
 export const ADMIN_EMAIL = 'island-admin@example.test';

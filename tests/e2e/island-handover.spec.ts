@@ -4,7 +4,7 @@
 import type { Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ApiClient } from '../helpers/client';
+import { ApiClient } from '../../harness/client';
 import { balance, expect, jobOf, ledgerCheck, openIsland, requester, SMALL_JOB, submitJob, test, waitForJob } from './island-fixtures';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

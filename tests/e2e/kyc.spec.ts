@@ -2,8 +2,8 @@
 // sandbox, then allowed; and the pending path through the admin console.
 import { randomUUID } from 'node:crypto';
 import type { Page } from '@playwright/test';
-import { startServer, type TestServer } from '../helpers/server';
-import { ADMIN_CLAIM_TOKEN, demoParams } from '../helpers/broker';
+import { startServer, type TestServer } from '../../harness/server';
+import { ADMIN_CLAIM_TOKEN, demoParams } from '../../harness/broker';
 import { expect, signUp, test as base } from './fixtures';
 
 const ADMIN = `e2e-admin-${randomUUID()}@example.com`;

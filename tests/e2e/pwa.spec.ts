@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page, Request, Response } from '@playwright/test';
-import { startServer, type TestServer } from '../helpers/server';
+import { startServer, type TestServer } from '../../harness/server';
 import { expect, signUp, test } from './fixtures';
 import { watchCsp } from './csp-guard';
 

@@ -3,10 +3,10 @@
 // payload would record itself in window.__xss (or open a dialog) if it ever executed.
 import type { Page } from '@playwright/test';
 import { expect, test as base } from './csp-guard';
-import { ApiClient } from '../helpers/client';
-import { startServer, type TestServer } from '../helpers/server';
-import { ADMIN_CLAIM_TOKEN, claimAdmin, demoParams, setKyc } from '../helpers/broker';
-import { TestIsland } from '../helpers/test-island';
+import { ApiClient } from '../../harness/client';
+import { startServer, type TestServer } from '../../harness/server';
+import { ADMIN_CLAIM_TOKEN, claimAdmin, demoParams, setKyc } from '../../harness/broker';
+import { TestIsland } from '../../harness/test-island';
 import { encodePng } from '../../src/lib/diffusion/png';
 
 const ADMIN = 'xss-admin@example.com';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/lib/server/db/client';
-import { createPostgresDatabase } from './postgres';
+import { createPostgresDatabase } from '../../harness/postgres';
 
-export type { Driver } from './postgres';
-import type { Driver } from './postgres';
+export type { Driver } from '../../harness/postgres';
+import type { Driver } from '../../harness/postgres';
 
 /** PGlite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). */
 export const drivers: Driver[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
-import { makePng } from '../../../../tests/helpers/test-island';
+import { makePng } from '../../../../harness/test-island';
 import { createSession } from '../auth/sessions';
 import { createUser, type SessionUser } from '../auth/users';
 import { islands, jobs, sessions } from '../db/schema';

@@ -11,7 +11,7 @@ export const BROKER_ENV = {
 	ADMIN_CLAIM_TOKEN
 };
 
-const manifest = JSON.parse(readFileSync(new URL('../../static/models/demo/manifest.json', import.meta.url), 'utf8')) as {
+const manifest = JSON.parse(readFileSync(new URL('../static/models/demo/manifest.json', import.meta.url), 'utf8')) as {
 	sizes: [number, number][];
 	steps: { standard: [number, number]; high: [number, number]; default: number };
 };

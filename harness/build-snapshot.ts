@@ -5,7 +5,7 @@
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 
-const root = new URL('../..', import.meta.url).pathname;
+const root = new URL('..', import.meta.url).pathname;
 
 /** Copies build/ and returns `BUILD_DIR` (relative to the project root, for server/index.js). */
 export function snapshotBuild(): { buildDir: string; env: { BUILD_DIR: string }; remove(): void } {

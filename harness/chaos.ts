@@ -4,14 +4,14 @@
 // at most once charged, the ledger balanced, balances equal to what the completed jobs cost
 // and every image a valid PNG of its size.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { checkPng } from '../../src/lib/server/jobs/png-check';
+import { checkPng } from '../src/lib/server/jobs/png-check';
 import { ApiClient } from './client';
 import { BROKER_ENV, demoManifest, ledgerAdmin, setKyc } from './broker';
 import type { Driver } from './postgres';
 import { startServer, type TestServer } from './server';
 import { snapshotBuild } from './build-snapshot';
 
-const root = new URL('../..', import.meta.url).pathname;
+const root = new URL('..', import.meta.url).pathname;
 const OWNER_SHARE = 0.8; // src/lib/server/ledger/accounts.ts
 const STUDIO_PACK = 2000;
 const MAX_JOB_COST = 50;
