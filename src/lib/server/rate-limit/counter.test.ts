@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { hit, rateLimitHeaders } from './counter';
+import { MemoryCounter } from './memory-counter';
 
 describe.each(drivers)('rate-limit counter on %s', (driver) => {
 	let t: TestDatabase;
@@ -46,5 +47,18 @@ describe.each(drivers)('rate-limit counter on %s', (driver) => {
 		expect(ok).toEqual({ 'ratelimit-limit': '100', 'ratelimit-remaining': '7', 'ratelimit-reset': '12', 'ratelimit-policy': '100;w=60' });
 		const refused = rateLimitHeaders({ allowed: false, limit: 100, remaining: 0, resetSeconds: 12, windowSeconds: 60 });
 		expect(refused['retry-after']).toBe('12');
+	});
+});
+
+describe('rate-limit counter in memory (PGlite)', () => {
+	const policy = { limit: 2, windowSeconds: 60 };
+
+	it('counts a window from its first hit, keeps keys apart, and starts again after the window', () => {
+		const m = new MemoryCounter();
+		expect(m.hit('a', policy, 0)).toMatchObject({ allowed: true, remaining: 1, resetSeconds: 60 });
+		expect(m.hit('a', policy, 30_000)).toMatchObject({ allowed: true, remaining: 0, resetSeconds: 30 });
+		expect(m.hit('a', policy, 59_000)).toMatchObject({ allowed: false, remaining: 0, resetSeconds: 1 });
+		expect(m.hit('b', policy, 59_000).allowed).toBe(true);
+		expect(m.hit('a', policy, 60_000)).toMatchObject({ allowed: true, remaining: 1, resetSeconds: 60 });
 	});
 });

@@ -1,10 +1,14 @@
 import type { RequestEvent } from '@sveltejs/kit';
-import { db } from '../db';
+import { db, dbHandle } from '../db';
+import { MemoryCounter } from './memory-counter';
 import { ApiError, clientAddress, errorResponse } from '../http';
 import { hit, rateLimitHeaders, type Hit, type Policy } from './counter';
 
 export { hit, isRemembered, rateLimitHeaders, remember, sweep, type Hit, type Policy } from './counter';
 export { ConcurrencyCaps, concurrencyCaps, capLimits } from './caps';
+
+/** PGlite's one process counts in memory; PostgreSQL's instances count together in the database. */
+const memory = new MemoryCounter();
 
 function envNumber(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env) {
 	const n = Number(env[name]);
@@ -46,14 +50,19 @@ export function tooMany(h: Hit, what: string) {
 	return new ApiError(429, 'rate_limited', `Too many ${what}. Try again in ${h.resetSeconds} seconds.`, undefined, rateLimitHeaders(h));
 }
 
+/** Counts one request against a budget: in memory on PGlite, in the database on PostgreSQL. */
+export async function countAgainst(policy: PolicyName, key: string, env: NodeJS.ProcessEnv = process.env): Promise<Hit> {
+	const p = ratePolicies(env)[policy];
+	return dbHandle().driver === 'pglite' ? memory.hit(`${policy}:${key}`, p) : hit(db(), `${policy}:${key}`, p);
+}
+
 /**
  * Counts one request against each budget and throws a 429 (with Retry-After) for the first
  * one spent. Routes call it after reading their body once, so the count and the action
  * see the same input.
  */
 export async function enforce(checks: [PolicyName, string, string][], env: NodeJS.ProcessEnv = process.env): Promise<Hit[]> {
-	const policies = ratePolicies(env);
-	const hits = await Promise.all(checks.map(([policy, key]) => hit(db(), `${policy}:${key}`, policies[policy])));
+	const hits = await Promise.all(checks.map(([policy, key]) => countAgainst(policy, key, env)));
 	const refused = hits.findIndex((h) => !h.allowed);
 	if (refused >= 0) throw tooMany(hits[refused], checks[refused][2]);
 	return hits;

@@ -6,7 +6,7 @@ import { createSession } from '$lib/server/auth/sessions';
 import { findUserByEmail, toSessionUser } from '$lib/server/auth/users';
 import { db } from '$lib/server/db';
 import { api, ApiError, clientAddress, readJson } from '$lib/server/http';
-import { enforce, hit, isRemembered, ratePolicies, remember, tooMany } from '$lib/server/rate-limit';
+import { countAgainst, enforce, isRemembered, remember, tooMany } from '$lib/server/rate-limit';
 
 export const POST = api(async (event) => {
 	const { request, cookies, url } = event;
@@ -22,7 +22,7 @@ export const POST = api(async (event) => {
 	// The ceiling across addresses stops guessing spread over many addresses. Once it is spent
 	// only addresses this account has signed in from before may still try, so an attacker
 	// can't lock the owner out of their usual places.
-	const ceiling = await hit(db(), `loginAccount:${account}`, ratePolicies().loginAccount);
+	const ceiling = await countAgainst('loginAccount', account);
 	if (!ceiling.allowed && !(await isRemembered(db(), `${account}|${ip}`))) throw tooMany(ceiling, 'login attempts for this account');
 	const row = await findUserByEmail(db(), email);
 	// Always verify against some hash so a missing account takes as long as a wrong password.

@@ -6,21 +6,30 @@ import type { RequestHandler } from './$types';
 /** SSE: `status`, `progress`, `completed`, `failed`; resumable with Last-Event-ID. */
 export const GET: RequestHandler = api(async (event) => {
 	const user = requireUser(event, 'jobs:read');
-	const b = broker();
-	const job = await findOwnJob(b, user.id, event.params.id);
-	if (!job) throw notFound();
-	const raw = event.request.headers.get('last-event-id') ?? event.url.searchParams.get('lastEventId');
-	const lastEventId = raw && /^\d{1,9}$/.test(raw) ? Number(raw) : 0;
-	// Finished and already seen: 204 tells EventSource to stop reconnecting.
-	if (isTerminal(job.status) && lastEventId >= job.version) return new Response(null, { status: 204 });
-	// Each open stream holds a connection and a place on the queue board: capped per user.
+	// Each open stream holds a connection and a place on the queue board: capped per user,
+	// and checked before any query, so a flood of refused streams costs the database nothing.
 	const release = concurrencyCaps.acquire(`streams:${user.id}`, capLimits().streamsPerUser, 'event streams');
-	return new Response(jobEventStream(b, job.id, lastEventId, release), {
-		headers: {
-			'content-type': 'text/event-stream; charset=utf-8',
-			'cache-control': 'no-store',
-			// Proxies (nginx) must pass events through as they come.
-			'x-accel-buffering': 'no'
+	try {
+		const b = broker();
+		const job = await findOwnJob(b, user.id, event.params.id);
+		if (!job) throw notFound();
+		const raw = event.request.headers.get('last-event-id') ?? event.url.searchParams.get('lastEventId');
+		const lastEventId = raw && /^\d{1,9}$/.test(raw) ? Number(raw) : 0;
+		// Finished and already seen: 204 tells EventSource to stop reconnecting.
+		if (isTerminal(job.status) && lastEventId >= job.version) {
+			release();
+			return new Response(null, { status: 204 });
 		}
-	});
+		return new Response(jobEventStream(b, job.id, lastEventId, release), {
+			headers: {
+				'content-type': 'text/event-stream; charset=utf-8',
+				'cache-control': 'no-store',
+				// Proxies (nginx) must pass events through as they come.
+				'x-accel-buffering': 'no'
+			}
+		});
+	} catch (err) {
+		release();
+		throw err;
+	}
 });
