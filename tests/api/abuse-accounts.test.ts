@@ -153,6 +153,28 @@ describe.each(drivers)('abuse of accounts on %s', (driver) => {
 	});
 });
 
+describe('password hashing under a sign-up flood', () => {
+	it('queues a bounded number of hashes and answers 503 busy past it; a real login still works after', async () => {
+		// One hash at a time and two waiting, so a burst of sign-ups overflows the queue for sure.
+		const server = await startServer('pglite', { env: { PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '2' } });
+		try {
+			const owner = new ApiClient(server.url);
+			const { email, password } = await owner.signUp();
+			const burst = await Promise.all(
+				Array.from({ length: 40 }, () => new ApiClient(server.url).json('POST', '/api/auth/signup', { json: { email: `flood-${randomUUID()}@example.com`, password: 'correct horse battery' } }))
+			);
+			const statuses = burst.map((r) => r.status);
+			expect(statuses.every((s) => s === 201 || s === 503)).toBe(true);
+			const busy = burst.find((r) => r.status === 503)!;
+			expect(busy.body.error.code).toBe('busy');
+			expect(Number(busy.res.headers.get('retry-after'))).toBeGreaterThan(0);
+			expect((await new ApiClient(server.url).json('POST', '/api/auth/login', { json: { email, password } })).status).toBe(200);
+		} finally {
+			await server.dispose();
+		}
+	});
+});
+
 describe.each(drivers)('the one-time admin claim token on %s', (driver) => {
 	it('is void once an admin exists, however that admin was made', async () => {
 		let server = await startServer(driver);

@@ -45,7 +45,7 @@ describe.each(drivers)('security headers on %s', (driver) => {
 				expect(csp.get('object-src'), path).toEqual(["'none'"]);
 				expect(csp.get('base-uri'), path).toEqual(["'self'"]);
 				expect(csp.get('form-action'), path).toEqual(["'self'"]);
-				expect(csp.get('connect-src'), path).toEqual(["'self'"]);
+				expect(csp.get('connect-src'), path).toEqual(["'self'", 'blob:']);
 				const scripts = csp.get('script-src') ?? [];
 				expect(scripts, path).toContain("'self'");
 				expect(scripts, path).toContain("'wasm-unsafe-eval'");
@@ -106,7 +106,7 @@ describe.each(drivers)('security headers on %s', (driver) => {
 
 describe('HSTS behind a TLS-terminating proxy', () => {
 	it('is sent when PROTOCOL_HEADER says https, and not when it says http', async () => {
-		const server = await startServer('pglite', { env: { PROTOCOL_HEADER: 'x-forwarded-proto' } });
+		const server = await startServer('pglite', { env: { PROTOCOL_HEADER: 'x-forwarded-proto', KYC_PROVIDER: 'sandbox' } });
 		onTestFinished(() => server.dispose());
 		const https = await fetch(`${server.url}/login`, { headers: { 'x-forwarded-proto': 'https' } });
 		expect(https.headers.get('strict-transport-security')).toBe('max-age=63072000; includeSubDomains');

@@ -16,8 +16,9 @@ const CURRENT_PREFIX = `$argon2id$v=19$m=${ARGON2.memoryCost},t=${ARGON2.timeCos
  * busy (503). Without a bound, 400 concurrent sign-ups queued 400 hashes in front of every
  * login (11.6 s for a real one), and their memory with them.
  */
-const MAX_RUNNING = 2;
-const MAX_WAITING = 64;
+const envInt = (name: string, fallback: number) => (Number.isInteger(Number(process.env[name])) && Number(process.env[name]) > 0 ? Number(process.env[name]) : fallback);
+const MAX_RUNNING = envInt('PASSWORD_HASH_CONCURRENCY', 2);
+const MAX_WAITING = envInt('PASSWORD_HASH_QUEUE', 64);
 let running = 0;
 const waiting: (() => void)[] = [];
 
