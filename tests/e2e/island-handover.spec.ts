@@ -76,7 +76,10 @@ test('a tab killed mid-job: its lease expires, another Island completes the job,
 	// saw it queued at once.)
 	const crash = async () => {
 		const cdp = await page.context().newCDPSession(page);
-		await cdp.send('Page.crash').catch(() => {}); // the session dies with the page
+		const crashed = page.waitForEvent('crash', { timeout: 15_000 });
+		// Never answered: the session dies with the renderer.
+		void cdp.send('Page.crash').catch(() => {});
+		await crashed;
 		await page.close().catch(() => {});
 	};
 	await closeMidJob(page, server, crash, async (job, alice) => {
