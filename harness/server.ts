@@ -42,7 +42,8 @@ export const SHARED_ADDRESS_BUDGETS: Record<string, string> = {
 	PURCHASE_LIMIT_PER_IP: '100000',
 	PURCHASE_LIMIT_PER_DAY: '100000',
 	ACCOUNT_WRITES_PER_IP_PER_HOUR: '100000',
-	ISLAND_LIMIT_PER_DAY: '100000'
+	ISLAND_LIMIT_PER_DAY: '100000',
+	MAX_CONNECTIONS_PER_ADDRESS: '5000'
 };
 
 /** Starts the production server (`server/index.js` on the build) on a free port. */
@@ -63,7 +64,8 @@ export async function startServer(driver: Driver, options: StartOptions = {}): P
 	const child = fork(join(root, 'server/index.js'), [], {
 		cwd: root,
 		// The plain build, as `npm start` runs it: not the caller's loader (vitest's, tsx's).
-		execArgv: [],
+		// SERVER_EXEC_ARGV adds node flags for a profile (`--cpu-prof --cpu-prof-dir=…`).
+		execArgv: process.env.SERVER_EXEC_ARGV?.split(' ').filter(Boolean) ?? [],
 		env: {
 			...process.env,
 			BUILTIN_ISLANDS: '0',

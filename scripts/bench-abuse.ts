@@ -5,6 +5,7 @@
 // another loopback address asks /api/health every 50 ms; its latency (p50/p99) is the figure
 // (goal p99 ≤ 100 ms), beside how many attempts were refused with 429. The server runs with
 // its default limits. PGlite (the default); --driver postgres with TEST_DATABASE_URL.
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { ensureBuild } from '../server/ensure-build.js';
 import { startServer } from '../harness/server';
 import type { Driver } from '../harness/postgres';
 import { demoParams, requester } from '../harness/broker';
-import { halfSentRequest, openStream, rawRequest } from '../harness/raw-http';
+import { halfSentRequest, openStream } from '../harness/raw-http';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values: opts } = parseArgs({ options: { streams: { type: 'string', default: '2000' }, slow: { type: 'string', default: '2000' }, driver: { type: 'string', default: 'pglite' } } });
@@ -21,23 +22,39 @@ const STREAMS = Number(opts.streams);
 const SLOW = Number(opts.slow);
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
-/** Polls /api/health from a bystander's address until stopped; returns the latencies. */
+/**
+ * A bystander on another address asking /api/health every 50 ms, in a process of its own: in
+ * this one, the attack's own sockets would delay the measurement. Stopped by closing its
+ * stdin; answers its latencies.
+ */
+const BYSTANDER = `
+const http = require('node:http');
+const url = process.argv[1];
+const latencies = [];
+let failures = 0, running = true;
+process.stdin.on('end', () => (running = false)).resume();
+(async () => {
+	while (running) {
+		const t0 = performance.now();
+		const ok = await new Promise((resolve) => {
+			const req = http.get(url + '/api/health', { localAddress: '127.0.0.2', agent: false }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode === 200)); });
+			req.on('error', () => resolve(false));
+		});
+		if (ok) latencies.push(performance.now() - t0); else failures++;
+		await new Promise((r) => setTimeout(r, 50));
+	}
+	process.stdout.write(JSON.stringify({ latencies, failures }));
+})();`;
+
 function bystander(url: string) {
-	const latencies: number[] = [];
-	let failures = 0;
-	let running = true;
-	const loop = (async () => {
-		while (running) {
-			const t0 = performance.now();
-			const r = await rawRequest(`${url}/api/health`, { localAddress: '127.0.0.2' }).catch(() => null);
-			if (r?.status === 200) latencies.push(performance.now() - t0);
-			else failures++;
-			await new Promise((res) => setTimeout(res, 50));
-		}
-	})();
+	const child = spawn(process.execPath, ['-e', BYSTANDER, url], { stdio: ['pipe', 'pipe', 'inherit'] });
+	let out = '';
+	child.stdout.on('data', (d) => (out += d));
+	const done = new Promise((r) => child.once('exit', r));
 	return async () => {
-		running = false;
-		await loop;
+		child.stdin.end();
+		await done;
+		const { latencies, failures } = JSON.parse(out) as { latencies: number[]; failures: number };
 		const sorted = latencies.sort((a, b) => a - b);
 		return { requests: latencies.length + failures, failures, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? NaN };
 	};
@@ -49,7 +66,8 @@ const server = await startServer(opts.driver as Driver, {
 	env: {
 		RATE_LIMIT_JOBS_PER_MINUTE: '100',
 		RATE_LIMIT_JOBS_PER_MINUTE_PER_IP: '1000',
-		ACCOUNT_WRITES_PER_IP_PER_HOUR: '200'
+		ACCOUNT_WRITES_PER_IP_PER_HOUR: '200',
+		MAX_CONNECTIONS_PER_ADDRESS: '64'
 	}
 });
 const phases: Record<string, unknown> = {};

@@ -59,7 +59,7 @@ const server = http.createServer(
 	}
 );
 server.keepAliveTimeout = 65_000;
-limitConnectionsPerAddress(server, envMs('MAX_CONNECTIONS_PER_ADDRESS', 256));
+limitConnectionsPerAddress(server, envMs('MAX_CONNECTIONS_PER_ADDRESS', 64));
 
 /**
  * One address may hold at most `max` open connections; the next one is answered 429 and
