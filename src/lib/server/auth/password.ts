@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { users } from '../db/schema';
 import { ApiError } from '../http';
+import { envPositiveInt } from '../env';
 
 // Argon2id at OWASP's first recommendation (19 MiB, 2 passes, 1 lane): ~25 ms of one core
 // here, run on libuv's thread pool by the native binding, never on the event loop.
@@ -16,9 +17,8 @@ const CURRENT_PREFIX = `$argon2id$v=19$m=${ARGON2.memoryCost},t=${ARGON2.timeCos
  * busy (503). Without a bound, 400 concurrent sign-ups queued 400 hashes in front of every
  * login (11.6 s for a real one), and their memory with them.
  */
-const envInt = (name: string, fallback: number) => (Number.isInteger(Number(process.env[name])) && Number(process.env[name]) > 0 ? Number(process.env[name]) : fallback);
-const MAX_RUNNING = envInt('PASSWORD_HASH_CONCURRENCY', 2);
-const MAX_WAITING = envInt('PASSWORD_HASH_QUEUE', 64);
+const MAX_RUNNING = envPositiveInt('PASSWORD_HASH_CONCURRENCY', 2);
+const MAX_WAITING = envPositiveInt('PASSWORD_HASH_QUEUE', 64);
 let running = 0;
 const waiting: (() => void)[] = [];
 

@@ -1,18 +1,15 @@
 import { ApiError } from '../http';
+import { envPositiveInt } from '../env';
 
-function envCap(name: string, fallback: number, env: NodeJS.ProcessEnv) {
-	const n = Number(env[name]);
-	return env[name] !== undefined && Number.isInteger(n) && n > 0 ? n : fallback;
-}
 
 /** How much one account or Island may hold open at once (per server instance). */
 export function capLimits(env: NodeJS.ProcessEnv = process.env) {
 	return {
-		streamsPerUser: envCap('MAX_STREAMS_PER_USER', 20, env),
-		longPollsPerUser: envCap('MAX_LONG_POLLS_PER_USER', 50, env),
-		longPollsPerIsland: envCap('MAX_LONG_POLLS_PER_ISLAND', 2, env),
-		apiKeysPerUser: envCap('MAX_API_KEYS_PER_USER', 20, env),
-		islandsPerUser: envCap('MAX_ISLANDS_PER_USER', 50, env)
+		streamsPerUser: envPositiveInt('MAX_STREAMS_PER_USER', 20, env),
+		longPollsPerUser: envPositiveInt('MAX_LONG_POLLS_PER_USER', 50, env),
+		longPollsPerIsland: envPositiveInt('MAX_LONG_POLLS_PER_ISLAND', 2, env),
+		apiKeysPerUser: envPositiveInt('MAX_API_KEYS_PER_USER', 20, env),
+		islandsPerUser: envPositiveInt('MAX_ISLANDS_PER_USER', 50, env)
 	};
 }
 

@@ -1,6 +1,7 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { db, dbHandle } from '../db';
 import { MemoryCounter } from './memory-counter';
+import { envPositiveInt } from '../env';
 import { ApiError, clientAddress, errorResponse } from '../http';
 import { hit, rateLimitHeaders, type Hit, type Policy } from './counter';
 
@@ -10,10 +11,6 @@ export { ConcurrencyCaps, concurrencyCaps, capLimits } from './caps';
 /** PGlite's one process counts in memory; PostgreSQL's instances count together in the database. */
 const memory = new MemoryCounter();
 
-function envNumber(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env) {
-	const n = Number(env[name]);
-	return env[name] !== undefined && Number.isFinite(n) && n > 0 ? n : fallback;
-}
 
 const MINUTE = 60;
 const HOUR = 3600;
@@ -25,7 +22,7 @@ const DAY = 24 * HOUR;
  * stop one address from making accounts to multiply its per-user budgets.
  */
 export function ratePolicies(env: NodeJS.ProcessEnv = process.env) {
-	const per = (name: string, fallback: number, windowSeconds: number): Policy => ({ limit: envNumber(name, fallback, env), windowSeconds });
+	const per = (name: string, fallback: number, windowSeconds: number): Policy => ({ limit: envPositiveInt(name, fallback, env), windowSeconds });
 	return {
 		jobsUser: per('RATE_LIMIT_JOBS_PER_MINUTE', 100, MINUTE),
 		jobsIp: per('RATE_LIMIT_JOBS_PER_MINUTE_PER_IP', 1000, MINUTE),
