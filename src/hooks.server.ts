@@ -4,6 +4,7 @@ import { closeDatabase, db, dbHandle, initDatabase } from '$lib/server/db';
 import { SESSION_COOKIE, resolveSession } from '$lib/server/auth/sessions';
 import { API_KEY_PREFIX, resolveApiKey } from '$lib/server/auth/api-keys';
 import { applyRateLimits } from '$lib/server/rate-limit';
+import { cachedIdentity } from '$lib/server/auth/identity-cache';
 import { ensureBuiltinIsland } from '$lib/server/builtin-island';
 import { drainBroker, startBroker, stopBroker } from '$lib/server/jobs';
 import { serverModels } from '$lib/server/models';
@@ -42,7 +43,7 @@ export const handle: Handle = async ({ event, resolve }) => {
 	const bearer = event.request.headers.get('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
 	// Keys open the API only: pages and their form actions are for people with a session.
 	if (bearer?.startsWith(API_KEY_PREFIX) && event.url.pathname.startsWith('/api/')) {
-		const resolved = await resolveApiKey(db(), bearer);
+		const resolved = await cachedIdentity(`key:${bearer}`, () => resolveApiKey(db(), bearer));
 		if (resolved) {
 			event.locals.user = resolved.user;
 			event.locals.apiKeyId = resolved.apiKeyId;
@@ -51,7 +52,7 @@ export const handle: Handle = async ({ event, resolve }) => {
 	} else {
 		const token = event.cookies.get(SESSION_COOKIE);
 		if (token) {
-			const session = await resolveSession(db(), token);
+			const session = await cachedIdentity(`session:${token}`, () => resolveSession(db(), token));
 			if (session) {
 				event.locals.user = session.user;
 				event.locals.sessionId = session.sessionId;

@@ -6,6 +6,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { serverSecrets, users } from '../db/schema';
 import { newToken } from './tokens';
+import { forgetUser } from './identity-cache';
 
 const CLAIM_SECRET = 'admin-claim';
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
@@ -50,6 +51,7 @@ export async function claimAdmin(tx: Queryable, userId: string, token: string, e
 	}
 	if (valid) {
 		await tx.update(users).set({ isAdmin: true }).where(eq(users.id, userId));
+		forgetUser(userId);
 		await forgetClaimToken(tx);
 	}
 	return valid;
@@ -63,5 +65,6 @@ async function forgetClaimToken(tx: Queryable) {
 export async function setAdmin(tx: Queryable, actorId: string, userId: string, isAdmin: boolean): Promise<boolean> {
 	if (!isAdmin && actorId === userId) return false;
 	const rows = await tx.update(users).set({ isAdmin }).where(eq(users.id, userId)).returning({ id: users.id });
+	forgetUser(userId);
 	return rows.length > 0;
 }

@@ -4,6 +4,7 @@ import type { Queryable } from '../db';
 import { apiKeys, users } from '../db/schema';
 import { hashToken, newId, newToken } from './tokens';
 import { toSessionUser } from './users';
+import { forgetUser } from './identity-cache';
 
 export const API_KEY_PREFIX = 'ak_';
 
@@ -50,6 +51,7 @@ export async function revokeApiKey(tx: Queryable, userId: string, id: string) {
 		.set({ revokedAt: new Date() })
 		.where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
 		.returning({ id: apiKeys.id });
+	forgetUser(userId);
 	return rows.length > 0;
 }
 

@@ -3,6 +3,7 @@ import type { Queryable } from '../db';
 import { sessions, users } from '../db/schema';
 import { hashToken, newToken } from './tokens';
 import { toSessionUser } from './users';
+import { forgetUser } from './identity-cache';
 
 export const SESSION_COOKIE = 'session';
 const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -33,7 +34,8 @@ export async function resolveSession(tx: Queryable, token: string) {
 }
 
 export async function deleteSession(tx: Queryable, sessionId: string) {
-	await tx.delete(sessions).where(eq(sessions.id, sessionId));
+	const [gone] = await tx.delete(sessions).where(eq(sessions.id, sessionId)).returning({ userId: sessions.userId });
+	if (gone) forgetUser(gone.userId);
 }
 
 /** Expired sessions are already refused; deleting them keeps the table small. Returns how many went. */

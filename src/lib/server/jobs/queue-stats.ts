@@ -59,7 +59,9 @@ type Watcher = (stats: QueueStats) => void;
 export class QueueBoard {
 	#watchers = new Map<string, Set<Watcher>>();
 	#timer: ReturnType<typeof setInterval> | null = null;
+	#soon: ReturnType<typeof setTimeout> | null = null;
 	#running = false;
+	#again = false;
 
 	constructor(
 		private readonly db: Queryable,
@@ -71,6 +73,8 @@ export class QueueBoard {
 		if (!set) this.#watchers.set(jobId, (set = new Set()));
 		set.add(watcher);
 		this.#timer ??= setInterval(() => void this.#tick(), this.tickMs);
+		// A new watcher hears its place at once; a burst of them shares one ranking.
+		this.refreshSoon();
 		return () => {
 			set.delete(watcher);
 			if (set.size === 0) this.#watchers.delete(jobId);
@@ -85,9 +89,22 @@ export class QueueBoard {
 		return this.#watchers.size;
 	}
 
-	async #tick() {
-		// A slow database must not pile up ticks: skip one while the last still runs.
-		if (this.#running || this.#watchers.size === 0) return;
+	/** Ranks again on the next turn of the event loop (a watched job changed, or a new watcher). */
+	refreshSoon() {
+		this.#soon ??= setTimeout(() => {
+			this.#soon = null;
+			void this.#tick(true);
+		}, 0);
+	}
+
+	async #tick(asked = false) {
+		// A slow database must not pile up ticks: one runs at a time, and a ranking asked for
+		// meanwhile runs right after it.
+		if (this.#running) {
+			this.#again ||= asked;
+			return;
+		}
+		if (this.#watchers.size === 0) return;
 		this.#running = true;
 		try {
 			const ids = [...this.#watchers.keys()];
@@ -99,6 +116,10 @@ export class QueueBoard {
 			console.error('queue board tick failed:', err);
 		} finally {
 			this.#running = false;
+			if (this.#again) {
+				this.#again = false;
+				this.refreshSoon();
+			}
 		}
 	}
 }

@@ -51,8 +51,6 @@ export function jobEventStream(broker: Broker, jobId: string, lastEventId: numbe
 					lastVersion = job.version;
 					await sendSnapshot(job);
 					if (isTerminal(job.status)) return close();
-				} else if (job.status === 'queued') {
-					await sendStatus(job);
 				}
 				current = job;
 				if (closed) return;
@@ -91,6 +89,9 @@ export function jobEventStream(broker: Broker, jobId: string, lastEventId: numbe
 						refunded: job.refunded
 					});
 				}
+				// A queued job's place in line comes from the shared board (one ranking for every
+				// stream); the job just changed, so it ranks again now.
+				if (job.status === 'queued') return void (unwatchQueue && queueBoard(broker.db).refreshSoon());
 				await sendStatus(job);
 				if (job.status !== 'running') return;
 				const [progress] = await broker.db.select().from(jobProgress).where(eq(jobProgress.jobId, job.id));

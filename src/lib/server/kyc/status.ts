@@ -4,6 +4,7 @@ import type { Queryable } from '../db';
 import { kycEvents, users } from '../db/schema';
 import type { KycStatus } from '../auth/users';
 import type { KycConfig, KycProviderId } from './config';
+import { forgetUser } from '../auth/identity-cache';
 
 export interface KycChange {
 	userId: string;
@@ -33,6 +34,7 @@ export async function changeKycStatus(tx: Queryable, change: KycChange): Promise
 	if (!row || !change.from.includes(row.status)) return null;
 	if (row.status !== change.to) {
 		await tx.update(users).set({ kycStatus: change.to }).where(eq(users.id, change.userId));
+		forgetUser(change.userId);
 	}
 	await tx.insert(kycEvents).values({
 		userId: change.userId,
