@@ -70,6 +70,7 @@ export class HeadlessIsland {
 	readonly client: IslandClient;
 	readonly engine: NodeEngine;
 	#runner: IslandRunner;
+	#stopped = false;
 
 	constructor(opts: HeadlessIslandOptions) {
 		const log = opts.log ?? ((m: string) => console.log(`[island] ${m}`));
@@ -120,5 +121,4 @@ export class HeadlessIsland {
 		this.#stopped = true;
 		this.#runner.stop();
 	}
-	#stopped = false;
 }

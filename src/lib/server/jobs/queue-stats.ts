@@ -2,7 +2,6 @@ import { and, count, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { jobs } from '../db/schema';
 import { islandsOnline } from './islands';
-import type { JobRow } from './views';
 
 /** Throughput is measured over this recent window, so the ETA follows today's Islands. */
 const WINDOW_S = 600;
@@ -39,14 +38,6 @@ async function positions(tx: Queryable, ids: string[]): Promise<Map<string, numb
 
 function stats(position: number, rate: number | null, online: number): QueueStats {
 	return { position, etaSeconds: rate ? Math.ceil(position / rate) : null, islandsOnline: online };
-}
-
-/** Where one job stands right now (a stream's first status, or a job that just changed). */
-export async function queueStatus(tx: Queryable, job: JobRow): Promise<QueueStats> {
-	const online = await islandsOnline(tx);
-	if (job.status !== 'queued') return { position: 0, etaSeconds: null, islandsOnline: online };
-	const [position, rate] = [(await positions(tx, [job.id])).get(job.id) ?? 1, await recentRate(tx)];
-	return stats(position, rate, online);
 }
 
 type Watcher = (stats: QueueStats) => void;
@@ -108,7 +99,9 @@ export class QueueBoard {
 		this.#running = true;
 		try {
 			const ids = [...this.#watchers.keys()];
-			const [ranks, rate, online] = [await positions(this.db, ids), await recentRate(this.db), await islandsOnline(this.db)];
+			const ranks = await positions(this.db, ids);
+			const rate = await recentRate(this.db);
+			const online = await islandsOnline(this.db);
 			for (const [id, position] of ranks) {
 				for (const watcher of this.#watchers.get(id) ?? []) watcher(stats(position, rate, online));
 			}

@@ -6,7 +6,8 @@
 import { eq } from 'drizzle-orm';
 import { islands, jobProgress, jobs } from '../db/schema';
 import type { Broker } from './context';
-import { queueBoard, queueStatus, type QueueStats } from './queue-stats';
+import { islandsOnline } from './islands';
+import { queueBoard, type QueueStats } from './queue-stats';
 import { imageUrl, type JobRow } from './views';
 import type { JobEvents } from '$lib/api';
 
@@ -71,13 +72,6 @@ export function jobEventStream(broker: Broker, jobId: string, lastEventId: numbe
 				send('status', job.version, data);
 			};
 
-			const sendStatus = async (job: JobRow) => {
-				const stats = await queueStatus(broker.db, job);
-				// The requester sees what their image runs on (webgpu, wasm, node): it explains the speed.
-				const backend = job.status === 'running' && job.islandId ? await islandBackend(broker, job.islandId) : null;
-				sendStats(job, stats, backend);
-			};
-
 			const sendSnapshot = async (job: JobRow) => {
 				if (job.status === 'completed') return send('completed', job.version, { status: job.status, imageUrl: imageUrl(job.imageId!), cost: job.cost });
 				if (job.status === 'failed' || job.status === 'cancelled') {
@@ -92,8 +86,10 @@ export function jobEventStream(broker: Broker, jobId: string, lastEventId: numbe
 				// A queued job's place in line comes from the shared board (one ranking for every
 				// stream); the job just changed, so it ranks again now.
 				if (job.status === 'queued') return void (unwatchQueue && queueBoard(broker.db).refreshSoon());
-				await sendStatus(job);
-				if (job.status !== 'running') return;
+				// Running: no place in line; the requester sees what their image runs on (webgpu,
+				// wasm, node), which explains the speed.
+				const backend = job.islandId ? await islandBackend(broker, job.islandId) : null;
+				sendStats(job, { position: 0, etaSeconds: null, islandsOnline: await islandsOnline(broker.db) }, backend);
 				const [progress] = await broker.db.select().from(jobProgress).where(eq(jobProgress.jobId, job.id));
 				if (progress) send('progress', job.version, { step: progress.step, total: progress.total, preview: progress.preview });
 			};
