@@ -151,3 +151,25 @@ describe.each(drivers)('broker on %s', (driver) => {
 		await other.close();
 	});
 });
+
+describe.each(drivers)('the hourly sweep of rate-limit rows on %s', (driver) => {
+	let t: TestDatabase;
+	beforeAll(async () => {
+		t = await openTestDatabase(driver);
+	});
+	afterAll(() => t.dispose());
+
+	it('deletes windows long over and remembered addresses past 90 days, and keeps the rest', async () => {
+		const broker = await createBroker(t);
+		const row = (key: string, age: string) =>
+			t.db.execute(sql`insert into rate_limit_counters (key, window_start, count) values (${key}, now() - ${age}::interval, 1)`);
+		await row('jobsUser:old', '2 days');
+		await row('jobsUser:new', '1 minute');
+		await row('known:a@example.com|1.2.3.4', '30 days');
+		await row('known:b@example.com|1.2.3.4', '91 days');
+		await periodicSweep(broker, 3_600_000)();
+		const left = (await t.db.execute(sql`select key from rate_limit_counters order by key`)).rows.map((r) => (r as { key: string }).key);
+		expect(left).toEqual(['jobsUser:new', 'known:a@example.com|1.2.3.4']);
+		await broker.close();
+	});
+});

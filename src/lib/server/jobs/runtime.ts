@@ -8,6 +8,7 @@ import { ClaimDispatcher } from './dispatch';
 import { DatabaseImageStore } from './images';
 import { markSilentIslandsOffline } from './islands';
 import { reapExpiredLeases } from './lifecycle';
+import { sweep as sweepRateLimits } from '../rate-limit/counter';
 
 /** How often expired leases and silent Islands are looked for (REAP_INTERVAL_MS env: chaos runs). */
 export const REAP_INTERVAL_MS = Number(process.env.REAP_INTERVAL_MS) || 5_000;
@@ -52,7 +53,8 @@ export async function reapOnce(broker: Broker) {
 
 /**
  * The reaper's sweep: every call runs reapOnce; the first call, and then at most one per
- * `sessionPurgeInterval`, also deletes expired sessions. Every instance sweeps; the deletes
+ * `sessionPurgeInterval`, also deletes expired sessions and rate-limit rows whose window has
+ * long passed (on PGlite the budgets count in memory, but remembered sign-in addresses are rows). Every instance sweeps; the deletes
  * are idempotent, so instances overlapping is harmless.
  */
 export function periodicSweep(broker: Broker, sessionPurgeInterval = SESSION_PURGE_INTERVAL_MS) {
@@ -63,6 +65,7 @@ export function periodicSweep(broker: Broker, sessionPurgeInterval = SESSION_PUR
 		if (Date.now() - lastPurge >= sessionPurgeInterval) {
 			lastPurge = Date.now();
 			sessionsPurged = await deleteExpiredSessions(broker.db);
+			await sweepRateLimits(broker.db);
 		}
 		return { ...reaped, sessionsPurged };
 	};

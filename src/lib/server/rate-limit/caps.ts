@@ -17,7 +17,7 @@ export function capLimits(env: NodeJS.ProcessEnv = process.env) {
  * Counts what each holder has open right now: event streams, long-polls. In memory: a
  * stream lives on one instance, so each instance caps what it holds (docs/security.md says so).
  */
-export class ConcurrencyCaps {
+class ConcurrencyCaps {
 	#held = new Map<string, number>();
 
 	/** Takes one slot of `key`, or throws 429 when `max` are taken; the release runs once. */

@@ -31,8 +31,6 @@ export async function hit(tx: Queryable, key: string, policy: Policy): Promise<H
 			count = case when c.window_start + ${interval} <= excluded.window_start then 1 else c.count + 1 end
 		returning count, ceil(extract(epoch from (window_start + ${interval} - clock_timestamp())))::int as reset`);
 	const row = result.rows[0] as { count: number; reset: number };
-	// Stale keys (people long gone) would otherwise pile up; an occasional sweep keeps the table small.
-	if (Math.random() < 0.001) await sweep(tx);
 	return {
 		allowed: row.count <= policy.limit,
 		limit: policy.limit,
@@ -43,9 +41,10 @@ export async function hit(tx: Queryable, key: string, policy: Policy): Promise<H
 }
 
 /** Keys under this prefix are remembered, not counted: they live for LONG_WINDOW_DAYS. */
-export const REMEMBERED = 'known:';
+const REMEMBERED = 'known:';
 const LONG_WINDOW_DAYS = 90;
 
+/** Deletes windows long over (people long gone) and remembered keys past their days; the reaper calls it hourly. */
 export async function sweep(tx: Queryable) {
 	await tx.execute(sql`delete from rate_limit_counters
 		where (key not like ${`${REMEMBERED}%`} and window_start < clock_timestamp() - interval '1 day')

@@ -5,8 +5,8 @@ import { envPositiveInt } from '../env';
 import { ApiError, clientAddress, errorResponse } from '../http';
 import { hit, rateLimitHeaders, type Hit, type Policy } from './counter';
 
-export { hit, isRemembered, rateLimitHeaders, remember, sweep, type Hit, type Policy } from './counter';
-export { ConcurrencyCaps, concurrencyCaps, capLimits } from './caps';
+export { isRemembered, remember, type Hit, type Policy } from './counter';
+export { concurrencyCaps, capLimits } from './caps';
 
 /** PGlite's one process counts in memory; PostgreSQL's instances count together in the database. */
 const memory = new MemoryCounter();
