@@ -19,15 +19,20 @@ export interface RawRequest {
 }
 
 export function rawRequest(url: string, init: RawRequest = {}): Promise<RawResponse> {
-	return new Promise((resolve, reject) => {
-		const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers, localAddress: init.localAddress, agent: false }, (res) => {
+	// Keep-alive, as browsers send: with `Connection: close` the server closes right after an
+	// early answer (a 413) while the body is still arriving, and the reset that closing a
+	// socket with unread data sends can overtake the answer, which is then lost.
+	const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+	return new Promise<RawResponse>((resolve, reject) => {
+		const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers, localAddress: init.localAddress, agent }, (res) => {
 			const chunks: Buffer[] = [];
 			res.on('data', (c: Buffer) => chunks.push(c));
 			res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
 			res.on('error', reject);
 		});
-		// The server may answer (413) and close before the whole body went out.
+		// Still, should the connection end with no answer, say so rather than wait for ever.
 		req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+		req.on('close', () => setTimeout(() => reject(new Error(`${init.method ?? 'GET'} ${url}: the connection closed without an answer`)), 1000));
 		const body = init.body;
 		if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) return req.end(body);
 		void (async () => {
@@ -37,7 +42,7 @@ export function rawRequest(url: string, init: RawRequest = {}): Promise<RawRespo
 			}
 			req.end();
 		})();
-	});
+	}).finally(() => agent.destroy());
 }
 
 /** An open response (an event stream): its status once the head arrived, and a way to close it. */
