@@ -71,3 +71,29 @@ export type FailBody = z.infer<typeof FailBody>;
 /** The answer to POST /api/islands/jobs/:id/result (the PNG, with the lease in `x-lease`). */
 export const ResultResponse = z.object({ imageId: z.string(), earned: z.number().int().nonnegative() });
 export type ResultResponse = z.infer<typeof ResultResponse>;
+
+/**
+ * Where an Island stands (docs/trust.md): on probation it runs only canaries; trusted, it runs
+ * requesters' jobs (spot-checked); quarantined, it gets nothing more.
+ */
+export const ISLAND_TRUST_STATES = ['probation', 'trusted', 'quarantined'] as const;
+export type IslandTrust = (typeof ISLAND_TRUST_STATES)[number];
+
+/** An Island as its owner sees it on /island and GET /api/islands. */
+export interface IslandView {
+	id: string;
+	name: string;
+	backend: string | null;
+	models: string[];
+	maxPixels: number;
+	online: boolean;
+	lastHeartbeatAt: string | null;
+	jobsDone: number;
+	createdAt: string;
+	trust: IslandTrust;
+	/** Canaries passed, and how many probation needs. */
+	probation: { passed: number; needed: number };
+	quarantineReason: string | null;
+	/** Earnings in escrow, released once their window passes without a disputed result. */
+	escrowed: number;
+}

@@ -9,6 +9,24 @@ import type { GenerationParams } from '../schemas/generation';
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
+/**
+ * What a job is for: a requester's (`user`), or the platform's verification work, which an
+ * Island can't tell from a requester's job: a canary (known answer) for an Island on
+ * probation, a reference run that computes a canary's answer, a check (a spot check's
+ * re-computation on another owner's Island), a rerun (a quarantined Island's result redone).
+ */
+export const JOB_KINDS = ['user', 'canary', 'reference', 'check', 'rerun'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/**
+ * Whether a requester's result was re-computed elsewhere: unchecked (most are: spot checks
+ * take a fraction), checking, confirmed (another owner's Island drew the same picture),
+ * disputed (the two differ; a third run decides), redoing (its Island was caught lying; a
+ * trusted Island redraws it, free), replaced (the redrawn picture is the one shown now).
+ */
+export const JOB_VERIFICATIONS = ['unchecked', 'checking', 'confirmed', 'disputed', 'redoing', 'replaced'] as const;
+export type JobVerification = (typeof JOB_VERIFICATIONS)[number];
+
 /** Params as the server recorded them: seed and guidance are always filled in, so a result can be reproduced. */
 export type RecordedParams = GenerationParams & { seed: number; guidance: number };
 
@@ -29,6 +47,8 @@ export interface JobView {
 	refunded: number;
 	imageUrl: string | null;
 	progress: { step: number; total: number } | null;
+	/** Whether another Island re-computed the result (docs/trust.md). */
+	verification: JobVerification;
 	/** A signed, expiring link to the image for anyone (GET /api/jobs/:id only). */
 	shareUrl?: string | null;
 }

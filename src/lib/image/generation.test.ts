@@ -118,6 +118,7 @@ describe('Generation watching a job over SSE', () => {
 		refunded: 0,
 		imageUrl: null,
 		progress: null,
+		verification: 'unchecked' as const,
 		...over
 	});
 
@@ -188,7 +189,7 @@ describe('Generation when the session ends', () => {
 		const gen = new Generation({ fetch: fetchStub, reconnectDelayMs: () => 0 });
 		gen.attach({
 			id: 'job9', status: 'queued', params: { prompt: 'a', model: 'demo', width: 256, height: 256, steps: 4, seed: 1, guidance: 5 }, cost: 10, tier: 'standard',
-			attempts: 0, createdAt: '', startedAt: null, finishedAt: null, failureCode: null, failureReason: null, refunded: 0, imageUrl: null, progress: null
+			attempts: 0, createdAt: '', startedAt: null, finishedAt: null, failureCode: null, failureReason: null, refunded: 0, imageUrl: null, progress: null, verification: 'unchecked'
 		});
 		FakeEventSource.opened[0].fail();
 		await new Promise((r) => setTimeout(r, 10));

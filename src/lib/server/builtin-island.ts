@@ -5,12 +5,9 @@
 import { hostname } from 'node:os';
 import { sql } from 'drizzle-orm';
 import type { Queryable } from './db';
-import { islands, users } from './db/schema';
+import { islands } from './db/schema';
 import { hashToken } from './auth/tokens';
-
-// The same system user as jobs/islands.ts (builtinIslandToken), so there is only ever one.
-export const BUILTIN_USER_ID = 'system';
-export const BUILTIN_USER_EMAIL = 'system@archipelago.invalid';
+import { ensureSystemUser, SYSTEM_USER_ID } from './trust/canaries';
 
 /** One row per server instance (host + port), so instances sharing PostgreSQL keep their own. */
 export function builtinIslandId(env: NodeJS.ProcessEnv = process.env): string {
@@ -19,12 +16,14 @@ export function builtinIslandId(env: NodeJS.ProcessEnv = process.env): string {
 
 export async function ensureBuiltinIsland(db: Queryable, token: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
 	if (!/^isl_[A-Za-z0-9_-]{40,}$/.test(token)) throw new Error('BUILTIN_ISLAND_TOKEN must be an isl_ token');
-	// '!' is never a valid scrypt/argon2 hash: nobody can sign in as the system user.
-	await db.insert(users).values({ id: BUILTIN_USER_ID, email: BUILTIN_USER_EMAIL, passwordHash: '!', kycStatus: 'verified' }).onConflictDoNothing();
+	await ensureSystemUser(db);
 	const id = builtinIslandId(env);
+	// The operator's own machine: vouched, so its results are the references canaries and
+	// disputes are judged against (docs/trust.md).
+	const trust = { trust: 'trusted', vouched: true, trustedAt: sql`now()` } as const;
 	await db
 		.insert(islands)
-		.values({ id, userId: BUILTIN_USER_ID, tokenHash: hashToken(token), name: 'Built-in Island', backend: 'node', builtin: true })
-		.onConflictDoUpdate({ target: islands.id, set: { tokenHash: hashToken(token), online: false, lastHeartbeatAt: sql`null` } });
+		.values({ id, userId: SYSTEM_USER_ID, tokenHash: hashToken(token), name: 'Built-in Island', backend: 'node', builtin: true, ...trust })
+		.onConflictDoUpdate({ target: islands.id, set: { tokenHash: hashToken(token), online: false, lastHeartbeatAt: sql`null`, ...trust } });
 	return id;
 }

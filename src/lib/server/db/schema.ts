@@ -4,3 +4,4 @@ export * from './tables/ledger';
 export * from './tables/kyc';
 export * from './tables/safety';
 export * from './tables/jobs';
+export * from './tables/trust';

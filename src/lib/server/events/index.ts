@@ -6,7 +6,18 @@ import { PostgresEventBus } from './postgres';
 
 export type BrokerEvent =
 	/** A job is claimable (new, or back in the queue): wakes long-polling Islands. */
-	| { type: 'queued'; id: string; model: string; pixels: number }
+	| {
+			type: 'queued';
+			id: string;
+			model: string;
+			pixels: number;
+			/** Only this Island may take it (a canary for an Island on probation). */
+			island?: string;
+			/** Only a vouched Island may take it (a canary's reference run). */
+			vouchedOnly?: boolean;
+			/** Owners whose Islands may not take it (it failed on theirs; a check of their result). */
+			barred?: string[];
+	  }
 	/** Anything a watcher of the job sees changed (status, progress): SSE streams reload it. */
 	| { type: 'job'; id: string };
 

@@ -1,19 +1,18 @@
 // Handing queued jobs to Islands: one guarded claim statement, and long-polls that sleep
 // until the event bus says a job they can run was queued (any instance's NOTIFY wakes them).
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
-import type { EventBus } from '../events';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { BrokerEvent, EventBus } from '../events';
 import { islands, jobs } from '../db/schema';
 import type { ClaimResponse } from '$lib/api';
 import type { Broker } from './context';
 import { hashLease, leaseSecret, leaseToken } from './lease';
 import { releaseClaim } from './lifecycle';
 import { jobVersionBump } from './views';
+import { admitClaimant } from '../trust/admission';
+import { provideCanary } from '../trust/canaries';
+import { claimableBy, mayWake, type Claimant } from '../trust/eligibility';
 
-export interface IslandCapabilities {
-	id: string;
-	models: string[];
-	maxPixels: number;
-}
+export type { Claimant };
 
 /** The claim an Island gets (the contract's ClaimResponse). */
 export type Claim = ClaimResponse;
@@ -28,49 +27,60 @@ export const CLAIM_LONG_POLL_MS = 25_000;
 export const CLAIM_FALLBACK_POLL_MS = 10_000;
 
 /**
- * Claims the oldest queued job the Island can run. One statement: the row is locked with
- * SKIP LOCKED (concurrent claimers take different jobs) and its status re-checked, so a job
- * is leased to exactly one Island.
+ * Claims the oldest queued job the Island may take (trust/eligibility.ts). One transaction:
+ * the Island's row is locked and re-read (its trust, its owner's verification, the leases it
+ * holds), then one guarded UPDATE takes the job: the row is locked with SKIP LOCKED
+ * (concurrent claimers take different jobs) and its status re-checked, so a job is leased to
+ * exactly one Island. Returns the Island as it stands now, for the next sleep.
  */
-export async function claimOnce(broker: Broker, island: IslandCapabilities): Promise<Claim | null> {
-	if (island.models.length === 0) return null;
-	const next = broker.db
-		.select({ id: jobs.id })
-		.from(jobs)
-		.where(and(eq(jobs.status, 'queued'), inArray(jobs.model, island.models), lte(jobs.pixels, island.maxPixels)))
-		.orderBy(asc(jobs.createdAt), asc(jobs.id))
-		.limit(1)
-		.for('update', { skipLocked: true });
-	// The token names its attempt, which only the statement knows: PostgreSQL builds and
-	// hashes it, and the same token is rebuilt here from the returned attempt number.
+export async function claimOnce(broker: Broker, request: Claimant): Promise<{ claim: Claim | null; claimant: Claimant }> {
 	const secret = leaseSecret();
-	const [row] = await broker.db
-		.update(jobs)
-		.set({
-			status: 'running',
-			attempts: sql`${jobs.attempts} + 1`,
-			version: jobVersionBump,
-			leaseTokenHash: sql`encode(sha256(convert_to('lease_' || (${jobs.attempts} + 1)::text || '_' || ${secret}, 'UTF8')), 'hex')`,
-			leaseExpiresAt: sql`now() + ${jobs.leaseTtlMs} * interval '1 millisecond'`,
-			islandId: island.id,
-			startedAt: sql`now()`,
-			updatedAt: sql`now()`
-		})
-		// A scalar subquery runs once (an InitPlan). `id IN (… LIMIT 1 FOR UPDATE SKIP LOCKED)`
-		// may be re-run per scanned row and update several jobs in one claim.
-		.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued')))
-		.returning();
-	if (!row) return null;
+	const { row, claimant, wakes } = await broker.db.transaction(async (tx) => {
+		const claimant = await admitClaimant(tx, request);
+		const wakes = claimant.probation ? await provideCanary(tx, broker, claimant) : [];
+		if (claimant.models.length === 0) return { row: null, claimant, wakes };
+		const next = tx
+			.select({ id: jobs.id })
+			.from(jobs)
+			.where(claimableBy(claimant))
+			.orderBy(asc(jobs.createdAt), asc(jobs.id))
+			.limit(1)
+			.for('update', { skipLocked: true });
+		// The token names its attempt, which only the statement knows: PostgreSQL builds and
+		// hashes it, and the same token is rebuilt here from the returned attempt number.
+		const [row] = await tx
+			.update(jobs)
+			.set({
+				status: 'running',
+				attempts: sql`${jobs.attempts} + 1`,
+				version: jobVersionBump,
+				leaseTokenHash: sql`encode(sha256(convert_to('lease_' || (${jobs.attempts} + 1)::text || '_' || ${secret}, 'UTF8')), 'hex')`,
+				leaseExpiresAt: sql`now() + ${jobs.leaseTtlMs} * interval '1 millisecond'`,
+				islandId: claimant.id,
+				startedAt: sql`now()`,
+				updatedAt: sql`now()`
+			})
+			// A scalar subquery runs once (an InitPlan). `id IN (… LIMIT 1 FOR UPDATE SKIP LOCKED)`
+			// may be re-run per scanned row and update several jobs in one claim.
+			.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued')))
+			.returning();
+		return { row: row ?? null, claimant, wakes };
+	});
+	for (const wake of wakes) void broker.bus.publish(wake);
+	if (!row) return { claim: null, claimant };
 	// Watchers only: the Island's answer doesn't wait for it.
 	void broker.bus.publish({ type: 'job', id: row.id });
 	return {
-		job: { id: row.id, params: row.params, tier: row.tier, attempt: row.attempts },
-		lease: { token: leaseToken(row.attempts, secret), expiresAt: row.leaseExpiresAt!.toISOString(), ttlMs: row.leaseTtlMs }
+		claimant,
+		claim: {
+			job: { id: row.id, params: row.params, tier: row.tier, attempt: row.attempts },
+			lease: { token: leaseToken(row.attempts, secret), expiresAt: row.leaseExpiresAt!.toISOString(), ttlMs: row.leaseTtlMs }
+		}
 	};
 }
 
 interface Waiter {
-	island: IslandCapabilities;
+	island: Claimant;
 	wake(): void;
 }
 
@@ -82,7 +92,7 @@ export class ClaimDispatcher {
 
 	constructor(bus: EventBus) {
 		this.#unsubscribe = bus.subscribe((event) => {
-			if (event.type === 'queued') this.#wakeOne(event.model, event.pixels);
+			if (event.type === 'queued') this.#wakeOne(event);
 		});
 	}
 
@@ -94,16 +104,16 @@ export class ClaimDispatcher {
 		return this.#waiters.length;
 	}
 
-	/** One job wakes one Island (the longest-waiting that can run it), not a thundering herd. */
-	#wakeOne(model: string, pixels: number) {
-		const i = this.#waiters.findIndex((w) => w.island.models.includes(model) && w.island.maxPixels >= pixels);
+	/** One job wakes one Island (the longest-waiting that may take it), not a thundering herd. */
+	#wakeOne(event: Extract<BrokerEvent, { type: 'queued' }>) {
+		const i = this.#waiters.findIndex((w) => mayWake(w.island, event));
 		if (i < 0) return;
 		const [waiter] = this.#waiters.splice(i, 1);
 		waiter.wake();
 	}
 
 	/** Registered before the claim query runs, so a job queued meanwhile can't be missed. */
-	register(island: IslandCapabilities): { woken: Promise<void>; cancel(): void } {
+	register(island: Claimant): { woken: Promise<void>; cancel(): void } {
 		let wake!: () => void;
 		const woken = new Promise<void>((resolve) => (wake = resolve));
 		const waiter: Waiter = { island, wake };
@@ -133,17 +143,20 @@ export class ClaimDispatcher {
 /** Long-poll: a claim as soon as one is possible, or null after `timeoutMs`. */
 export async function longPollClaim(
 	broker: Broker,
-	island: IslandCapabilities,
+	request: Claimant,
 	options: { timeoutMs?: number; signal?: AbortSignal } = {}
 ): Promise<Claim | null> {
 	const deadline = Date.now() + (options.timeoutMs ?? CLAIM_LONG_POLL_MS);
 	const { dispatcher } = broker;
+	let island = request;
 	for (;;) {
 		if (dispatcher.draining || options.signal?.aborted) return null;
+		// Registered before the claim query runs (with what was known of the Island then), so a
+		// job queued meanwhile can't be missed.
 		const ticket = dispatcher.register(island);
 		let claim: Claim | null;
 		try {
-			claim = await claimOnce(broker, island);
+			({ claim, claimant: island } = await claimOnce(broker, island));
 		} catch (err) {
 			ticket.cancel();
 			throw err;

@@ -10,6 +10,8 @@ export interface StoredImage {
 	width: number;
 	height: number;
 	bytes: Uint8Array;
+	/** Set when its Island was caught lying and the picture redrawn (trust/quarantine.ts). */
+	withdrawnAt?: Date | null;
 }
 
 /** Where result PNGs live. The database by default; an object store is a later adapter. */
@@ -38,6 +40,7 @@ export class DatabaseImageStore implements ImageStore {
 				jobId: images.jobId,
 				width: images.width,
 				height: images.height,
+				withdrawnAt: images.withdrawnAt,
 				base64: sql<string>`encode(${images.bytes}, 'base64')`
 			})
 			.from(images)

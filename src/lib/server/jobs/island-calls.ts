@@ -3,13 +3,13 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { islands, jobProgress, jobs } from '../db/schema';
 import { ApiError } from '../http';
-import { settleJob } from '../ledger';
 import { newId } from '../auth/tokens';
 import type { Broker } from './context';
 import { hashLease, leaseAttempt } from './lease';
 import { announce, requeueOrFail } from './lifecycle';
 import { checkPng } from './png-check';
 import { jobVersionBump } from './views';
+import { recordResult } from '../trust/verdicts';
 import type { FailBody, ProgressBody, ResultResponse } from '$lib/api';
 
 export const MAX_RESULT_BYTES = 8 * 1024 * 1024;
@@ -62,8 +62,9 @@ export async function reportFailure(broker: Broker, islandId: string, jobId: str
 
 /**
  * Checks the PNG, stores it and settles in one transaction: the requester is charged, the
- * Island's owner earns 80 % (floor), the platform keeps the rest. A bad PNG sends the job
- * back to the queue (422).
+ * Island earns 80 % (floor) into its escrow, the platform keeps the rest; what the result
+ * means for trust (a spot check, a canary's verdict) is decided in the same transaction
+ * (trust/verdicts.ts). A bad PNG sends the job back to the queue (422).
  */
 export async function completeJob(broker: Broker, island: { id: string; userId: string }, jobId: string, lease: string, png: Uint8Array) {
 	const [job] = await broker.db.select().from(jobs).where(and(eq(jobs.id, jobId), leaseIs(island.id, lease)));
@@ -77,20 +78,23 @@ export async function completeJob(broker: Broker, island: { id: string; userId: 
 		throw new ApiError(422, 'invalid_png', `Result refused: ${verdict.reason}. The job went back to the queue.`);
 	}
 	const imageId = newId();
-	const settled = await broker.db.transaction(async (tx) => {
+	const outcome = await broker.db.transaction(async (tx) => {
 		const [done] = await tx
 			.update(jobs)
 			.set({ status: 'completed', version: jobVersionBump, imageId, leaseExpiresAt: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
 			.where(and(eq(jobs.id, jobId), leaseIs(island.id, lease)))
 			.returning();
 		if (!done) return null;
-		await broker.images.put(tx, { id: imageId, userId: done.userId, jobId, width: job.params.width, height: job.params.height, bytes: png });
-		const money = await settleJob(tx, jobId, island.userId);
-		await tx.update(islands).set({ jobsDone: sql`${islands.jobsDone} + 1`, lastHeartbeatAt: sql`now()`, online: true }).where(eq(islands.id, island.id));
+		const [me] = await tx
+			.update(islands)
+			.set({ jobsDone: sql`${islands.jobsDone} + 1`, lastHeartbeatAt: sql`now()`, online: true })
+			.where(eq(islands.id, island.id))
+			.returning();
 		await tx.delete(jobProgress).where(eq(jobProgress.jobId, jobId));
-		return { done, money };
+		return recordResult(tx, { images: broker.images, job: done, island: me, png });
 	});
-	if (!settled) throw await leaseProblem(broker, island.id, jobId, lease);
+	if (!outcome) throw await leaseProblem(broker, island.id, jobId, lease);
 	await broker.bus.publish({ type: 'job', id: jobId });
-	return { imageId, earned: settled.money?.earned ?? 0 } satisfies ResultResponse;
+	for (const event of outcome.announce) await broker.bus.publish(event);
+	return { imageId, earned: outcome.earned } satisfies ResultResponse;
 }

@@ -1,7 +1,8 @@
 // Islands: registered by a signed-in user, then authenticated by their `isl_…` token alone.
 import { and, count, eq, lt, sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import type { HeartbeatBody, RegisterIslandBody } from '$lib/api';
+import type { HeartbeatBody, IslandView, RegisterIslandBody } from '$lib/api';
+import { trustConfig } from '../trust/config';
 import type { RequestEvent } from '@sveltejs/kit';
 import type { Queryable } from '../db';
 import { islands } from '../db/schema';
@@ -16,7 +17,7 @@ export { HeartbeatBody, RegisterIslandBody } from '$lib/api';
 
 export type IslandRow = typeof islands.$inferSelect;
 
-export function islandView(row: IslandRow) {
+export function islandView(row: IslandRow, escrowed = 0): IslandView {
 	return {
 		id: row.id,
 		name: row.name,
@@ -26,7 +27,11 @@ export function islandView(row: IslandRow) {
 		online: row.online,
 		lastHeartbeatAt: row.lastHeartbeatAt?.toISOString() ?? null,
 		jobsDone: row.jobsDone,
-		createdAt: row.createdAt.toISOString()
+		createdAt: row.createdAt.toISOString(),
+		trust: row.vouched ? 'trusted' : row.trust,
+		probation: { passed: row.canariesPassed, needed: trustConfig().probationCanaries },
+		quarantineReason: row.quarantineReason,
+		escrowed
 	};
 }
 

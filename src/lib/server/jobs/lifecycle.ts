@@ -7,6 +7,8 @@ import { refundJob } from '../ledger';
 import type { JobFailureCode } from '$lib/schemas/failures';
 import { MAX_ATTEMPTS, type Broker } from './context';
 import { jobVersionBump, type JobRow } from './views';
+import { chargeFailures } from '../trust/failures';
+import { queuedEvent } from '../trust/eligibility';
 
 /** Why an attempt ended: the code programs read, and the detail in words people read. */
 export interface AttemptFailure {
@@ -17,15 +19,22 @@ export interface AttemptFailure {
 /**
  * Puts running jobs matching `guard` back in the queue, or fails them (and refunds the
  * hold) when they have used their attempts, recording this attempt's failure as the job's.
+ * The Island that gave up is charged for it (trust/failures.ts) and its owner never gets the
+ * job back; a job fails once MAX_ATTEMPTS owners gave up on it (a vouched Island may retry,
+ * within twice that many claims). A canary fails at once: only its Island could run it.
  * Returns the rows as they ended up.
  */
-export async function requeueOrFail(tx: Queryable, guard: SQL, failure: AttemptFailure): Promise<JobRow[]> {
-	const exhausted = sql`${jobs.attempts} >= ${MAX_ATTEMPTS}`;
+export async function requeueOrFail(tx: Queryable, guard: SQL, failure: AttemptFailure, options: { chargeIslands?: boolean } = {}): Promise<JobRow[]> {
+	// The owner of the Island that held it, unless that Island is vouched (the operator's own).
+	const owner = sql`(select i.user_id from islands i where i.id = ${jobs.islandId} and not i.vouched)`;
+	const failedOwners = sql`case when ${owner} is null or ${owner} = any(${jobs.failedOwners}) then ${jobs.failedOwners} else array_append(${jobs.failedOwners}, ${owner}) end`;
+	const exhausted = sql`(${jobs.kind} = 'canary' or cardinality(${failedOwners}) >= ${MAX_ATTEMPTS} or ${jobs.attempts} >= ${MAX_ATTEMPTS * 2})`;
 	const rows = await tx
 		.update(jobs)
 		.set({
 			status: sql`case when ${exhausted} then 'failed' else 'queued' end`,
 			version: jobVersionBump,
+			failedOwners,
 			leaseExpiresAt: null,
 			failureCode: sql`case when ${exhausted} then ${failure.code} else null end`,
 			failureReason: sql`case when ${exhausted} then ${failure.reason} else null end`,
@@ -36,6 +45,7 @@ export async function requeueOrFail(tx: Queryable, guard: SQL, failure: AttemptF
 		.returning();
 	if (rows.length === 0) return rows;
 	await tx.delete(jobProgress).where(inArray(jobProgress.jobId, rows.map((r) => r.id)));
+	if (options.chargeIslands !== false) await chargeFailures(tx, rows.map((r) => r.islandId).filter((id): id is string => id !== null));
 	const out: JobRow[] = [];
 	for (const row of rows) {
 		if (row.status !== 'failed') {
@@ -52,7 +62,7 @@ export async function requeueOrFail(tx: Queryable, guard: SQL, failure: AttemptF
 /** After commit: wake Islands for requeued jobs, and every watcher of a changed job. */
 export async function announce(broker: Broker, rows: JobRow[]) {
 	for (const row of rows) {
-		if (row.status === 'queued') await broker.bus.publish({ type: 'queued', id: row.id, model: row.model, pixels: row.pixels });
+		if (row.status === 'queued') await broker.bus.publish(queuedEvent(row));
 		await broker.bus.publish({ type: 'job', id: row.id });
 	}
 }

@@ -9,6 +9,7 @@ import { DatabaseImageStore } from './images';
 import { markSilentIslandsOffline } from './islands';
 import { reapExpiredLeases } from './lifecycle';
 import { sweep as sweepRateLimits } from '../rate-limit/counter';
+import { releaseDueEscrow } from '../trust/escrow';
 
 /** How often expired leases and silent Islands are looked for (REAP_INTERVAL_MS env: chaos runs). */
 export const REAP_INTERVAL_MS = Number(process.env.REAP_INTERVAL_MS) || 5_000;
@@ -44,11 +45,12 @@ export async function createBroker(handle: DatabaseHandle, models = new ModelReg
 	};
 }
 
-/** One sweep: expired leases back to the queue (or failed), silent Islands offline. */
+/** One sweep: expired leases back to the queue (or failed), silent Islands offline, due escrow released. */
 export async function reapOnce(broker: Broker) {
 	const jobs = await reapExpiredLeases(broker);
 	const offline = await markSilentIslandsOffline(broker.db);
-	return { jobs, offline };
+	const released = await broker.db.transaction((tx) => releaseDueEscrow(tx));
+	return { jobs, offline, released };
 }
 
 /**

@@ -22,7 +22,8 @@ export function jobView(row: JobRow, progress?: { step: number; total: number } 
 		failureReason: row.failureReason,
 		refunded: row.refunded,
 		imageUrl: row.imageId ? imageUrl(row.imageId) : null,
-		progress: row.status === 'running' && progress ? { step: progress.step, total: progress.total } : null
+		progress: row.status === 'running' && progress ? { step: progress.step, total: progress.total } : null,
+		verification: row.verification
 	};
 }
 export type { JobView };

@@ -1,6 +1,8 @@
 export const ledgerAccount = {
 	available: (userId: string) => `user:${userId}:available`,
 	held: (userId: string) => `user:${userId}:held`,
+	// An Island's earnings until its escrow window passes (trust/escrow.ts).
+	escrow: (islandId: string) => `island:${islandId}:escrow`,
 	fees: 'platform:fees',
 	grants: 'platform:grants'
 } as const;

@@ -11,7 +11,7 @@ export interface LedgerCheck {
 /**
  * The ledger's invariants (README, `src/lib/server/ledger/`): entries sum to 0 overall and per
  * transaction, cached balances equal their entries, no balance that may not go negative is
- * below 0, at most one release per job. Each is one query, so the check stays cheap on a big ledger.
+ * below 0, at most one release per job, and every Island's escrow equals its held jobs' earnings. Each is one query, so the check stays cheap on a big ledger.
  */
 export async function checkLedger(tx: Queryable): Promise<LedgerCheck> {
 	const problems: string[] = [];
@@ -46,6 +46,20 @@ export async function checkLedger(tx: Queryable): Promise<LedgerCheck> {
 		where job_id is not null and kind in ('settle', 'refund')
 		group by job_id having count(*) > 1 limit 20`);
 	for (const d of doubled) problems.push(`job ${d.job_id} was released ${d.n} times (settled and/or refunded)`);
+
+	const escrowTwice = await q<{ job_id: string; n: number }>(sql`
+		select job_id, count(*)::int as n from ledger_transactions
+		where job_id is not null and kind in ('release', 'forfeit')
+		group by job_id having count(*) > 1 limit 20`);
+	for (const d of escrowTwice) problems.push(`job ${d.job_id}'s escrow was paid out ${d.n} times (released and/or forfeited)`);
+
+	// An Island's escrow holds exactly the earnings of its jobs still marked held.
+	const escrow = await q<{ id: string; balance: string; held: string }>(sql`
+		select a.id, a.balance::text as balance, coalesce(h.sum, 0)::text as held
+		from ledger_accounts a
+		left join (select 'island:' || island_id || ':escrow' as id, sum(earned) as sum from jobs where escrow = 'held' group by island_id) h on h.id = a.id
+		where a.id like 'island:%:escrow' and a.balance <> coalesce(h.sum, 0) limit 20`);
+	for (const e of escrow) problems.push(`escrow ${e.id} holds ${e.balance} but its held jobs earned ${e.held}`);
 
 	return { ok: problems.length === 0, checkedAt: new Date().toISOString(), totals, problems };
 }

@@ -64,8 +64,11 @@ export async function refundJob(tx: Queryable, jobId: string): Promise<number> {
 	return held.amount;
 }
 
-/** Charges the requester and pays the Island owner; false when the hold was already released. */
-export async function settleJob(tx: Queryable, jobId: string, islandOwnerId: string) {
+/**
+ * Charges the requester and pays `payee` the owner's share (an Island's escrow, or a vouched
+ * Island's owner directly); null when the hold was already released.
+ */
+export async function settleJob(tx: Queryable, jobId: string, payee: string) {
 	const held = await heldFor(tx, jobId);
 	if (!held || held.amount <= 0) return null;
 	const earned = Math.floor(held.amount * OWNER_SHARE);
@@ -75,11 +78,40 @@ export async function settleJob(tx: Queryable, jobId: string, islandOwnerId: str
 		jobId,
 		entries: [
 			{ accountId: ledgerAccount.held(held.userId), amount: -held.amount },
-			{ accountId: ledgerAccount.available(islandOwnerId), amount: earned },
+			{ accountId: payee, amount: earned },
 			{ accountId: ledgerAccount.fees, amount: held.amount - earned }
 		]
 	});
 	return { charged: held.amount, earned, fee: held.amount - earned };
+}
+
+/** The platform pays for its own work (a canary, a reference, a check, a rerun) from its fees. */
+export async function payFromFees(tx: Queryable, jobId: string, cost: number, payee: string) {
+	const earned = Math.floor(cost * OWNER_SHARE);
+	if (earned <= 0) return { earned: 0 };
+	await postTransaction(tx, {
+		kind: 'settle',
+		jobId,
+		memo: 'verification work',
+		entries: [
+			{ accountId: ledgerAccount.fees, amount: -earned },
+			{ accountId: payee, amount: earned }
+		]
+	});
+	return { earned };
+}
+
+/** Moves one job's escrowed earnings on: to the owner (release) or back to the platform (forfeit). */
+export function moveEscrow(tx: Queryable, kind: 'release' | 'forfeit', job: { id: string; earned: number }, islandId: string, ownerId: string) {
+	return postTransaction(tx, {
+		kind,
+		userId: ownerId,
+		jobId: job.id,
+		entries: [
+			{ accountId: ledgerAccount.escrow(islandId), amount: -job.earned },
+			{ accountId: kind === 'release' ? ledgerAccount.available(ownerId) : ledgerAccount.fees, amount: job.earned }
+		]
+	});
 }
 
 export async function getBalances(tx: Queryable, userId: string) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { createUser } from '../auth/users';
-import { checkLedger, getBalances, holdForJob, InsufficientCreditsError, purchase, recentMovements, refundJob, settleJob } from './index';
+import { checkLedger, getBalances, holdForJob, InsufficientCreditsError, ledgerAccount, purchase, recentMovements, refundJob, settleJob } from './index';
 
 describe.each(drivers)('ledger on %s', (driver) => {
 	let t: TestDatabase;
@@ -52,10 +52,10 @@ describe.each(drivers)('ledger on %s', (driver) => {
 		const requester = await userWith(50);
 		const owner = await userWith(0);
 		await t.db.transaction((tx) => holdForJob(tx, requester, `job-settle-${requester}`, 23));
-		const first = await t.db.transaction((tx) => settleJob(tx, `job-settle-${requester}`, owner));
+		const first = await t.db.transaction((tx) => settleJob(tx, `job-settle-${requester}`, ledgerAccount.available(owner)));
 		expect(first).toEqual({ charged: 23, earned: 18, fee: 5 });
 		// A second settlement or a refund after it moves nothing.
-		expect(await t.db.transaction((tx) => settleJob(tx, `job-settle-${requester}`, owner))).toBeNull();
+		expect(await t.db.transaction((tx) => settleJob(tx, `job-settle-${requester}`, ledgerAccount.available(owner)))).toBeNull();
 		expect(await t.db.transaction((tx) => refundJob(tx, `job-settle-${requester}`))).toBe(0);
 		expect(await getBalances(t.db, requester)).toEqual({ available: 27, held: 0 });
 		expect(await getBalances(t.db, owner)).toEqual({ available: 18, held: 0 });

@@ -3,6 +3,9 @@ import type { Queryable } from '../db';
 import { ledgerAccounts, ledgerEntries, ledgerTransactions } from '../db/schema';
 import { InsufficientCreditsError, ledgerAccount } from './accounts';
 
+// Beta credits are minted from grants; verification work is paid from fees before any were earned.
+const MAY_GO_NEGATIVE = new Set<string>([ledgerAccount.grants, ledgerAccount.fees]);
+
 export type TransactionKind = (typeof ledgerTransactions.$inferInsert)['kind'];
 
 export interface Posting {
@@ -26,7 +29,7 @@ export async function postTransaction(tx: Queryable, posting: Posting): Promise<
 
 	await tx
 		.insert(ledgerAccounts)
-		.values(entries.map((e) => ({ id: e.accountId, mayGoNegative: e.accountId === ledgerAccount.grants ? 1 : 0 })))
+		.values(entries.map((e) => ({ id: e.accountId, mayGoNegative: MAY_GO_NEGATIVE.has(e.accountId) ? 1 : 0 })))
 		.onConflictDoNothing();
 
 	// A fixed lock order keeps two transactions touching the same accounts from deadlocking.

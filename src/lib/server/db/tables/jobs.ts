@@ -3,7 +3,8 @@ import { bigint, boolean, customType, index, integer, jsonb, pgTable, text, time
 import { JOB_FAILURE_CODES, type JobFailureCode } from '../../../schemas/failures';
 import type { Tier } from '../../../schemas/generation';
 import { users } from './accounts';
-import { JOB_STATUSES, type RecordedParams } from '../../../api/jobs';
+import { JOB_KINDS, JOB_STATUSES, JOB_VERIFICATIONS, type RecordedParams } from '../../../api/jobs';
+import { ISLAND_TRUST_STATES } from '../../../api/islands';
 
 export { JOB_STATUSES, type JobStatus } from '../../../api/jobs';
 
@@ -33,6 +34,20 @@ export const islands = pgTable(
 		online: boolean('online').notNull().default(false),
 		jobsDone: integer('jobs_done').notNull().default(0),
 		builtin: boolean('builtin').notNull().default(false),
+		// Trust (trust/ and docs/trust.md): a new Island runs only canaries until it has passed
+		// TRUST_PROBATION_CANARIES of them; a wrong result quarantines it (no more claims).
+		trust: text('trust', { enum: ISLAND_TRUST_STATES }).notNull().default('probation'),
+		// The operator's own (the built-in Island) or one an admin vouched for: its results are
+		// references (canaries' answers, disputes' deciding run) and are never spot-checked.
+		vouched: boolean('vouched').notNull().default(false),
+		canariesPassed: integer('canaries_passed').notNull().default(0),
+		trustedAt: timestamp('trusted_at', { withTimezone: true }),
+		quarantinedAt: timestamp('quarantined_at', { withTimezone: true }),
+		quarantineReason: text('quarantine_reason'),
+		// Attempts it gave up or dropped: an Island's failures are not free (suspicion, then quarantine).
+		attemptsFailed: integer('attempts_failed').notNull().default(0),
+		// Results faster than its claimed backend can physically produce.
+		speedFlags: integer('speed_flags').notNull().default(0),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 	},
 	(t) => [uniqueIndex('islands_token_unique').on(t.tokenHash), index('islands_user_idx').on(t.userId)]
@@ -49,6 +64,9 @@ export const images = pgTable(
 		width: integer('width').notNull(),
 		height: integer('height').notNull(),
 		bytes: bytea('bytes').notNull(),
+		// Set when its Island was caught lying and the picture was redrawn: the requester and
+		// share links no longer get it; it stays as evidence for the admin.
+		withdrawnAt: timestamp('withdrawn_at', { withTimezone: true }),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 	},
 	(t) => [uniqueIndex('images_job_unique').on(t.jobId)]
@@ -81,6 +99,22 @@ export const jobs = pgTable(
 		failureReason: text('failure_reason'),
 		refunded: bigint('refunded', { mode: 'number' }).notNull().default(0),
 		imageId: text('image_id'),
+		// What the job is for (trust/): a requester's job, or the platform's own verification work.
+		kind: text('kind', { enum: JOB_KINDS }).notNull().default('user'),
+		// check/rerun: the requester's job being re-computed; canary/reference: the canary.
+		subjectJobId: text('subject_job_id'),
+		canaryId: text('canary_id'),
+		// canary: the one Island on probation it was made for.
+		targetIslandId: text('target_island_id'),
+		// Owners whose Islands failed or dropped it (never handed back to them; a job fails once
+		// MAX_ATTEMPTS owners gave up), and owners barred from a check (the checked Island's own).
+		failedOwners: text('failed_owners').array().notNull().default(sql`'{}'::text[]`),
+		barredOwners: text('barred_owners').array().notNull().default(sql`'{}'::text[]`),
+		// A requester's job: whether another Island re-computed it, and how that ended.
+		verification: text('verification', { enum: JOB_VERIFICATIONS }).notNull().default('unchecked'),
+		// The Island owner's share: held in the Island's escrow until its window passes.
+		earned: bigint('earned', { mode: 'number' }).notNull().default(0),
+		escrow: text('escrow', { enum: ['held', 'released', 'forfeited'] }),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 		startedAt: timestamp('started_at', { withTimezone: true }),
 		finishedAt: timestamp('finished_at', { withTimezone: true }),
@@ -90,7 +124,10 @@ export const jobs = pgTable(
 		index('jobs_queue_idx').on(t.createdAt, t.id).where(sql`${t.status} = 'queued'`),
 		index('jobs_lease_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
 		index('jobs_user_idx').on(t.userId, t.createdAt),
-		index('jobs_finished_idx').on(t.finishedAt).where(sql`${t.status} = 'completed'`)
+		index('jobs_finished_idx').on(t.finishedAt).where(sql`${t.status} = 'completed'`),
+		index('jobs_island_idx').on(t.islandId, t.finishedAt),
+		index('jobs_escrow_idx').on(t.finishedAt).where(sql`${t.escrow} = 'held'`),
+		index('jobs_subject_idx').on(t.subjectJobId).where(sql`${t.subjectJobId} is not null`)
 	]
 );
 

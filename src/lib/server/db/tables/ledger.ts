@@ -19,7 +19,8 @@ export const ledgerTransactions = pgTable(
 	'ledger_transactions',
 	{
 		id: serial('id').primaryKey(),
-		kind: text('kind', { enum: ['purchase', 'hold', 'refund', 'settle'] }).notNull(),
+		// release: escrowed earnings paid out once their window passed; forfeit: a quarantined Island's escrow back to the platform.
+		kind: text('kind', { enum: ['purchase', 'hold', 'refund', 'settle', 'release', 'forfeit'] }).notNull(),
 		userId: text('user_id').references(() => users.id),
 		jobId: text('job_id'),
 		memo: text('memo').notNull().default(''),

@@ -10,6 +10,9 @@ export const GET: RequestHandler = api(async (event) => {
 	const keyMayRead = !event.locals.apiKeyScopes || event.locals.apiKeyScopes.includes('jobs:read');
 	const owner = image !== null && event.locals.user?.id === image.userId && keyMayRead;
 	const allowed = owner || (image !== null && sig !== null && verifyImageSignature(await shareSecret(b.db), image.id, event.url.searchParams.get('exp'), sig));
+	if (image?.withdrawnAt && allowed) {
+		throw new ApiError(410, 'image_withdrawn', 'This picture was withdrawn: the Island that drew it was caught returning wrong pictures. The job now has a redrawn one.');
+	}
 	if (!image || !allowed) {
 		if (sig === null && !event.locals.user) throw new ApiError(401, 'unauthenticated', 'Sign in, or use a share link.');
 		// Someone else's image is indistinguishable from a missing one.

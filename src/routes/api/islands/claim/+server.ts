@@ -6,6 +6,9 @@ import { broker, longPollClaim, requireIsland, touchIsland } from '$lib/server/j
 import { clientGone } from '$lib/server/jobs/client-gone';
 import type { IslandRow } from '$lib/server/jobs/islands';
 import { capLimits, concurrencyCaps } from '$lib/server/rate-limit';
+import { claimantOf, quarantined } from '$lib/server/trust/admission';
+import { trustConfig } from '$lib/server/trust/config';
+import { isSuspicious } from '$lib/server/trust/failures';
 
 type ClaimBodyValue = z.infer<typeof ClaimBody>;
 
@@ -13,6 +16,8 @@ type ClaimBodyValue = z.infer<typeof ClaimBody>;
 export const POST = api(async (event) => {
 	const b = broker();
 	const island = await requireIsland(b.db, event);
+	// Answered before anything is held open; the claim's transaction checks again.
+	if (island.trust === 'quarantined') throw quarantined(island);
 	// An empty body is fine: the capabilities from the last heartbeat apply.
 	const raw = await readBody(event.request, 4096);
 	const body: ClaimBodyValue = raw.length ? parseWith(ClaimBody, parseJsonBytes(raw)) : {};
@@ -33,13 +38,18 @@ async function claimFor(event: RequestEvent, island: IslandRow, body: ClaimBodyV
 	const b = broker();
 	await touchIsland(b, island.id);
 	const gone = clientGone(event);
-	const claim = await longPollClaim(
-		b,
-		{ id: island.id, models: body.models ?? island.models, maxPixels: body.maxPixels ?? island.maxPixels },
-		{ signal: gone.signal }
-	).finally(gone.done);
+	// A suspicious Island (it gives up far more jobs than it finishes) claims after the others.
+	if (isSuspicious(island)) await sleep(trustConfig().suspiciousClaimDelayMs, gone.signal);
+	const claim = await longPollClaim(b, claimantOf(island, body), { signal: gone.signal }).finally(gone.done);
 	if (!claim) return new Response(null, { status: 204 });
 	return Response.json(claim, { headers: { 'cache-control': 'no-store' } });
+}
+
+function sleep(ms: number, signal: AbortSignal) {
+	return new Promise<void>((resolve) => {
+		const timer = setTimeout(resolve, ms);
+		signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+	});
 }
 
 function parseJsonBytes(bytes: Uint8Array): unknown {

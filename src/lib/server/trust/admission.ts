@@ -1,0 +1,56 @@
+// Whether an Island may claim at all, decided inside the claim's transaction on its locked row:
+// a quarantined Island or one whose owner is not verified gets nothing, and one already
+// holding its leases gets nothing more (one model run at a time, by default).
+import { and, count, eq, sql } from 'drizzle-orm';
+import type { Queryable } from '../db';
+import { islands, jobs, users } from '../db/schema';
+import { ApiError } from '../http';
+import { trustConfig } from './config';
+import type { Claimant } from './eligibility';
+
+type IslandRow = typeof islands.$inferSelect;
+
+/** What the claim route knows of the Island before the transaction (its row, the body's capabilities). */
+export function claimantOf(row: IslandRow, caps: { models?: string[]; maxPixels?: number } = {}): Claimant {
+	return {
+		id: row.id,
+		ownerId: row.userId,
+		models: caps.models ?? row.models,
+		maxPixels: caps.maxPixels ?? row.maxPixels,
+		probation: row.trust === 'probation' && !row.vouched && row.canariesPassed < trustConfig().probationCanaries,
+		vouched: row.vouched
+	};
+}
+
+export function quarantined(row: Pick<IslandRow, 'quarantineReason'>) {
+	return new ApiError(403, 'island_quarantined', `This Island is quarantined: ${row.quarantineReason ?? 'its results could not be trusted'}. Its owner can ask an admin to review it.`);
+}
+
+/** Locks the Island's row and re-reads it; throws the reason it may not claim now. */
+export async function admitClaimant(tx: Queryable, request: Claimant): Promise<Claimant> {
+	const [row] = await tx
+		.select({ island: islands, kyc: users.kycStatus })
+		.from(islands)
+		.innerJoin(users, eq(users.id, islands.userId))
+		.where(eq(islands.id, request.id))
+		.for('update', { of: islands });
+	if (!row) throw new ApiError(401, 'invalid_island_token', 'This Island no longer exists.');
+	const { island } = row;
+	if (island.trust === 'quarantined') throw quarantined(island);
+	if (row.kyc !== 'verified') {
+		throw new ApiError(403, 'owner_not_verified', 'Islands earn only for verified owners: verify your identity on /account first.');
+	}
+	const { maxLeasesPerIsland, probationCanaries } = trustConfig();
+	const [held] = await tx.select({ n: count() }).from(jobs).where(and(eq(jobs.islandId, island.id), eq(jobs.status, 'running')));
+	if (held.n >= maxLeasesPerIsland) {
+		throw new ApiError(409, 'lease_limit', `This Island already holds ${held.n} job${held.n === 1 ? '' : 's'} (at most ${maxLeasesPerIsland} at once): finish or fail it first.`, undefined, {
+			'retry-after': '5'
+		});
+	}
+	// Probation ends at K canaries passed (or at once when an operator sets K lower).
+	if (island.trust === 'probation' && island.canariesPassed >= probationCanaries) {
+		await tx.update(islands).set({ trust: 'trusted', trustedAt: sql`now()` }).where(eq(islands.id, island.id));
+		island.trust = 'trusted';
+	}
+	return claimantOf(island, { models: request.models, maxPixels: request.maxPixels });
+}

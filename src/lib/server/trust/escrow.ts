@@ -1,0 +1,58 @@
+// Escrow: an Island's earnings wait in its escrow account (ledger `island:<id>:escrow`) for
+// TRUST_ESCROW_WINDOW_HOURS, the time spot checks have to catch a lie, and reach its owner's
+// balance only if it is still in good standing then. A quarantined Island's escrow goes back to
+// the platform, which pays the honest Islands that redo its work.
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Queryable } from '../db';
+import { islands, jobs } from '../db/schema';
+import { ledgerAccount, moveEscrow } from '../ledger';
+import { trustConfig } from './config';
+
+/** Where an Island's pay goes: a vouched Island's owner directly, anyone else's escrow. */
+export function payeeOf(island: { id: string; userId: string; vouched: boolean }) {
+	return island.vouched ? ledgerAccount.available(island.userId) : ledgerAccount.escrow(island.id);
+}
+
+/** Releases the escrow of trusted Islands' jobs older than the window; returns how many. */
+export async function releaseDueEscrow(tx: Queryable, limit = 500): Promise<number> {
+	const due = await tx
+		.select({ id: jobs.id, earned: jobs.earned, islandId: islands.id, ownerId: islands.userId })
+		.from(jobs)
+		.innerJoin(islands, eq(islands.id, jobs.islandId))
+		.where(and(eq(jobs.escrow, 'held'), eq(islands.trust, 'trusted'), lt(jobs.finishedAt, sql`now() - ${trustConfig().escrowWindowMs} * interval '1 millisecond'`)))
+		.limit(limit)
+		.for('update', { of: jobs, skipLocked: true });
+	for (const job of due) {
+		if (job.earned > 0) await moveEscrow(tx, 'release', job, job.islandId, job.ownerId);
+		await tx.update(jobs).set({ escrow: 'released' }).where(eq(jobs.id, job.id));
+	}
+	return due.length;
+}
+
+/** Sends every escrowed earning of the Island back to the platform; returns the total. */
+export async function forfeitEscrow(tx: Queryable, island: { id: string; userId: string }): Promise<number> {
+	const held = await tx
+		.update(jobs)
+		.set({ escrow: 'forfeited' })
+		.where(and(eq(jobs.islandId, island.id), eq(jobs.escrow, 'held')))
+		.returning({ id: jobs.id, earned: jobs.earned });
+	let total = 0;
+	for (const job of held) {
+		if (job.earned > 0) await moveEscrow(tx, 'forfeit', job, island.id, island.userId);
+		total += job.earned;
+	}
+	return total;
+}
+
+/** What the Island has waiting in escrow (its owner's /island page shows it). */
+export async function escrowedBy(tx: Queryable, islandIds: string[]): Promise<Map<string, number>> {
+	const out = new Map<string, number>();
+	if (islandIds.length === 0) return out;
+	const rows = await tx
+		.select({ id: jobs.islandId, sum: sql<number>`coalesce(sum(${jobs.earned}), 0)`.mapWith(Number) })
+		.from(jobs)
+		.where(and(eq(jobs.escrow, 'held'), inArray(jobs.islandId, islandIds)))
+		.groupBy(jobs.islandId);
+	for (const r of rows) if (r.id) out.set(r.id, r.sum);
+	return out;
+}
