@@ -5,10 +5,21 @@ import { ApiClient } from './client';
 /** The operator's standing admin claim token in test servers (ADMIN_CLAIM_TOKEN). */
 export const ADMIN_CLAIM_TOKEN = 'test-admin-claim-token-0123456789';
 
-/** Rate limits out of the way, an admin claim token for the ledger check. */
+/**
+ * Island trust's probation and spot checks off: tests of the protocol, the ledger and the
+ * pages run their Islands as trusted ones, and tests/api/trust*.test.ts turn trust on.
+ */
+export const TRUST_OFF = {
+	TRUST_PROBATION_CANARIES: '0',
+	TRUST_SPOT_CHECK_RATE: '0',
+	TRUST_NEW_ISLAND_SPOT_CHECK_RATE: '0'
+};
+
+/** Rate limits and trust out of the way, an admin claim token for the ledger check. */
 export const BROKER_ENV = {
 	RATE_LIMIT_JOBS_PER_MINUTE: '1000000',
-	ADMIN_CLAIM_TOKEN
+	ADMIN_CLAIM_TOKEN,
+	...TRUST_OFF
 };
 
 const manifest = JSON.parse(readFileSync(new URL('../static/models/demo/manifest.json', import.meta.url), 'utf8')) as {

@@ -1,6 +1,7 @@
 // A small Island that speaks the broker's HTTP protocol without running a model: it claims,
 // posts progress and uploads a real PNG of the requested size. Tests and the dispatch bench
 // drive the protocol with it.
+import { createHash } from 'node:crypto';
 import { encode } from 'fast-png';
 import type { ApiClient } from './client';
 
@@ -10,6 +11,12 @@ export interface ClaimBody {
 }
 
 const pngCache = new Map<string, Uint8Array>();
+
+interface CompleteOptions {
+	progressSteps?: number;
+	/** The PNG to upload (default: the same disc for every job of a size, cheap for benchmarks). */
+	picture?: (claim: ClaimBody) => Uint8Array;
+}
 
 /**
  * A real RGBA PNG like the demo model's: a disc on a plain background (a few KB, as a
@@ -33,6 +40,26 @@ export function makePng(width: number, height: number): Uint8Array {
 	return png;
 }
 
+/**
+ * The test Islands' "model": a deterministic picture of the params, as the real pipeline is
+ * (same params and seed, same picture; anything else, another picture). A disc whose colour and
+ * place come from a hash of the params, on a background from the same hash.
+ */
+export function drawFor(params: ClaimBody['job']['params']): Uint8Array {
+	const { width, height } = params;
+	const h = createHash('sha256').update(JSON.stringify([params.model, params.prompt, params.seed, width, height, params.steps])).digest();
+	const data = new Uint8Array(width * height * 4);
+	const cx = (0.25 + (h[0] / 255) * 0.5) * width, cy = (0.25 + (h[1] / 255) * 0.5) * height;
+	const r2 = ((0.1 + (h[2] / 255) * 0.2) * Math.min(width, height)) ** 2;
+	for (let y = 0; y < height; y++) {
+		for (let x = 0; x < width; x++) {
+			const inside = (x - cx) ** 2 + (y - cy) ** 2 < r2;
+			data.set(inside ? [h[3], h[4], h[5], 255] : [h[6], h[7], h[8], 255], (y * width + x) * 4);
+		}
+	}
+	return encode({ width, height, data, channels: 4, depth: 8 });
+}
+
 export class TestIsland {
 	constructor(
 		readonly baseUrl: string,
@@ -41,11 +68,11 @@ export class TestIsland {
 	) {}
 
 	/** Registers an Island for the signed-in `owner` and sends its first heartbeat. */
-	static async register(owner: ApiClient, caps: { models?: string[]; maxPixels?: number } = {}) {
+	static async register(owner: ApiClient, caps: { models?: string[]; maxPixels?: number; backend?: 'node' | 'wasm' | 'webgpu' } = {}) {
 		const r = await owner.json('POST', '/api/islands', { json: { name: 'test island' } });
 		if (r.status !== 201) throw new Error(`register failed: ${r.status} ${JSON.stringify(r.body)}`);
 		const island = new TestIsland(owner.baseUrl, r.body.token, r.body.island.id);
-		const hb = await island.call('POST', '/api/islands/heartbeat', { backend: 'node', models: caps.models ?? ['demo'], maxPixels: caps.maxPixels ?? 512 * 512 });
+		const hb = await island.call('POST', '/api/islands/heartbeat', { backend: caps.backend ?? 'node', models: caps.models ?? ['demo'], maxPixels: caps.maxPixels ?? 512 * 512 });
 		if (hb.status !== 200) throw new Error(`heartbeat failed: ${hb.status}`);
 		return island;
 	}
@@ -92,21 +119,21 @@ export class TestIsland {
 	}
 
 	/** Claims one job (waiting for it) and completes it: progress each step, then the PNG. */
-	async runOne(options: { progressSteps?: number } = {}) {
+	async runOne(options: CompleteOptions = {}) {
 		const claim = await this.claim();
 		if (!claim) return null;
 		return this.complete(claim, options);
 	}
 
 	/** Posts progress for the first `progressSteps` steps, then a PNG of the requested size. */
-	async complete(claim: ClaimBody, options: { progressSteps?: number } = {}) {
+	async complete(claim: ClaimBody, options: CompleteOptions = {}) {
 		const { job, lease } = claim;
 		const total = job.params.steps;
 		for (let step = 1; step <= Math.min(total, options.progressSteps ?? 0); step++) {
 			const p = await this.progress(job.id, lease.token, step, total);
 			if (p.status !== 200) throw new Error(`progress failed: ${p.status} ${JSON.stringify(p.body)}`);
 		}
-		const r = await this.result(job.id, lease.token, makePng(job.params.width, job.params.height));
+		const r = await this.result(job.id, lease.token, options.picture?.(claim) ?? makePng(job.params.width, job.params.height));
 		if (r.status !== 200) throw new Error(`result failed: ${r.status} ${JSON.stringify(r.body)}`);
 		return claim;
 	}

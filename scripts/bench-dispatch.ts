@@ -55,6 +55,7 @@ async function run(driver: string) {
 		}
 		const owner = new ApiClient(server.url);
 		await owner.signUp();
+		await setKyc(owner, 'verified');
 		const islands = await Promise.all(Array.from({ length: ISLANDS }, () => TestIsland.register(owner)));
 		const params = demoParams();
 		const png = makePng(params.width, params.height);

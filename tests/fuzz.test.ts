@@ -12,7 +12,7 @@ import { ApiClient } from '../harness/client';
 import { drivers } from './helpers/db';
 import { startServer, type TestServer } from '../harness/server';
 import { snapshotBuild } from '../harness/build-snapshot';
-import { BROKER_ENV, demoParams, ledgerAdmin, requester } from '../harness/broker';
+import { BROKER_ENV, demoParams, ledgerAdmin, requester, setKyc } from '../harness/broker';
 import { makePng, TestIsland } from '../harness/test-island';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
@@ -99,6 +99,7 @@ describe.each(drivers)('fuzzing every API route on %s', (driver) => {
 		const b = await requester(server.url, 'starter');
 		const owner = new ApiClient(server.url);
 		await owner.signUp();
+		await setKyc(owner, 'verified');
 		const island = await TestIsland.register(owner);
 		// A completed job with an image, a running one with a live lease, a queued one.
 		await a.json('POST', '/api/jobs', { json: { params: demoParams() } });

@@ -3,6 +3,7 @@
 // uploads the PNG; the requester downloads a valid PNG of the requested size whose pixels
 // show the prompt's colours. Also: cancel mid-run (410 → the Island drops the job and goes
 // on) and SIGTERM (the Island finishes its job, then exits).
+import { setKyc, TRUST_OFF } from '../harness/broker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -54,7 +55,7 @@ describe('headless Island end to end (demo model)', () => {
 
 	beforeAll(async () => {
 		// This file polls jobs every 100 ms: more than the per-user 100 a minute on /api/jobs*.
-		server = await startServer('pglite', { env: { RATE_LIMIT_JOBS_PER_MINUTE: '1000000' } });
+		server = await startServer('pglite', { env: { RATE_LIMIT_JOBS_PER_MINUTE: '1000000', ...TRUST_OFF } });
 		requester = new ApiClient(server.url);
 		await requester.signUp();
 		const kyc = await requester.json('POST', '/api/kyc/start', { json: { legalName: 'Ada Lovelace', dateOfBirth: '1990-12-10', country: 'GB' } });
@@ -62,6 +63,7 @@ describe('headless Island end to end (demo model)', () => {
 		await requester.buy('creator');
 		owner = new ApiClient(server.url);
 		await owner.signUp();
+		await setKyc(owner, 'verified');
 		island = startIsland(server.url, await newIslandToken());
 	});
 

@@ -50,8 +50,10 @@ describe.each(drivers)('security on %s', (driver) => {
 		bobKey = await newKey(bob);
 		ownerA = new ApiClient(server.url);
 		await ownerA.signUp();
+		await setKyc(ownerA, 'verified');
 		ownerB = new ApiClient(server.url);
 		await ownerB.signUp();
+		await setKyc(ownerB, 'verified');
 		islandA = await TestIsland.register(ownerA);
 		islandB = await TestIsland.register(ownerB);
 		expect((await alice.json('POST', '/api/jobs', { json: { params: demoParams({ prompt: 'alice one' }) } })).status).toBe(201);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../../harness/server';
-import { ADMIN_CLAIM_TOKEN, balance, claimAdmin, requester } from '../../harness/broker';
+import { ADMIN_CLAIM_TOKEN, balance, claimAdmin, requester, setKyc } from '../../harness/broker';
 import { rawRequest } from '../../harness/raw-http';
 
 describe.each(drivers)('abuse of accounts on %s', (driver) => {
@@ -119,11 +119,14 @@ describe.each(drivers)('abuse of accounts on %s', (driver) => {
 		expect(await balance(buyer)).toEqual(before);
 	});
 
-	it('limits API keys (20 created an hour) and Islands (20 registered a day) per user', async () => {
+	it('limits API keys (20 created an hour) and Islands (20 registered a day) per user; Islands need a verified owner', async () => {
 		const user = new ApiClient(server.url);
 		await user.signUp();
 		for (let i = 0; i < 20; i++) expect((await user.json('POST', '/api/keys', { json: { name: `k${i}` } })).status).toBe(201);
 		expect((await user.json('POST', '/api/keys', { json: { name: 'one more' } })).status).toBe(429);
+		const unverified = await user.json('POST', '/api/islands', { json: { name: 'earns nothing' } });
+		expect([unverified.status, unverified.body.error.code]).toEqual([403, 'owner_not_verified']);
+		await setKyc(user, 'verified');
 		for (let i = 0; i < 20; i++) expect((await user.json('POST', '/api/islands', { json: { name: `i${i}` } })).status).toBe(201);
 		expect((await user.json('POST', '/api/islands', { json: { name: 'one more' } })).status).toBe(429);
 	});

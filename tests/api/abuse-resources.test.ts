@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../../harness/server';
-import { BROKER_ENV, demoParams, requester } from '../../harness/broker';
+import { BROKER_ENV, demoParams, requester, setKyc } from '../../harness/broker';
 import { TestIsland } from '../../harness/test-island';
 import { halfSentRequest, openStream, rawRequest } from '../../harness/raw-http';
 
@@ -49,6 +49,7 @@ describe.each(drivers)('abuse of resources on %s', (driver) => {
 	it('caps the long-polls one Island holds open', async () => {
 		const owner = new ApiClient(server.url);
 		await owner.signUp();
+		await setKyc(owner, 'verified');
 		// An Island for a model nobody asks for: its claims sleep.
 		const island = await TestIsland.register(owner, { models: ['nothing-queued'] });
 		const abort = new AbortController();

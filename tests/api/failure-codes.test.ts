@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../../harness/server';
-import { BROKER_ENV, demoParams, ledgerAdmin, requester } from '../../harness/broker';
+import { BROKER_ENV, demoParams, ledgerAdmin, requester, setKyc } from '../../harness/broker';
 import { SseReader } from '../helpers/sse';
 import { TestIsland } from '../../harness/test-island';
 
@@ -22,6 +22,7 @@ describe.each(drivers)('job failure codes on %s', (driver) => {
 		admin = await ledgerAdmin(server.url);
 		const owner = new ApiClient(server.url);
 		await owner.signUp();
+		await setKyc(owner, 'verified');
 		island = await TestIsland.register(owner);
 	});
 	afterAll(async () => {

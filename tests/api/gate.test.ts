@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../../harness/server';
-import { ADMIN_CLAIM_TOKEN, balance, claimAdmin, demoParams } from '../../harness/broker';
+import { ADMIN_CLAIM_TOKEN, balance, claimAdmin, demoParams, setKyc, TRUST_OFF } from '../../harness/broker';
 import { TestIsland } from '../../harness/test-island';
 
 const ADMIN = 'gate-admin@example.com';
@@ -12,7 +12,7 @@ describe.each(drivers)('generation gate on %s', (driver) => {
 	let server: TestServer;
 	let admin: ApiClient;
 	beforeAll(async () => {
-		server = await startServer(driver, { env: { ADMIN_CLAIM_TOKEN } });
+		server = await startServer(driver, { env: { ADMIN_CLAIM_TOKEN, ...TRUST_OFF } });
 		admin = new ApiClient(server.url);
 		await admin.signUp(ADMIN);
 		await claimAdmin(admin);
@@ -66,6 +66,7 @@ describe.each(drivers)('generation gate on %s', (driver) => {
 	});
 
 	it('shows Islands with backend and jobs done, recent jobs and users with balances on /admin', async () => {
+		await setKyc(admin, 'verified');
 		const island = await TestIsland.register(admin);
 		const client = await verifiedRequester();
 		const submitted = await client.json('POST', '/api/jobs', { json: { params: demoParams({ prompt: 'a lighthouse for the admin page' }) } });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../../harness/server';
-import { BROKER_ENV, demoParams, requester } from '../../harness/broker';
+import { BROKER_ENV, demoParams, requester, setKyc } from '../../harness/broker';
 import { TestIsland } from '../../harness/test-island';
 import { signedImageUrl } from '../../src/lib/server/jobs/images';
 
@@ -78,6 +78,7 @@ describe.each(drivers)('security headers on %s', (driver) => {
 	it('serves a share link expiring in N seconds with max-age ≤ N; the owner’s copy stays private', async () => {
 		const owner = new ApiClient(server.url);
 		await owner.signUp();
+		await setKyc(owner, 'verified');
 		const island = await TestIsland.register(owner);
 		const job = (await user.json('POST', '/api/jobs', { json: { params: demoParams() } })).body.job;
 		await island.runOne();

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../../harness/server';
-import { balance, BROKER_ENV, demoManifest, demoParams, ledgerAdmin, requester as newRequester } from '../../harness/broker';
+import { balance, BROKER_ENV, demoManifest, demoParams, ledgerAdmin, requester as newRequester, setKyc } from '../../harness/broker';
 import { craftedPng } from '../helpers/crafted-png';
 import { makePng, TestIsland } from '../../harness/test-island';
 
@@ -17,7 +17,15 @@ describe.each(drivers)('Island protocol on %s', (driver) => {
 		admin = await ledgerAdmin(server.url);
 		owner = new ApiClient(server.url);
 		await owner.signUp();
+		await setKyc(owner, 'verified');
 	});
+	/** Another volunteer: a job one owner's Island gave up never goes back to that owner. */
+	const newOwner = async () => {
+		const other = new ApiClient(server.url);
+		await other.signUp();
+		await setKyc(other, 'verified');
+		return other;
+	};
 	// Every test starts with an empty queue: whatever a test left queued or running is cancelled.
 	const requesters: ApiClient[] = [];
 	const requester = async (url: string) => {
@@ -73,7 +81,7 @@ describe.each(drivers)('Island protocol on %s', (driver) => {
 		const client = await requester(server.url);
 		const job = await submit(client);
 		const island = await TestIsland.register(owner);
-		const thief = await TestIsland.register(owner);
+		const thief = await TestIsland.register(await newOwner());
 		const claim = (await island.claim())!;
 		const forged = claim.lease.token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
 		expect((await island.progress(job.id, forged, 1, 4)).status).toBe(403);
@@ -96,7 +104,6 @@ describe.each(drivers)('Island protocol on %s', (driver) => {
 	it('refuses a bad PNG with 422 and puts the job back in the queue, holding the credits', async () => {
 		const client = await requester(server.url);
 		const job = await submit(client);
-		const island = await TestIsland.register(owner);
 		const { width, height } = demoParams();
 		const cases: [string, Uint8Array][] = [
 			['not a PNG', new TextEncoder().encode('GIF89a definitely not a png')],
@@ -105,7 +112,8 @@ describe.each(drivers)('Island protocol on %s', (driver) => {
 			['truncated', makePng(width, height).slice(0, 200)]
 		];
 		for (const [name, png] of cases) {
-			// Attempts run out after 3: a fresh job each time the previous one failed.
+			// Attempts run out after 3 owners: a fresh job each time the previous one failed.
+			const island = await TestIsland.register(await newOwner());
 			const claim = (await island.claim())!;
 			const r = await island.result(claim.job.id, claim.lease.token, png);
 			expect(r.status, name).toBe(422);
@@ -144,15 +152,22 @@ describe.each(drivers)('Island protocol on %s', (driver) => {
 		expect((await jobOf(client, claim.job.id)).status).toBe('running');
 	});
 
-	it('fails a job after 3 failed attempts and refunds the hold once', async () => {
+	it('fails a job once 3 owners’ Islands gave up on it, never handing it back to one, and refunds the hold once', async () => {
 		const client = await requester(server.url);
 		const job = await submit(client);
-		const island = await TestIsland.register(owner);
 		for (let attempt = 1; attempt <= 3; attempt++) {
+			const quitter = await newOwner();
+			const island = await TestIsland.register(quitter);
 			const claim = (await island.claim())!;
 			expect(claim.job).toMatchObject({ id: job.id, attempt });
 			const r = await island.fail(job.id, claim.lease.token, `crash ${attempt}`);
 			expect(r.body.status).toBe(attempt < 3 ? 'queued' : 'failed');
+			// Neither this Island nor another of its owner's gets it again.
+			if (attempt < 3) {
+				for (const again of [island, await TestIsland.register(quitter)]) {
+					expect(await again.claim({ signal: AbortSignal.timeout(700) }).catch(() => null)).toBeNull();
+				}
+			}
 		}
 		const after = await jobOf(client, job.id);
 		expect(after).toMatchObject({ status: 'failed', refunded: job.cost, attempts: 3 });

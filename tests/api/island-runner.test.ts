@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../../harness/server';
-import { BROKER_ENV, balance, demoParams, requester } from '../../harness/broker';
+import { BROKER_ENV, balance, demoParams, requester, setKyc } from '../../harness/broker';
 import { makePng } from '../../harness/test-island';
 import { IslandClient } from '../../src/lib/island/protocol';
 import { IslandRunner, type IslandEngine, type JobOutcome } from '../../src/lib/island/runner';
@@ -33,6 +33,7 @@ describe.each(drivers)('Island runner on %s', (driver) => {
 		const alice = await requester(server.url);
 		const owner = new ApiClient(server.url);
 		await owner.signUp();
+		await setKyc(owner, 'verified');
 		const token = (await owner.json('POST', '/api/islands', { json: { name: 'slow' } })).body.token as string;
 		const outcomes: JobOutcome[] = [];
 		const runner = new IslandRunner({

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../harness/client';
 import { startServer, type TestServer } from '../../harness/server';
-import { BROKER_ENV, demoParams, ledgerAdmin, requester } from '../../harness/broker';
+import { BROKER_ENV, demoParams, ledgerAdmin, requester, setKyc } from '../../harness/broker';
 import { SseReader } from '../helpers/sse';
 import { makePng, TestIsland } from '../../harness/test-island';
 
@@ -29,6 +29,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two instances on one PostgreSQL
 		const client = await requester(a.url);
 		const owner = new ApiClient(a.url);
 		await owner.signUp();
+		await setKyc(owner, 'verified');
 		const islandOnA = await TestIsland.register(owner);
 		const island = new TestIsland(b.url, islandOnA.token, islandOnA.id);
 
@@ -70,6 +71,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two instances on one PostgreSQL
 		const client = await requester(a.url);
 		const owner = new ApiClient(b.url);
 		await owner.signUp();
+		await setKyc(owner, 'verified');
 		const island = await TestIsland.register(owner);
 		const job = (await client.json('POST', '/api/jobs', { json: { params: demoParams() } })).body.job;
 		const claim = (await island.claim())!;

@@ -2,12 +2,13 @@ import type { Page } from '@playwright/test';
 import { test as base, expect } from './csp-guard';
 import { randomUUID } from 'node:crypto';
 import { startServer, type TestServer } from '../../harness/server';
+import { TRUST_OFF } from '../../harness/broker';
 
 /** One production server per worker, on PGlite in a temporary directory. */
 export const test = base.extend<{ baseURL: string }, { server: TestServer }>({
 	server: [
 		async ({}, use) => {
-			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: process.env.E2E_BUILTIN_ISLANDS ?? '0' } });
+			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: process.env.E2E_BUILTIN_ISLANDS ?? '0', ...TRUST_OFF } });
 			await use(server);
 			await server.dispose();
 		},

@@ -1,6 +1,7 @@
 // Islands for the /image end-to-end test: a scripted one the test drives call by call (so
 // "step 2 of 4", a reload mid-job or a failure happen exactly when the test says), and the
 // real headless Island (build/island/index.js, onnxruntime-node, the demo model) for real images.
+import { setKyc } from '../../harness/broker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
@@ -12,6 +13,7 @@ const root = new URL('../..', import.meta.url).pathname;
 export async function registerIsland(baseUrl: string, name: string): Promise<string> {
 	const owner = new ApiClient(baseUrl);
 	await owner.signUp();
+	await setKyc(owner, 'verified');
 	const r = await owner.json('POST', '/api/islands', { json: { name } });
 	if (r.status !== 201) throw new Error(`island registration failed: ${r.status} ${JSON.stringify(r.body)}`);
 	return r.body.token as string;

@@ -1,6 +1,7 @@
 // (c) A volunteer's /island tab goes away mid-job: the job goes back to the queue (at once,
 // through the tab's keepalive hand-back, or when its lease expires and the reaper requeues it),
 // a headless Island finishes it, and the requester is charged exactly once.
+import { setKyc } from '../../harness/broker';
 import type { Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 async function startHeadlessIsland(baseUrl: string): Promise<{ owner: ApiClient; child: ChildProcess; log: () => string }> {
 	const owner = new ApiClient(baseUrl);
 	await owner.signUp();
+	await setKyc(owner, 'verified');
 	const r = await owner.json('POST', '/api/islands', { json: { name: 'headless helper' } });
 	expect(r.status).toBe(201);
 	const child = spawn(process.execPath, ['build/island/index.js', '--url', baseUrl, '--model', 'static/models/demo/manifest.json'], {

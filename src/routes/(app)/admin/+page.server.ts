@@ -5,6 +5,7 @@ import { islandsOverview, recentJobs, recentKycEvents, rejectedPrompts, usersWit
 import { kycConfig, pendingVerifications, reviewVerification, revokeVerification } from '$lib/server/kyc';
 import { checkLedger } from '$lib/server/ledger';
 import { setAdmin } from '$lib/server/auth/admin';
+import { islandsUnderReview, reinstateIsland, vouchForIsland } from '$lib/server/trust/admin';
 import type { Actions, PageServerLoad } from './$types';
 
 /** The console doesn't admit it exists to anyone but an admin. */
@@ -16,16 +17,17 @@ function requireAdmin(locals: App.Locals) {
 export const load: PageServerLoad = async ({ locals }) => {
 	const me = requireAdmin(locals);
 	const tx = db();
-	const [pending, kycEvents, users, islands, jobs, rejections, ledger] = await Promise.all([
+	const [pending, kycEvents, users, islands, jobs, rejections, ledger, underReview] = await Promise.all([
 		pendingVerifications(tx),
 		recentKycEvents(tx),
 		usersWithBalances(tx),
 		islandsOverview(tx),
 		recentJobs(tx),
 		rejectedPrompts(tx),
-		checkLedger(tx)
+		checkLedger(tx),
+		islandsUnderReview(tx)
 	]);
-	return { pending, kycEvents, users, islands, jobs, rejections, ledger, kycProvider: kycConfig().provider, me: me.id };
+	return { pending, kycEvents, users, islands, jobs, rejections, ledger, underReview, kycProvider: kycConfig().provider, me: me.id };
 };
 
 const Grant = z.object({ userId: z.string().min(1), grant: z.enum(['true', 'false']) });
@@ -36,9 +38,21 @@ const Review = z.object({
 	reason: z.string().max(500).default('')
 });
 
+const TrustDecision = z.object({ islandId: z.string().min(1), decision: z.enum(['reinstate', 'vouch']) });
+
 const Revoke = z.object({ userId: z.string().min(1), reason: z.string().max(500).default('') });
 
 export const actions: Actions = {
+	/** Reinstates a quarantined Island, or vouches for one (its results become references). */
+	island: async ({ locals, request }) => {
+		requireAdmin(locals);
+		const parsed = TrustDecision.safeParse(Object.fromEntries(await request.formData()));
+		if (!parsed.success) return fail(422, { message: 'Choose an Island and reinstate or vouch.' });
+		const { islandId, decision } = parsed.data;
+		const done = decision === 'vouch' ? await vouchForIsland(db(), islandId) : await reinstateIsland(db(), islandId);
+		if (!done) return fail(409, { message: decision === 'vouch' ? 'No such Island.' : 'That Island is not quarantined (any more).' });
+		return { island: { islandId, decision } };
+	},
 	/** Takes a person's verification back: they can't generate until they verify again. */
 	revoke: async ({ locals, request }) => {
 		const admin = requireAdmin(locals);
