@@ -45,18 +45,26 @@ describe.each(drivers)('job failure codes on %s', (driver) => {
 		const view = (await client.json('GET', `/api/jobs/${id}`)).body.job;
 		return { event, view };
 	};
-	/** Claims `id` three times, ending each attempt with `end`. */
-	const failThrice = async (id: string, end: (claim: { lease: { token: string } }) => Promise<unknown>) => {
+	/** A verified volunteer's Island: a job one owner gave up goes to another owner's. */
+	const newIsland = async () => {
+		const owner = new ApiClient(server.url);
+		await owner.signUp();
+		await setKyc(owner, 'verified');
+		return TestIsland.register(owner);
+	};
+	/** Three owners' Islands claim `id` in turn, each ending its attempt with `end`. */
+	const failThrice = async (id: string, end: (island: TestIsland, claim: { lease: { token: string } }) => Promise<unknown>) => {
 		for (let attempt = 1; attempt <= 3; attempt++) {
+			const island = await newIsland();
 			const claim = (await island.claim())!;
 			expect(claim.job).toMatchObject({ id, attempt });
-			await end(claim);
+			await end(island, claim);
 		}
 	};
 
 	it('island_error: the Island reported a failure; its own reason is kept as the detail', async () => {
 		const { client, job, sse } = await submitAndWatch();
-		await failThrice(job.id, (c) => island.fail(job.id, c.lease.token, 'out of GPU memory'));
+		await failThrice(job.id, (island, c) => island.fail(job.id, c.lease.token, 'out of GPU memory'));
 		const { event, view } = await outcome(client, job.id, sse);
 		expect(event).toEqual({ status: 'failed', failureCode: 'island_error', reason: 'out of GPU memory', attempts: 3, refunded: job.cost });
 		expect(view).toMatchObject({ status: 'failed', failureCode: 'island_error', failureReason: 'out of GPU memory', attempts: 3 });
@@ -64,7 +72,7 @@ describe.each(drivers)('job failure codes on %s', (driver) => {
 
 	it('invalid_image: the PNG was refused each time', async () => {
 		const { client, job, sse } = await submitAndWatch();
-		await failThrice(job.id, async (c) => {
+		await failThrice(job.id, async (island, c) => {
 			const r = await island.result(job.id, c.lease.token, new TextEncoder().encode('not a png at all'));
 			expect(r.status).toBe(422);
 		});
