@@ -56,6 +56,7 @@ describe('compareImages: honest pairs are the same', () => {
 		const r = compareImages(honestPng, again);
 		expect(r).toMatchObject({ same: true, maxTileDistance: 0, threshold: TILE_DISTANCE_THRESHOLD });
 		expect(r.reason).toBeUndefined();
+		expect(compareImages(honestPng, honestPng.slice())).toMatchObject({ same: true, maxTileDistance: 0, worstTile: { x: 0, y: 0, width: 16, height: 16 } });
 
 		// Same pixels as 8-bit RGB and as 16-bit RGBA: an encoding is not a difference.
 		const rgb = new Uint8Array(256 * 256 * 3);
@@ -159,7 +160,9 @@ describe('compareImages: forgeries differ', () => {
 		const cases: [Uint8Array, Uint8Array, RegExp][] = [
 			[new Uint8Array(0), honestPng, /^undecodable PNG \(first image/],
 			[honestPng, new TextEncoder().encode('not a png at all, just some text here'), /^undecodable PNG \(second image/],
-			[honestPng, truncated, /^second image: undecodable PNG/]
+			[honestPng, truncated, /^second image: undecodable PNG/],
+			// Identical bytes are not a free pass: the picture must still decode.
+			[truncated, truncated.slice(), /^first image: undecodable PNG/]
 		];
 		for (const [a, b, reason] of cases) {
 			const r = compareImages(a, b);
