@@ -77,6 +77,11 @@ describe('compareImages: honest pairs are the same', () => {
 		const packed = new Uint8Array(32 * 256).map((_, i) => ((i % 32) < 16 ? 0x00 : 0xff));
 		const paletted = encode({ width: 256, height: 256, data: packed, channels: 1, depth: 1, palette });
 		expect(compareImages(png(rgbaTwo), paletted)).toMatchObject({ same: true, maxTileDistance: 0 });
+		// The same bits as 1-bit grey are black and white, not the palette's colours.
+		const blackWhite = new Uint8Array(256 * 256 * 4).map((_, k) => (k % 4 === 3 || indices[k >> 2] ? 255 : 0));
+		const grey1 = encode({ width: 256, height: 256, data: packed, channels: 1, depth: 1 });
+		expect(compareImages(png(blackWhite), grey1)).toMatchObject({ same: true, maxTileDistance: 0 });
+		expect(compareImages(paletted, grey1).same).toBe(false);
 		// Grey: one channel stands for all three.
 		const greyValues = new Uint8Array(256 * 256).map((_, p) => p % 251);
 		const asRgba = new Uint8Array(256 * 256 * 4).map((_, k) => (k % 4 === 3 ? 255 : greyValues[k >> 2]));
