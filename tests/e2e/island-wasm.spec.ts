@@ -4,6 +4,8 @@
 import { decode } from 'fast-png';
 import { fileURLToPath } from 'node:url';
 import { loadNodeModel } from '../../src/island-node/node-runtime';
+import { encodePng } from '../../src/lib/diffusion/png';
+import { compareImages } from '../../src/lib/server/trust/compare';
 import { balance, expect, ledgerCheck, openIsland, requester, SMALL_JOB, submitJob, test, waitForJob } from './island-fixtures';
 
 const demoManifest = fileURLToPath(new URL('../../static/models/demo/manifest.json', import.meta.url));
@@ -62,7 +64,8 @@ test('a job submitted through the API is done by the /island tab on WASM and mat
 	const res = await alice.request('GET', done.imageUrl!);
 	expect(res.status).toBe(200);
 	expect(res.headers.get('content-type')).toContain('image/png');
-	const png = decode(new Uint8Array(await res.arrayBuffer()));
+	const pngBytes = new Uint8Array(await res.arrayBuffer());
+	const png = decode(pngBytes);
 	expect([png.width, png.height]).toEqual([SMALL_JOB.width, SMALL_JOB.height]);
 	expect(await balance(alice)).toEqual({ available: before.available - job.cost, held: 0 });
 	expect((await ledgerCheck(server.url)).problems).toEqual([]);
@@ -77,4 +80,11 @@ test('a job submitted through the API is done by the /island tab on WASM and mat
 	// Float reassociation across backends moves a few pixels by a level; a different image
 	// would differ by tens of levels.
 	expect(mad).toBeLessThan(1);
+	// The broker's trust check: recomputed on another backend, an honest result is the same
+	// picture tile by tile (docs/trust.md, "Comparing results").
+	const verdict = compareImages(encodePng(ref.rgba, ref.width, ref.height), pngBytes);
+	testInfo.annotations.push({ type: 'worst tile distance (0–255)', description: verdict.maxTileDistance.toExponential(2) });
+	expect(verdict.reason).toBeUndefined();
+	expect(verdict.same).toBe(true);
+	expect(verdict.maxTileDistance).toBeLessThan(verdict.threshold / 10);
 });

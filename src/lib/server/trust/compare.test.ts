@@ -56,6 +56,7 @@ describe('compareImages: honest pairs are the same', () => {
 		const r = compareImages(honestPng, again);
 		expect(r).toMatchObject({ same: true, maxTileDistance: 0, threshold: TILE_DISTANCE_THRESHOLD });
 		expect(r.reason).toBeUndefined();
+		expect(compareImages(honestPng, honestPng.slice())).toMatchObject({ same: true, maxTileDistance: 0, worstTile: { x: 0, y: 0, width: 16, height: 16 } });
 
 		// Same pixels as 8-bit RGB and as 16-bit RGBA: an encoding is not a difference.
 		const rgb = new Uint8Array(256 * 256 * 3);
@@ -76,6 +77,11 @@ describe('compareImages: honest pairs are the same', () => {
 		const packed = new Uint8Array(32 * 256).map((_, i) => ((i % 32) < 16 ? 0x00 : 0xff));
 		const paletted = encode({ width: 256, height: 256, data: packed, channels: 1, depth: 1, palette });
 		expect(compareImages(png(rgbaTwo), paletted)).toMatchObject({ same: true, maxTileDistance: 0 });
+		// The same bits as 1-bit grey are black and white, not the palette's colours.
+		const blackWhite = new Uint8Array(256 * 256 * 4).map((_, k) => (k % 4 === 3 || indices[k >> 2] ? 255 : 0));
+		const grey1 = encode({ width: 256, height: 256, data: packed, channels: 1, depth: 1 });
+		expect(compareImages(png(blackWhite), grey1)).toMatchObject({ same: true, maxTileDistance: 0 });
+		expect(compareImages(paletted, grey1).same).toBe(false);
 		// Grey: one channel stands for all three.
 		const greyValues = new Uint8Array(256 * 256).map((_, p) => p % 251);
 		const asRgba = new Uint8Array(256 * 256 * 4).map((_, k) => (k % 4 === 3 ? 255 : greyValues[k >> 2]));
@@ -159,7 +165,9 @@ describe('compareImages: forgeries differ', () => {
 		const cases: [Uint8Array, Uint8Array, RegExp][] = [
 			[new Uint8Array(0), honestPng, /^undecodable PNG \(first image/],
 			[honestPng, new TextEncoder().encode('not a png at all, just some text here'), /^undecodable PNG \(second image/],
-			[honestPng, truncated, /^second image: undecodable PNG/]
+			[honestPng, truncated, /^second image: undecodable PNG/],
+			// Identical bytes are not a free pass: the picture must still decode.
+			[truncated, truncated.slice(), /^first image: undecodable PNG/]
 		];
 		for (const [a, b, reason] of cases) {
 			const r = compareImages(a, b);
