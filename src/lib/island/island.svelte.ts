@@ -204,6 +204,8 @@ export class Island {
 			localStorage.setItem(this.#tokenKey, token);
 			localStorage.setItem(this.#idKey, body.island.id);
 			this.standing.setIsland(body.island.id);
+			// A new Island starts on probation: show it now, not after its first job.
+			void this.standing.refresh();
 		}
 		// A token kept from before ids were stored: its heartbeat answer names the Island.
 		if (!localStorage.getItem(this.#idKey)) await this.#learnId(token).catch(() => {});
