@@ -60,6 +60,7 @@ describe.each(drivers)('job events on %s', (driver) => {
 		await island.result(second.id, claim.lease.token, makePng(second.params.width, second.params.height));
 		const completed = (await sse.until('completed')).at(-1)!;
 		expect(completed.data.imageUrl).toMatch(/^\/api\/images\/.+\.png$/);
+		expect(completed.data.verification).toBe('unchecked'); // trust off: no spot check queued
 		expect(await sse.next()).toBeNull(); // the stream ends after a terminal event
 		expect((await client.request('GET', completed.data.imageUrl)).status).toBe(200);
 		expect(first.id).not.toBe(second.id);

@@ -5,7 +5,7 @@ import { test as base, expect } from './csp-guard';
 import { randomUUID } from 'node:crypto';
 import { ApiClient } from '../../harness/client';
 import { startServer, type TestServer } from '../../harness/server';
-import { ADMIN_CLAIM_TOKEN, claimAdmin, setKyc } from '../../harness/broker';
+import { ADMIN_CLAIM_TOKEN, claimAdmin, setKyc, TRUST_OFF } from '../../harness/broker';
 import { signUp } from './fixtures';
 
 export const ADMIN_EMAIL = 'island-admin@example.test';
@@ -13,7 +13,8 @@ export const ADMIN_EMAIL = 'island-admin@example.test';
 export const test = base.extend<{ baseURL: string }, { server: TestServer }>({
 	server: [
 		async ({}, use) => {
-			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN } });
+			// Trust off: these Islands run requesters' jobs at once (trust.spec.ts covers probation).
+			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN, ...TRUST_OFF } });
 			await use(server);
 			await server.dispose();
 		},
@@ -61,6 +62,9 @@ export async function balance(c: ApiClient) {
 /** Signs a volunteer up in the page and opens /island with the model loaded on `backend`. */
 export async function openIsland(page: Page, backend: 'wasm' | 'webgpu' = 'wasm') {
 	await signUp(page, `volunteer-${randomUUID()}@example.com`);
+	// Island owners are verified like requesters (registration answers 403 otherwise).
+	const kyc = await page.request.post('/api/kyc/start', { data: { legalName: 'Test Person', dateOfBirth: '1990-01-01', country: 'FR' } });
+	expect(kyc.status()).toBe(200);
 	await page.goto('/island');
 	await expect(page.getByTestId('webgpu-summary')).not.toHaveText('Checking for WebGPU…');
 	await page.getByLabel(backend === 'webgpu' ? 'WebGPU (your GPU)' : 'WASM (your CPU)').check();

@@ -76,6 +76,8 @@ export interface CompletedEvent {
 	status: 'completed';
 	imageUrl: string;
 	cost: number;
+	/** Usually 'unchecked', or 'checking' when a spot check was queued with the result. */
+	verification: JobVerification;
 }
 
 /** `failed` event: the last one of a failed or cancelled job. */

@@ -3,6 +3,7 @@
 // nothing else touches the EventSource.
 import { describeJobFailure, requestFailure, requestParams, type Failure } from './failures';
 import type { CompletedEvent, FailedEvent, JobStatus, JobView, ProgressEvent, StatusEvent } from '$lib/api/jobs';
+import { verificationPending } from './verification';
 
 export { describeJobFailure, requestParams, type Failure } from './failures';
 
@@ -84,11 +85,16 @@ export class Generation {
 		}
 	}
 
-	/** Shows a job (fresh, from the URL or from history) and follows it until it ends. */
+	/**
+	 * Shows a job (fresh, from the URL or from history) and follows it until it ends. A finished
+	 * job whose check was still going when the page loaded it is read again: the stream ends at
+	 * `completed`, so a later verdict (or a redrawn picture) reaches the page this way.
+	 */
 	attach(job: JobView) {
 		this.#reset(job);
 		this.#apply(job);
 		if (!isTerminal(job.status)) this.#open();
+		else if (job.status === 'completed' && verificationPending(job.verification)) void this.#refresh().catch(() => {});
 	}
 
 	/** "Try again": the failed request's params, resubmitted as they were. */
@@ -113,6 +119,11 @@ export class Generation {
 		} finally {
 			this.busy = null;
 		}
+	}
+
+	/** Reads the finished job again: its check may have ended (the stream doesn't follow that). */
+	async recheck() {
+		if (this.status === 'completed') await this.#refresh().catch(() => {});
 	}
 
 	/** Leaves the page: the stream closes, the job keeps going on the server. */
@@ -206,7 +217,7 @@ export class Generation {
 		on<CompletedEvent>('completed', (c) => {
 			this.status = 'completed';
 			this.imageUrl = c.imageUrl;
-			if (this.job) this.job = { ...this.job, status: 'completed', imageUrl: c.imageUrl, cost: c.cost };
+			if (this.job) this.job = { ...this.job, status: 'completed', imageUrl: c.imageUrl, cost: c.cost, verification: c.verification ?? this.job.verification };
 			this.#close();
 			this.#opts.onChange?.(this.job);
 		});

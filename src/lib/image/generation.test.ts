@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeJobFailure, Generation, requestParams } from './generation.svelte';
+import { verificationNote, verificationPending } from './verification';
+import type { JobView } from '$lib/api/jobs';
 
 describe('describeJobFailure', () => {
 	it('words each failure code, with the number of tries and the Island\'s own reason', () => {
@@ -178,6 +180,52 @@ describe('Generation watching a job over SSE', () => {
 		expect(gen.job?.id).toBe('job2');
 		expect(gen.failure).toBeNull();
 		gen.dispose();
+	});
+});
+
+describe('Generation and a finished picture\'s check', () => {
+	const completed = (over: Partial<JobView> = {}): JobView => ({
+		id: 'job5', status: 'completed', params: { prompt: 'a', model: 'demo', width: 256, height: 256, steps: 4, seed: 1, guidance: 5 }, cost: 10, tier: 'standard',
+		attempts: 1, createdAt: '', startedAt: null, finishedAt: null, failureCode: null, failureReason: null, refunded: 0, imageUrl: '/api/images/first.png', progress: null,
+		verification: 'checking', ...over
+	});
+
+	it('takes the verification the completed event carries', () => {
+		(globalThis as { EventSource?: unknown }).EventSource = FakeEventSource;
+		FakeEventSource.opened = [];
+		const gen = new Generation({ fetch: (async () => { throw new Error('no fetch expected'); }) as typeof fetch });
+		gen.attach(completed({ status: 'running', imageUrl: null, verification: 'unchecked' }));
+		FakeEventSource.opened[0].emit('completed', 4, { status: 'completed', imageUrl: '/api/images/first.png', cost: 10, verification: 'checking' });
+		expect(gen.job?.verification).toBe('checking');
+	});
+
+	it('reads a finished job again when its check was still going, and shows the redrawn picture', async () => {
+		const fetched: string[] = [];
+		const fetchStub = (async (url: string) => {
+			fetched.push(url);
+			return Response.json({ job: completed({ verification: 'replaced', imageUrl: '/api/images/redrawn.png' }) });
+		}) as typeof fetch;
+		const gen = new Generation({ fetch: fetchStub });
+		gen.attach(completed());
+		await expect.poll(() => gen.job?.verification).toBe('replaced');
+		expect([fetched, gen.imageUrl]).toEqual([['/api/jobs/job5'], '/api/images/redrawn.png']);
+		// A settled verdict is not read again.
+		gen.attach(completed({ verification: 'confirmed' }));
+		await new Promise((r) => setTimeout(r, 10));
+		expect(fetched).toHaveLength(1);
+		// "Look again" reads it on demand.
+		await gen.recheck();
+		expect(fetched).toHaveLength(2);
+	});
+});
+
+describe('verificationNote', () => {
+	it('says nothing about unchecked pictures and a few words about the others', () => {
+		expect(verificationNote('unchecked')).toBeNull();
+		expect(verificationNote('confirmed')).toEqual({ text: 'Checked by a second Island ✓', tone: 'ok' });
+		expect(verificationNote('replaced')?.text).toBe('Redrawn: the first Island’s picture was wrong');
+		expect(verificationNote('checking')?.tone).toBe('pending');
+		expect([verificationPending('checking'), verificationPending('disputed'), verificationPending('redoing'), verificationPending('confirmed'), verificationPending('replaced')]).toEqual([true, true, true, false, false]);
 	});
 });
 

@@ -4,12 +4,14 @@
 import * as Comlink from 'comlink';
 import type { FileKey } from '../diffusion/manifest';
 import { clearModels, storageUsage, type FileProgress, type StorageUsage } from './model-cache';
-import { IslandClient } from './protocol';
+import { BrokerError, IslandClient } from './protocol';
 import { IslandRunner, type IslandEngine } from './runner';
+import { IslandStanding } from './standing.svelte';
 import { WakeLock } from './wake-lock.svelte';
 import type { Backend, GenerateJob, GenerateOutcome, IslandWorker, LoadResult } from './worker';
 
-export type IslandStatus = 'idle' | 'loading' | 'ready' | 'working' | 'paused' | 'error';
+/** `refused`: the broker turned this Island away (quarantined, owner not verified): see `standing`. */
+export type IslandStatus = 'idle' | 'loading' | 'ready' | 'working' | 'paused' | 'error' | 'refused';
 
 export interface CurrentJob {
 	id: string;
@@ -38,6 +40,7 @@ export class Island {
 	jobsDone = $state(0);
 	creditsEarned = $state(0);
 	wakeLock: WakeLock;
+	readonly standing: IslandStanding;
 
 	#userId: string;
 	#raw: Worker;
@@ -47,8 +50,9 @@ export class Island {
 	#running: Promise<void> | null = null;
 	#handedOff: string | null = null;
 
-	constructor(userId: string, worker: Worker) {
+	constructor(userId: string, worker: Worker, owner: { verified: boolean; escrowWindowHours: number }) {
 		this.#userId = userId;
+		this.standing = new IslandStanding({ islandId: localStorage.getItem(this.#idKey), ...owner });
 		this.#raw = worker;
 		this.#worker = Comlink.wrap<IslandWorker>(worker);
 		this.wakeLock = new WakeLock();
@@ -56,8 +60,17 @@ export class Island {
 		worker.addEventListener('error', () => this.#fail('The inference worker could not start (blocked script or missing cross-origin headers).'));
 	}
 
-	static create(userId: string): Island {
-		return new Island(userId, new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'island-inference' }));
+	static create(userId: string, owner: { verified: boolean; escrowWindowHours: number }): Island {
+		return new Island(userId, new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'island-inference' }), owner);
+	}
+
+	get #tokenKey() {
+		return `archipelago.island-token.${this.#userId}`;
+	}
+
+	/** The Island's id beside its token: GET /api/islands lists the owner's Islands by id. */
+	get #idKey() {
+		return `archipelago.island-id.${this.#userId}`;
 	}
 
 	get working() {
@@ -113,10 +126,22 @@ export class Island {
 		if (!this.loaded) return;
 		this.status = 'working';
 		this.message = '';
+		// Pressed again after a refusal: the broker decides afresh (an admin may have reinstated it).
+		this.standing.refused(null);
+		void this.standing.refresh();
 		void this.wakeLock.acquire();
 		const runner = this.#newRunner();
 		this.#runner = runner;
-		this.#running = runner.run().catch((e) => this.#fail(e instanceof Error ? e.message : String(e)));
+		this.#running = runner
+			.run()
+			.then(() => {
+				// Stopped by a refusal, not by pause/stop: say so; Start asks again.
+				if (this.#runner === runner && this.standing.refusal && this.status === 'working') {
+					this.status = 'refused';
+					void this.wakeLock.release();
+				}
+			})
+			.catch((e) => this.#fail(e instanceof Error ? e.message : String(e)));
 	}
 
 	/** Finishes the current job, then claims nothing more until resume. */
@@ -166,20 +191,40 @@ export class Island {
 
 	/** This browser's Island token (registered once per user and browser), and a client for it. */
 	async #clientFor(): Promise<IslandClient> {
-		const key = `archipelago.island-token.${this.#userId}`;
-		let token = localStorage.getItem(key);
+		let token = localStorage.getItem(this.#tokenKey);
 		if (!token) {
 			const res = await fetch('/api/islands', {
 				method: 'POST',
 				headers: { 'content-type': 'application/json' },
 				body: JSON.stringify({ name: `Browser Island (${this.backend === 'webgpu' ? 'WebGPU' : 'WASM'})`, ...this.#capabilities() })
 			});
-			if (!res.ok) throw new Error(`Registering this Island failed: HTTP ${res.status}`);
-			token = ((await res.json()) as { token: string }).token;
-			localStorage.setItem(key, token);
+			if (!res.ok) throw await registrationError(res);
+			const body = (await res.json()) as { token: string; island: { id: string } };
+			token = body.token;
+			localStorage.setItem(this.#tokenKey, token);
+			localStorage.setItem(this.#idKey, body.island.id);
+			this.standing.setIsland(body.island.id);
+			// A new Island starts on probation: show it now, not after its first job.
+			void this.standing.refresh();
 		}
+		// A token kept from before ids were stored: its heartbeat answer names the Island.
+		if (!localStorage.getItem(this.#idKey)) await this.#learnId(token).catch(() => {});
 		this.#client = new IslandClient({ url: location.origin, token });
 		return this.#client;
+	}
+
+	async #learnId(token: string) {
+		const res = await fetch('/api/islands/heartbeat', {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+			body: JSON.stringify(this.#capabilities())
+		});
+		if (!res.ok) return;
+		const id = ((await res.json()) as { island?: { id?: string } }).island?.id;
+		if (!id) return;
+		localStorage.setItem(this.#idKey, id);
+		this.standing.setIsland(id);
+		await this.standing.refresh();
 	}
 
 	/** The shared Island loop on this tab's inference worker; the page's state follows its jobs. */
@@ -203,8 +248,16 @@ export class Island {
 			heartbeatMs: HEARTBEAT_MS,
 			progressEveryMs: PROGRESS_EVERY_MS,
 			// The Island was removed: the next round registers a fresh one.
-			onUnauthorized: () => localStorage.removeItem(`archipelago.island-token.${this.#userId}`),
+			onUnauthorized: () => (localStorage.removeItem(this.#tokenKey), localStorage.removeItem(this.#idKey)),
 			onBrokerTrouble: (message) => (this.message = message ?? ''),
+			onRefused: (refusal) => {
+				this.standing.refused(refusal);
+				if (!refusal) return;
+				// Not a connection problem: the standing panel says what it is and what to do.
+				this.message = '';
+				// A tab has no reason to keep asking: Start asks again once things changed.
+				this.#runner?.stop();
+			},
 			onJobStart: (job) => {
 				const p = job.params;
 				this.job = { id: job.id, prompt: p.prompt, width: p.width, height: p.height, step: 0, total: p.steps, previewUrl: null };
@@ -222,10 +275,19 @@ export class Island {
 				if (outcome.kind === 'done') {
 					this.jobsDone++;
 					this.creditsEarned += outcome.earned;
+					// A passed test job moves probation on; earnings land in escrow.
+					void this.standing.refresh();
 				}
 				if (this.job?.previewUrl) URL.revokeObjectURL(this.job.previewUrl);
 				this.job = null;
 			}
 		});
 	}
+}
+
+/** POST /api/islands refused: keep the broker's code, so a refusal (owner not verified) is told as one. */
+async function registrationError(res: Response): Promise<BrokerError> {
+	const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+	const message = body?.error?.message ?? `HTTP ${res.status}`;
+	return new BrokerError(res.status, body?.error?.code ?? `http_${res.status}`, `Registering this Island failed: ${message}`, message);
 }

@@ -27,7 +27,8 @@ export class JobGoneError extends Error {
 
 /** Any other non-2xx answer. `retryable` for 5xx/429, where backing off and retrying helps. */
 export class BrokerError extends Error {
-	constructor(readonly status: number, readonly code: string, message: string) {
+	/** `brokerMessage`: the broker's own words, without the path and status (for people). */
+	constructor(readonly status: number, readonly code: string, message: string, readonly brokerMessage = message) {
 		super(message);
 		this.name = 'BrokerError';
 	}
@@ -80,7 +81,7 @@ export class IslandClient {
 			/* not JSON: keep the status line */
 		}
 		if (res.status === 410 || res.status === 409) throw new JobGoneError(res.status, message);
-		throw new BrokerError(res.status, code, `${path}: ${res.status} ${message}`);
+		throw new BrokerError(res.status, code, `${path}: ${res.status} ${message}`, message);
 	}
 
 	/** Long-poll (≤ 25 s broker-side): a job with its lease, or null when none came. */

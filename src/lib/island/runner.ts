@@ -20,6 +20,25 @@ export interface IslandEngine {
 
 export type JobOutcome = { kind: 'done'; earned: number } | { kind: 'failed'; reason: string } | { kind: 'gone' };
 
+/**
+ * Refusals about the Island itself, not the connection: quarantined (until an admin reinstates
+ * it) or an owner who is not verified (until they verify). Retrying soon can't help, and calling
+ * them "broker unreachable" would send the volunteer looking in the wrong place.
+ */
+export const REFUSAL_CODES = ['island_quarantined', 'owner_not_verified'] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+export interface Refusal {
+	code: RefusalCode;
+	/** The broker's words (a quarantine carries its reason). */
+	message: string;
+}
+
+export function refusalOf(e: unknown): Refusal | null {
+	if (!(e instanceof BrokerError) || e.status !== 403) return null;
+	const code = REFUSAL_CODES.find((c) => c === e.code);
+	return code ? { code, message: e.brokerMessage } : null;
+}
+
 export interface RunnerOptions {
 	/** The broker client; called again after a 401 (the browser then registers afresh). */
 	client: () => Promise<IslandClient>;
@@ -35,11 +54,20 @@ export interface RunnerOptions {
 	onJobEnd?: (job: ClaimedJob, outcome: JobOutcome) => void;
 	/** Connection trouble (a message) or its end (null). */
 	onBrokerTrouble?: (message: string | null) => void;
+	/**
+	 * The broker refused this Island (quarantined, owner not verified), or a claim went through
+	 * again after such a refusal (null). The loop keeps asking every `refusedRetryMs`, so an
+	 * admin's reinstatement or the owner's verification puts the Island back to work by itself.
+	 */
+	onRefused?: (refusal: Refusal | null) => void;
+	refusedRetryMs?: number;
 	log?: (message: string) => void;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
 	new Promise<void>((resolve) => {
+		// Already stopped (e.g. from the callback just before): an abort event won't come again.
+		if (signal?.aborted) return resolve();
 		const t = setTimeout(resolve, ms);
 		signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
 	});
@@ -105,6 +133,7 @@ export class IslandRunner {
 	async #loop() {
 		const stop = this.#stopping.signal;
 		let failures = 0;
+		let refused = false;
 		let beaten = false;
 		while (!stop.aborted) {
 			try {
@@ -114,11 +143,23 @@ export class IslandRunner {
 				}
 				const job = await (await this.#getClient()).claim(stop);
 				if (failures > 0) this.#opts.onBrokerTrouble?.(null);
+				if (refused) this.#opts.onRefused?.(null);
 				failures = 0;
+				refused = false;
 				if (job) await this.#work(job);
 			} catch (e) {
 				if (stop.aborted) break;
 				this.#unauthorized(e);
+				const refusal = refusalOf(e);
+				if (refusal) {
+					refused = true;
+					beaten = false;
+					this.#opts.onRefused?.(refusal);
+					const wait = this.#opts.refusedRetryMs ?? 30_000;
+					this.#log(`refused (${refusal.code}: ${refusal.message}); asking again in ${wait} ms`);
+					await sleep(wait, stop);
+					continue;
+				}
 				if (e instanceof BrokerError && !e.retryable && e.status !== 401 && e.status !== 403) throw e;
 				const wait = backoffMs(failures++);
 				beaten = false;
