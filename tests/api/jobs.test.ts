@@ -135,7 +135,7 @@ describe.each(drivers)('jobs on %s', (driver) => {
 		// A replayed result is a 409 and settles nothing twice.
 		const replay = await island.result(job.id, claim.lease.token, makePng(params.width, params.height));
 		expect(replay.status).toBe(409);
-		expect(await balance(owner)).toEqual({ available: 20, held: 0 });
+		expect(await balance(owner)).toEqual({ available: 0, held: 0 });
 	});
 
 	it('keeps other users out of jobs and images (404), and shares images by signed, expiring URL', async () => {

@@ -105,10 +105,12 @@ describe.each(drivers)('Island trust on %s', (driver) => {
 		// Requesters' jobs wait in the queue while the liar is on probation, with the reference Island paused.
 		await reference.stop();
 		const { owner, island } = await volunteer();
-		const waiting = [];
+		const waiting: string[] = [];
 		for (let i = 0; i < 3; i++) waiting.push((await alice.json('POST', '/api/jobs', { json: { params: demoParams({ prompt: `a job for the queue ${i}` }) } })).body.job.id as string);
+		// It may get a canary (once a vouched Island answered some); never one of those jobs.
 		const early = await island.claim({ signal: AbortSignal.timeout(1500) }).catch(() => null);
 		expect(early === null || !waiting.includes(early.job.id)).toBe(true);
+		if (early) await island.result(early.job.id, early.lease.token, lie(early, [early]));
 		reference = run(reference.island, honest);
 		const liar = run(island, lie);
 		await expectCaughtWithNothing(owner, island.id);
