@@ -38,8 +38,7 @@ export type TrustConfig = ReturnType<typeof trustConfig>;
  * Megapixel-steps per second above which a result is faster than the claimed backend can
  * physically produce (docs/trust.md "Speed"), per model and backend, with a wide margin over
  * the fastest hardware we know of. Such a result is checked at once (AI Horde's
- * UNREASONABLY_FAST). Unknown models get the demo model's bounds scaled by nothing: an
- * operator adding a model sets its own in the model list.
+ * UNREASONABLY_FAST). Unknown models get the demo model's bounds.
  */
 export const SPEED_BOUNDS: Record<string, Record<'node' | 'wasm' | 'webgpu', number>> = {
 	// The demo model: ~2.2 MP·steps/s through onnxruntime-node on 2 CPU cores (bench:pipeline).
@@ -48,7 +47,9 @@ export const SPEED_BOUNDS: Record<string, Record<'node' | 'wasm' | 'webgpu', num
 	'sd-turbo': { node: 2, wasm: 1, webgpu: 40 }
 };
 
-export function speedBound(model: string, backend: string | null): number {
+/** TRUST_SPEED_BOUND_FACTOR scales every bound (an operator with unusual hardware; tests). */
+export function speedBound(model: string, backend: string | null, env: NodeJS.ProcessEnv = process.env): number {
 	const bounds = SPEED_BOUNDS[model] ?? SPEED_BOUNDS.demo;
-	return bounds[(backend ?? 'webgpu') as keyof typeof bounds] ?? bounds.webgpu;
+	const factor = envNumber('TRUST_SPEED_BOUND_FACTOR', 1, { min: 1e-6 }, env);
+	return (bounds[(backend ?? 'webgpu') as keyof typeof bounds] ?? bounds.webgpu) * factor;
 }
