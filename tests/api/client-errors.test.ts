@@ -22,6 +22,7 @@ function exchange(port: number, data: string): Promise<{ statuses: number[]; tex
 	});
 }
 
+// What the HTTP wrapper (server/client-errors.js) does with what Node's parser refuses.
 // A route that reads no body (cancel: DELETE /api/jobs/:id) still answers a request that
 // carries one. A body sent with Content-Length or chunked is the request's, left unread;
 // bytes sent with no framing at all (Node's http client does that for a DELETE given a body)
@@ -78,5 +79,25 @@ describe.each(drivers)('a request body the route does not read, on %s', (driver)
 
 	it('still answers a malformed request on its own with 400 and closes', async () => {
 		expect((await exchange(port, 'NOT HTTP\r\n\r\n')).statuses).toEqual([400]);
+	});
+
+	// The server's side of a reset or a refused request, for whoever reads its log.
+	it('logs each client error on one line with its code, what was in flight and what was done', async () => {
+		const logged = async (pattern: RegExp) => {
+			for (let i = 0; i < 100 && !pattern.test(server.output()); i++) await new Promise((r) => setTimeout(r, 50));
+			return server.output();
+		};
+		const job = await queued();
+		await exchange(port, head(job.id, '\r\n') + 'stray');
+		expect(await logged(/after the answers/)).toMatch(new RegExp(`\\[http\\] HPE_\\w+ from 127\\.0\\.0\\.1: in flight DELETE /api/jobs/${job.id}; 400 after the answers in flight`));
+		await exchange(port, 'NOT HTTP\r\n\r\n');
+		expect(await logged(/answered 400/)).toMatch(/\[http\] HPE_\w+ from 127\.0\.0\.1: answered 400, connection closed/);
+		// A client that resets its connection halfway through sending a body.
+		const socket = net.connect(port, '127.0.0.1');
+		await new Promise((r) => socket.once('connect', r));
+		socket.write(`POST /api/keys HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${alice.cookie}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":`);
+		await new Promise((r) => setTimeout(r, 300)); // for the server to have read the head
+		socket.resetAndDestroy();
+		expect(await logged(/ECONNRESET/)).toMatch(/\[http\] ECONNRESET from [^:]+: in flight POST \/api\/keys; connection closed/);
 	});
 });
