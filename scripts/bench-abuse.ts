@@ -4,7 +4,7 @@
 // address each send half a request head and stop. Throughout each phase a bystander on
 // another loopback address asks /api/health every 50 ms; its latency (p50/p99) is the figure
 // (goal p99 ≤ 100 ms), beside how many attempts were refused with 429. The server runs with
-// its default limits. PGlite (the default); --driver postgres with TEST_DATABASE_URL.
+// its default limits. PGlite (the default); --driver postgres with BENCH_DATABASE_URL (or TEST_DATABASE_URL).
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBuild } from '../server/ensure-build.js';
 import { startServer } from '../harness/server';
-import type { Driver } from '../harness/postgres';
+import { benchPostgresUrl, type Driver } from '../harness/postgres';
 import { demoParams, requester } from '../harness/broker';
 import { halfSentRequest, openStream } from '../harness/raw-http';
 
@@ -68,7 +68,8 @@ const server = await startServer(opts.driver as Driver, {
 		RATE_LIMIT_JOBS_PER_MINUTE_PER_IP: '1000',
 		ACCOUNT_WRITES_PER_IP_PER_HOUR: '200',
 		MAX_CONNECTIONS_PER_ADDRESS: '64'
-	}
+	},
+	postgresUrl: benchPostgresUrl()
 });
 const phases: Record<string, unknown> = {};
 try {

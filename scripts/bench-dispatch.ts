@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { ensureBuild } from '../server/ensure-build.js';
 import { ApiClient } from '../harness/client';
 import { startServer } from '../harness/server';
-import type { Driver } from '../harness/postgres';
+import { benchPostgresUrl, type Driver } from '../harness/postgres';
 import { demoParams, setKyc } from '../harness/broker';
 import { makePng, TestIsland } from '../harness/test-island';
 
@@ -33,7 +33,7 @@ const ISLANDS = Number(opts.islands);
 const JOBS = Number(opts.jobs);
 const SUBMITTERS = Number(opts.submitters);
 const RATE = Number(opts.rate);
-const pgUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+const pgUrl = benchPostgresUrl();
 const driverList = opts.driver ? [opts.driver] : pgUrl ? ['pglite', 'postgres'] : ['pglite'];
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];

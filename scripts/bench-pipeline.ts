@@ -61,7 +61,7 @@ for (const c of cases) {
 	const req = (k: number) => ({ prompt: `a red circle on a blue background ${k % 2 ? 'small' : ''}`.trim(), width: c.width, height: c.height, steps: c.steps, guidance, seed: k });
 	await pipe.generate(req(0)); // warm-up: first runs allocate arenas
 	await bare(c.width, c.height, c.steps);
-	const total: number[] = [], session: number[] = [], step: number[] = [], raw: number[] = [], png: number[] = [];
+	const total: number[] = [], session: number[] = [], step: number[] = [], raw: number[] = [], png: number[] = [], pngBytes: number[] = [];
 	for (let k = 1; k <= c.runs; k++) {
 		// Interleaved so background load hits both sides alike.
 		raw.push(await bare(c.width, c.height, c.steps));
@@ -70,12 +70,12 @@ for (const c of cases) {
 		session.push(out.timings.sessionMs);
 		step.push(out.timings.unetMs.reduce((a, b) => a + b, 0) / out.timings.unetMs.length);
 		const p0 = performance.now();
-		encodePng(out.rgba, out.width, out.height, { ...req(k), model: manifest.id });
+		pngBytes.push(encodePng(out.rgba, out.width, out.height, { ...req(k), model: manifest.id }).length);
 		png.push(performance.now() - p0);
 	}
 	rows.push({
 		size: `${c.width}×${c.height}`, steps: c.steps, guidance, runs: c.runs,
-		msPerStep: median(step), msPerImage: median(total), pngMs: median(png),
+		msPerStep: median(step), msPerImage: median(total), pngMs: median(png), pngKB: median(pngBytes) / 1024,
 		bareMs: median(raw),
 		// Pipeline vs bare runs in separate loops (includes run-to-run noise) …
 		overheadVsBare: median(total) / median(raw),
@@ -94,7 +94,7 @@ writeFileSync(new URL('bench-results/pipeline.json', root), JSON.stringify(resul
 
 const f = (x: number, d = 1) => x.toFixed(d);
 console.log(`\nPipeline benchmark — model ${result.model} v${result.modelVersion}, ${result.backend}, ${result.cores} × ${result.cpu}, Node ${result.node}\n`);
-console.log('| size | steps | guidance | ms/step | ms/image | PNG encode ms | bare session.run ms | overhead vs bare | overhead vs own runs |');
-console.log('|---|---|---|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.size} | ${r.steps} | ${r.guidance} | ${f(r.msPerStep)} | ${f(r.msPerImage, 0)} | ${f(r.pngMs)} | ${f(r.bareMs, 0)} | ${f(r.overheadVsBare, 3)}× | ${f(r.overheadVsOwnRuns, 3)}× |`);
+console.log('| size | steps | guidance | ms/step | ms/image | PNG encode ms | PNG KB | bare session.run ms | overhead vs bare | overhead vs own runs |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.size} | ${r.steps} | ${r.guidance} | ${f(r.msPerStep)} | ${f(r.msPerImage, 0)} | ${f(r.pngMs)} | ${f(r.pngKB, 0)} | ${f(r.bareMs, 0)} | ${f(r.overheadVsBare, 3)}× | ${f(r.overheadVsOwnRuns, 3)}× |`);
 console.log('\nJSON: bench-results/pipeline.json');

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { answerClientErrors } from './client-errors.js';
 import { setSecurityHeaders } from './security-headers.js';
 
 // adapter-node assumes https unless told otherwise; this server speaks plain http, so unless a
@@ -60,6 +61,7 @@ const server = http.createServer(
 );
 server.keepAliveTimeout = 65_000;
 limitConnectionsPerAddress(server, envMs('MAX_CONNECTIONS_PER_ADDRESS', 64));
+answerClientErrors(server, (socket) => refusedSockets.has(socket));
 
 /**
  * One address may hold at most `max` open connections; the next one is answered 429 and

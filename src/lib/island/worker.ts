@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-web';
 import type { ModelManifest } from '../schemas/manifest';
 import { loadManifest } from '../diffusion/manifest';
 import { DiffusionPipeline, runtimeFromOrt, type GenerateRequest, type Timings } from '../diffusion/pipeline';
-import { encodePng } from '../diffusion/png';
+import { encodePngAsync } from '../diffusion/png';
 import { loadCachedModel, type FileProgress } from './model-cache';
 import { latentPreviewPng } from './preview-png';
 import { describeAdapterInfo, type GpuAdapterInfoLike } from './webgpu';
@@ -125,7 +125,7 @@ const api = {
 					onProgress: (p) => void onStep?.({ step: p.step, total: p.total, preview: p.preview ? latentPreviewPng(p.preview) : undefined })
 				}
 			);
-			const png = encodePng(out.rgba, out.width, out.height, { ...job });
+			const png = await encodePngAsync(out.rgba, out.width, out.height, { ...job });
 			return Comlink.transfer({ png, width: out.width, height: out.height, backend: running, timings: out.timings }, [png.buffer as ArrayBuffer]);
 		} finally {
 			if (current === ac) current = null;
