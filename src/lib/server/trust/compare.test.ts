@@ -107,9 +107,20 @@ describe('compareImages: honest pairs are the same', () => {
 		expect(r.maxTileDistance).toBeLessThan(0.05);
 	});
 
-	it('alpha is not compared', () => {
-		const halfTransparent = rgba.map((v, k) => (k % 4 === 3 ? 128 : v));
-		expect(compareImages(honestPng, png(halfTransparent))).toMatchObject({ same: true, maxTileDistance: 0 });
+});
+
+describe('compareImages: transparency counts', () => {
+	// The pipeline always draws opaque pixels; a region made transparent shows whatever is
+	// behind the picture, so it is as much a change as repainting it.
+	it('a 32×32 patch made transparent is a different picture', () => {
+		const holed = rgba.slice();
+		for (let j = 100; j < 132; j++) for (let i = 37; i < 69; i++) holed[(j * 256 + i) * 4 + 3] = 0;
+		expect(compareImages(honestPng, png(holed)).same).toBe(false);
+	});
+	it('an opaque RGBA picture and the same as 8-bit RGB are the same', () => {
+		const rgb = new Uint8Array(256 * 256 * 3);
+		for (let p = 0; p < 256 * 256; p++) rgb.set(rgba.subarray(p * 4, p * 4 + 3), p * 3);
+		expect(compareImages(honestPng, encode({ width: 256, height: 256, data: rgb, channels: 3, depth: 8 }))).toMatchObject({ same: true, maxTileDistance: 0 });
 	});
 });
 

@@ -101,7 +101,7 @@ function edges(size: number): number[] {
 }
 
 /**
- * Compares two PNGs (bytes) tile by tile over RGB. Never throws: a size mismatch or a file
+ * Compares two PNGs (bytes) tile by tile over RGB, and opacity. Never throws: a size mismatch or a file
  * that does not decode is a `same: false` with the reason.
  */
 export function compareImages(a: Uint8Array, b: Uint8Array, options: { threshold?: number } = {}): ImageComparison {
@@ -134,7 +134,8 @@ export function compareImages(a: Uint8Array, b: Uint8Array, options: { threshold
 	const sums = new Float64Array(tilesX * (ys.length - 1));
 	const da = ia.data, db = ib.data, pa = ia.stride, pb = ib.stride;
 	// Row by row, tile column by tile column: one pass over memory in order, integer sums
-	// per row segment (at most 3·255·width, exact in a double).
+	// per row segment (at most 4·255·width, exact in a double). The distance stays in levels
+	// of the colour channels (divided by 3): opacity only ever adds to it.
 	for (let ty = 0; ty < ys.length - 1; ty++) {
 		for (let y = ys[ty]; y < ys[ty + 1]; y++) {
 			for (let tx = 0; tx < tilesX; tx++) {
@@ -142,7 +143,10 @@ export function compareImages(a: Uint8Array, b: Uint8Array, options: { threshold
 				let ia0 = (y * width + xs[tx]) * pa, ib0 = (y * width + xs[tx]) * pb;
 				for (let x = xs[tx]; x < xs[tx + 1]; x++, ia0 += pa, ib0 += pb) {
 					const d0 = da[ia0] - db[ib0], d1 = da[ia0 + 1] - db[ib0 + 1], d2 = da[ia0 + 2] - db[ib0 + 2];
-					s += (d0 < 0 ? -d0 : d0) + (d1 < 0 ? -d1 : d1) + (d2 < 0 ? -d2 : d2);
+					// Opacity too (255 where a picture has none): a region made transparent shows
+					// whatever lies behind it, a change as real as repainting it.
+					const d3 = (pa === 4 ? da[ia0 + 3] : 255) - (pb === 4 ? db[ib0 + 3] : 255);
+					s += (d0 < 0 ? -d0 : d0) + (d1 < 0 ? -d1 : d1) + (d2 < 0 ? -d2 : d2) + (d3 < 0 ? -d3 : d3);
 				}
 				sums[ty * tilesX + tx] += s;
 			}
