@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresDatabase, type Driver } from './postgres';
@@ -28,6 +29,19 @@ export interface StartOptions {
 	port?: number;
 	/** Where to create the PostgreSQL database; default TEST_DATABASE_URL. */
 	postgresUrl?: string;
+	/**
+	 * Start as `npm start` does (server/start.js, no build): with its built-in headless Island
+	 * (build/island/index.js, vouched), on a fixed free port, since that Island needs the port.
+	 */
+	builtinIsland?: boolean;
+}
+
+async function freePort(): Promise<number> {
+	const srv = net.createServer().listen(0, '127.0.0.1');
+	await new Promise((r) => srv.once('listening', r));
+	const port = (srv.address() as net.AddressInfo).port;
+	await new Promise((r) => srv.close(r));
+	return port;
 }
 
 /**
@@ -61,7 +75,8 @@ export async function startServer(driver: Driver, options: StartOptions = {}): P
 			cleanup = created.drop;
 		}
 	}
-	const child = fork(join(root, 'server/index.js'), [], {
+	const listenPort = options.port ?? (options.builtinIsland ? await freePort() : 0);
+	const child = fork(join(root, options.builtinIsland ? 'server/start.js' : 'server/index.js'), [], {
 		cwd: root,
 		// The plain build, as `npm start` runs it: not the caller's loader (vitest's, tsx's).
 		// SERVER_EXEC_ARGV adds node flags for a profile (`--cpu-prof --cpu-prof-dir=…`).
@@ -73,7 +88,8 @@ export async function startServer(driver: Driver, options: StartOptions = {}): P
 			...SHARED_ADDRESS_BUDGETS,
 			...databaseEnv,
 			...options.env,
-			PORT: String(options.port ?? 0),
+			...(options.builtinIsland ? { BUILTIN_ISLANDS: '1', SKIP_BUILD: '1' } : {}),
+			PORT: String(listenPort),
 			HOST: '127.0.0.1'
 		},
 		stdio: ['ignore', 'pipe', 'pipe', 'ipc']
