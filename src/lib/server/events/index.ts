@@ -15,6 +15,8 @@ export type BrokerEvent =
 			island?: string;
 			/** Only a vouched Island may take it (a canary's reference run). */
 			vouchedOnly?: boolean;
+			/** A canary's answer is known now: an Island on probation waiting for one may claim. */
+			forProbation?: boolean;
 			/** Owners whose Islands may not take it (it failed on theirs; a check of their result). */
 			barred?: string[];
 	  }

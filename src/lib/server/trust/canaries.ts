@@ -96,7 +96,9 @@ export async function ensureCanaryPool(tx: Queryable, broker: Broker, modelId: s
 		const params = canaryParams(model);
 		const canary = { id: newId(), model: model.id, params, pixels: params.width * params.height };
 		await tx.insert(canaries).values(canary);
-		const job = platformJob(broker, { kind: 'reference', params, canaryId: canary.id });
+		// Dated at the epoch, so the queue's oldest-first order runs it before requesters' jobs:
+		// an Island on probation waits for these answers, however long the queue.
+		const job = platformJob(broker, { kind: 'reference', params, canaryId: canary.id, createdAt: new Date(0) });
 		await tx.insert(jobs).values(job);
 		wakes.push({ type: 'queued', id: job.id, model: job.model, pixels: job.pixels, vouchedOnly: true });
 	}

@@ -35,7 +35,8 @@ export function claimableBy(island: Claimant): SQL {
 /** The same rule over a queued event: whether waking this Island can lead to a claim. */
 export function mayWake(island: Claimant, event: Extract<BrokerEvent, { type: 'queued' }>): boolean {
 	if (!island.models.includes(event.model) || island.maxPixels < event.pixels) return false;
-	if (island.probation) return event.island === island.id;
+	if (island.probation) return event.island === island.id || event.forProbation === true;
+	if (event.forProbation) return false;
 	if (event.island) return false;
 	if (event.vouchedOnly && !island.vouched) return false;
 	return !event.barred?.includes(island.ownerId);

@@ -60,7 +60,11 @@ export async function recordResult(tx: Queryable, ctx: ResultContext): Promise<O
 	const announce: Announcements = [];
 	if (job.kind === 'user') announce.push(...(await maybeSpotCheck(tx, ctx)));
 	else if (job.kind === 'canary') announce.push(...(await judgeCanary(tx, ctx)));
-	else if (job.kind === 'reference') await tx.update(canaries).set({ referenceImageId: job.imageId }).where(eq(canaries.id, job.canaryId!));
+	else if (job.kind === 'reference') {
+		await tx.update(canaries).set({ referenceImageId: job.imageId }).where(eq(canaries.id, job.canaryId!));
+		// An Island on probation may be sleeping for want of a canary: this one is ready now.
+		announce.push({ type: 'queued', id: job.id, model: job.model, pixels: job.pixels, forProbation: true });
+	}
 	else if (subject && job.kind === 'check') announce.push(...(await judgeCheck(tx, ctx, subject)));
 	else if (subject && job.kind === 'rerun') announce.push(...(await applyRerun(tx, ctx, subject)));
 	return { earned: paid, announce };
