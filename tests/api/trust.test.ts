@@ -105,7 +105,7 @@ describe.each(drivers)('Island trust on %s', (driver) => {
 		// Requesters' jobs wait in the queue while the liar is on probation, with the reference Island paused.
 		await reference.stop();
 		const { owner, island } = await volunteer();
-		const waiting = [];
+		const waiting: string[] = [];
 		for (let i = 0; i < 3; i++) waiting.push((await alice.json('POST', '/api/jobs', { json: { params: demoParams({ prompt: `a job for the queue ${i}` }) } })).body.job.id as string);
 		const early = await island.claim({ signal: AbortSignal.timeout(1500) }).catch(() => null);
 		expect(early === null || !waiting.includes(early.job.id)).toBe(true);
