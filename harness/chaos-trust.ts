@@ -91,6 +91,8 @@ export interface LiarOutcome {
 
 export interface TrustReport {
 	liars: LiarOutcome[];
+	/** Requesters' jobs completed by the reference Island, the liars and the honest ones. */
+	servedBy: Record<Role, number>;
 	/** Requesters' completed jobs whose picture at the end is not the honest one (goal 0). */
 	wrongVisible: number;
 	/** Still being checked or redrawn when the bounded wait ended. */
@@ -102,7 +104,9 @@ export interface TrustReport {
 	env: Record<string, string>;
 }
 
-export function trustReport(rows: TrustRows, roles: Map<string, Role>, lies: Map<string, number>, wrongVisible: number, pendingAtEnd: number, env: Record<string, string>): TrustReport {
+export function trustReport(rows: TrustRows, islands: { id: string; role: Role; lies: number }[], wrongVisible: number, pendingAtEnd: number, env: Record<string, string>): TrustReport {
+	const roles = new Map(islands.map((i) => [i.id, i.role]));
+	const lies = new Map(islands.map((i) => [i.id, i.lies]));
 	const isLiar = (id: unknown) => roles.get(String(id)) === 'liar';
 	const served = new Map(rows.served.map((s) => [String(s.island_id), { done: Number(s.done), before: Number(s.before) }]));
 	const liars = rows.islands
@@ -119,8 +123,11 @@ export function trustReport(rows: TrustRows, roles: Map<string, Role>, lies: Map
 	const work = (kinds: string[]) => rows.runs.filter((r) => kinds.includes(String(r.kind))).reduce((s, r) => s + Number(r.work), 0);
 	const extra = { canary: runs('canary'), reference: runs('reference'), check: runs('check'), rerun: runs('rerun'), user: runs('user') };
 	const verifying = ['canary', 'reference', 'check', 'rerun'];
+	const servedBy: Record<Role, number> = { reference: 0, liar: 0, honest: 0 };
+	for (const s of rows.served) servedBy[roles.get(String(s.island_id)) ?? 'honest'] += Number(s.done);
 	return {
 		liars,
+		servedBy,
 		wrongVisible,
 		pendingAtEnd,
 		verification: Object.fromEntries(rows.verification.map((v) => [String(v.verification), Number(v.n)])),
@@ -136,4 +143,23 @@ export function trustReport(rows: TrustRows, roles: Map<string, Role>, lies: Map
 		},
 		env
 	};
+}
+
+/**
+ * Waits (at most `timeoutMs`) until these Islands are out of probation; returns how many are
+ * still on it. Requesters submit only then: the reference Island runs the canaries' reference
+ * jobs in queue order, after every requester's job queued before them, so jobs submitted at
+ * once would all go to it while the others wait for their canaries.
+ */
+export async function awaitProbation(islands: { owner: ApiClient; id: string }[], timeoutMs: number): Promise<number> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		let waiting = 0;
+		for (const { owner, id } of islands) {
+			const view = (await owner.json('GET', '/api/islands')).body.islands.find((i: { id: string }) => i.id === id);
+			if (view?.trust === 'probation') waiting++;
+		}
+		if (waiting === 0 || Date.now() > deadline) return waiting;
+		await new Promise((r) => setTimeout(r, 500));
+	}
 }

@@ -10,7 +10,7 @@ import { ApiClient } from './client';
 import { demoManifest, ledgerAdmin, setKyc } from './broker';
 import { readDatabase } from './chaos-db';
 import { isHonestPicture } from './chaos-picture';
-import { awaitVerification, brokerEnv, ownersEarnings, TRUST_QUERIES, trustReport, vouch, type Role, type TrustReport } from './chaos-trust';
+import { awaitProbation, awaitVerification, brokerEnv, ownersEarnings, TRUST_QUERIES, trustReport, vouch, type Role, type TrustReport } from './chaos-trust';
 import type { Driver } from './postgres';
 import { startServer, type TestServer } from './server';
 import { snapshotBuild } from './build-snapshot';
@@ -228,15 +228,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		// With trust: Island 0 is the operator's reference, vouched by the admin before it runs
 		// (canaries need its answers), and Islands 1…liars lie.
 		if (trust) await setKyc(admin, 'verified');
+		const onProbation: { owner: ApiClient; id: string }[] = [];
 		for (let i = 0; i < total; i++) {
 			const role: Role = !trust ? 'honest' : i === 0 ? 'reference' : i <= opts.liars! ? 'liar' : 'honest';
 			const owner = role === 'reference' ? admin : owners[i % owners.length];
 			const r = await owner.json('POST', '/api/islands', { json: { name: `chaos ${i} (${role})` } });
 			if (r.status !== 201) throw new Error(`island registration: ${r.status} ${JSON.stringify(r.body)}`);
 			if (role === 'reference') await vouch(admin, r.body.island.id);
+			else onProbation.push({ owner, id: r.body.island.id });
 			islands.push(new IslandProcess(i < opts.islands ? 'fast' : 'real', r.body.token, url, stepMs, r.body.island.id, role, opts.lieRate ?? 0.2));
 		}
 		log(`${opts.islands} fast + ${opts.realIslands ?? 0} real Islands started on ${opts.driver}${trust ? `, trust on, ${opts.liars} liar(s)` : ''}`);
+		if (trust) log(`${await awaitProbation(onProbation, 180_000)} Island(s) still on probation; submitting`);
 
 		// Submitting, pausable around broker restarts so no submit is in flight when it dies
 		// (a lost response would leave the client unsure whether its job exists).
@@ -341,8 +344,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		// With trust: spot checks, third runs and reruns finish (bounded), then each job is re-read
 		// for the picture it shows now.
 		const completed = tracked.filter((t) => t.status === 'completed');
-		const refreshCompleted = async () => (await pool(completed, 4, refreshOne), completed);
-		const pendingAtEnd = trust ? await awaitVerification(refreshCompleted, opts.timeoutMs ?? 180_000, log) : 0;
+		const pendingAtEnd = trust ? await awaitVerification(async () => (await pool(completed, 4, refreshOne), completed), 180_000, log) : 0;
 
 		// Every completed job's image: a valid PNG of the requested size, from its owner, and
 		// with trust the honest picture (the fast Islands' is known: harness/chaos-picture.ts).
@@ -384,8 +386,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		const byId = new Map(perJob.map((r) => [r.id, r]));
 		// Owners: escrow + available against 80 % of their Islands' runs (chaos-trust.ts).
 		const { earned, expectedEarned, forfeited } = ownersEarnings(rows);
-		const roles = new Map(islands.map((p) => [p.id, p.role]));
-		const lies = new Map(islands.map((p) => [p.id, p.lies]));
 		const report: ChaosReport = {
 			driver: opts.driver,
 			jobs: {
@@ -413,7 +413,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 			balances: { requestersMatch, ownersMatch: earned === expectedEarned, spent, expectedSpent, earned, expectedEarned, forfeited, held },
 			pngs: { checked: completed.length, valid, problems: pngProblems.slice(0, 10) },
 			attempts: { max: Math.max(0, ...perJob.map((r) => r.attempts)), requeued: perJob.filter((r) => r.attempts > 1).length },
-			trust: trust ? trustReport(rows, roles, lies, wrongVisible, pendingAtEnd, opts.trustEnv ?? {}) : null,
+			trust: trust ? trustReport(rows, islands, wrongVisible, pendingAtEnd, opts.trustEnv ?? {}) : null,
 			durationMs: Date.now() - started,
 			ok: false
 		};
