@@ -37,6 +37,13 @@ export interface LiarRun extends ChaosReport {
 	load: number;
 }
 
+/** What drew the wrong pictures left, e.g. " (1: confirmed, drawn by a liar Island's user run)". */
+function whence(r: ChaosReport): string {
+	const counts = new Map<string, number>();
+	for (const d of r.trust!.wrongDetail) counts.set(d, (counts.get(d) ?? 0) + 1);
+	return counts.size ? ` (${[...counts].map(([d, n]) => `${n}: ${d}`).join('; ')})` : '';
+}
+
 /** Runs with liars, a column each: what got through, false flags and the cost of checking. */
 export function liarsTable(runs: LiarRun[]): string {
 	const trust = (r: ChaosReport) => r.trust!;
@@ -46,10 +53,11 @@ export function liarsTable(runs: LiarRun[]): string {
 		['fast Islands: vouched reference + liars + honest', (r) => `${r.islands.fast}: 1 + ${trust(r).liars.length} + ${r.islands.fast - 1 - trust(r).liars.length}`],
 		['jobs submitted / completed / failed / **lost**', (r) => `${r.jobs.submitted} / ${r.jobs.completed} / ${r.jobs.failed} / **${r.jobs.lost}**`],
 		['Islands SIGKILLed mid-job, broker restarts', (r) => `${r.islands.killed}, ${r.restarts.length}`],
+		['requesters\' jobs done by the reference / liars / honest Islands', (r) => `${trust(r).servedBy.reference} / ${trust(r).servedBy.liar} / ${trust(r).servedBy.honest}`],
 		['liars caught', (r) => `${trust(r).liars.filter((l) => l.caught).length} / ${trust(r).liars.length}`],
 		['requesters\' jobs each liar completed before it was caught', (r) => trust(r).liars.map((l) => (l.caught ? String(l.jobsBeforeCaught) : `not caught (${l.jobsBeforeCaught})`)).join(', ')],
 		['wrong pictures each liar drew (any job kind)', (r) => trust(r).liars.map((l) => String(l.lies)).join(', ')],
-		['**wrong pictures still shown to requesters** (goal 0)', (r) => `**${trust(r).wrongVisible}** of ${r.jobs.completed}`],
+		['**wrong pictures still shown to requesters** (goal 0)', (r) => `**${trust(r).wrongVisible}** of ${r.jobs.completed}${whence(r)}`],
 		['requesters\' pictures redrawn / confirmed by a check', (r) => `${trust(r).verification.replaced ?? 0} / ${trust(r).verification.confirmed ?? 0}`],
 		['**false flags**: honest Islands quarantined, honest pictures judged different (goal 0)', (r) => `**${trust(r).falseFlags.honestQuarantined}, ${trust(r).falseFlags.honestVsHonest}**`],
 		['honest pictures a lying checker disputed (settled by a third run)', (r) => String(trust(r).falseFlags.byLyingChecker)],

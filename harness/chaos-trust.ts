@@ -58,7 +58,10 @@ export const TRUST_QUERIES = {
 		from jobs where status = 'completed' and island_id is not null group by island_id, kind`,
 	checks: `select island_id, other_island_id, same from trust_checks`,
 	accounts: `select id, balance::float8 as balance from ledger_accounts where id like 'island:%' or id like 'user:%:available'`,
-	verification: `select verification, count(*)::int as n from jobs where kind = 'user' and status = 'completed' group by verification`
+	verification: `select verification, count(*)::int as n from jobs where kind = 'user' and status = 'completed' group by verification`,
+	// Which run drew the picture each requester's job shows now (its own, a check's, a rerun's).
+	drawnBy: `select j.id, j.verification, d.kind, d.island_id from jobs j join images img on img.id = j.image_id
+		left join jobs d on d.id = img.job_id where j.kind = 'user' and j.status = 'completed'`
 };
 export type TrustRows = { [K in keyof typeof TRUST_QUERIES]: Record<string, unknown>[] };
 
@@ -95,6 +98,8 @@ export interface TrustReport {
 	servedBy: Record<Role, number>;
 	/** Requesters' completed jobs whose picture at the end is not the honest one (goal 0). */
 	wrongVisible: number;
+	/** For each: its verification state, and which run of which Island drew what it shows. */
+	wrongDetail: string[];
 	/** Still being checked or redrawn when the bounded wait ended. */
 	pendingAtEnd: number;
 	verification: Record<string, number>;
@@ -104,7 +109,7 @@ export interface TrustReport {
 	env: Record<string, string>;
 }
 
-export function trustReport(rows: TrustRows, islands: { id: string; role: Role; lies: number }[], wrongVisible: number, pendingAtEnd: number, env: Record<string, string>): TrustReport {
+export function trustReport(rows: TrustRows, islands: { id: string; role: Role; lies: number }[], wrong: string[], pendingAtEnd: number, env: Record<string, string>): TrustReport {
 	const roles = new Map(islands.map((i) => [i.id, i.role]));
 	const lies = new Map(islands.map((i) => [i.id, i.lies]));
 	const isLiar = (id: unknown) => roles.get(String(id)) === 'liar';
@@ -125,10 +130,16 @@ export function trustReport(rows: TrustRows, islands: { id: string; role: Role; 
 	const verifying = ['canary', 'reference', 'check', 'rerun'];
 	const servedBy: Record<Role, number> = { reference: 0, liar: 0, honest: 0 };
 	for (const s of rows.served) servedBy[roles.get(String(s.island_id)) ?? 'honest'] += Number(s.done);
+	const drawnBy = new Map(rows.drawnBy.map((d) => [String(d.id), d]));
+	const wrongDetail = wrong.map((id) => {
+		const d = drawnBy.get(id);
+		return d ? `${d.verification}, drawn by a ${roles.get(String(d.island_id)) ?? 'unknown'} Island's ${d.kind} run` : `${id}: no image row`;
+	});
 	return {
 		liars,
 		servedBy,
-		wrongVisible,
+		wrongVisible: wrong.length,
+		wrongDetail,
 		pendingAtEnd,
 		verification: Object.fromEntries(rows.verification.map((v) => [String(v.verification), Number(v.n)])),
 		falseFlags: {

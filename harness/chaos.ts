@@ -350,7 +350,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		// with trust the honest picture (the fast Islands' is known: harness/chaos-picture.ts).
 		const pngProblems: string[] = [];
 		let valid = 0;
-		let wrongVisible = 0;
+		const wrong: string[] = [];
 		await pool(completed, 4, async (t) => {
 			const res = t.imageUrl ? await requesters[t.user].request('GET', t.imageUrl) : null;
 			if (!res || res.status !== 200) {
@@ -359,7 +359,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 			}
 			const bytes = new Uint8Array(await res.arrayBuffer());
 			const check = checkPng(bytes, { width: t.width, height: t.height });
-			if (trust && check.ok && !isHonestPicture(bytes, t)) wrongVisible++;
+			if (trust && check.ok && !isHonestPicture(bytes, t)) wrong.push(t.id);
 			if (check.ok) valid++;
 			else pngProblems.push(`${t.id}: ${check.reason}`);
 		});
@@ -413,7 +413,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 			balances: { requestersMatch, ownersMatch: earned === expectedEarned, spent, expectedSpent, earned, expectedEarned, forfeited, held },
 			pngs: { checked: completed.length, valid, problems: pngProblems.slice(0, 10) },
 			attempts: { max: Math.max(0, ...perJob.map((r) => r.attempts)), requeued: perJob.filter((r) => r.attempts > 1).length },
-			trust: trust ? trustReport(rows, islands, wrongVisible, pendingAtEnd, opts.trustEnv ?? {}) : null,
+			trust: trust ? trustReport(rows, islands, wrong, pendingAtEnd, opts.trustEnv ?? {}) : null,
 			durationMs: Date.now() - started,
 			ok: false
 		};
