@@ -2,17 +2,20 @@
 // real broker process and real Island processes; Islands are SIGKILLed mid-job and the broker
 // is restarted (SIGTERM, then SIGKILL) while jobs run. Then every job must have ended, each
 // at most once charged, the ledger balanced, balances equal to what the completed jobs cost
-// and every image a valid PNG of its size.
+// and every image a valid PNG of its size. With `liars`, trust is on and some Islands lie
+// (harness/chaos-trust.ts measures what got through).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { checkPng } from '../src/lib/server/jobs/png-check';
 import { ApiClient } from './client';
-import { BROKER_ENV, demoManifest, ledgerAdmin, setKyc } from './broker';
+import { demoManifest, ledgerAdmin, setKyc } from './broker';
+import { readDatabase } from './chaos-db';
+import { isHonestPicture } from './chaos-picture';
+import { awaitProbation, awaitVerification, brokerEnv, ownersEarnings, TRUST_QUERIES, trustReport, vouch, type Role, type TrustReport } from './chaos-trust';
 import type { Driver } from './postgres';
 import { startServer, type TestServer } from './server';
 import { snapshotBuild } from './build-snapshot';
 
 const root = new URL('..', import.meta.url).pathname;
-const OWNER_SHARE = 0.8; // src/lib/server/ledger/accounts.ts
 const STUDIO_PACK = 2000;
 const MAX_JOB_COST = 50;
 
@@ -26,7 +29,14 @@ export interface ChaosOptions {
 	/** Islands running the demo model on onnxruntime-node (build/island/index.js), small jobs only. */
 	realIslands?: number;
 	requesters?: number;
+	/** Island owners, all verified (default: one per Island, so a job one gave up has others). */
 	owners?: number;
+	/** Trust on at the product's defaults, this many fast Islands lying (CHAOS_LIE); off when undefined. */
+	liars?: number;
+	/** The share of jobs a liar lies on once past probation. */
+	lieRate?: number;
+	/** Trust knobs over the defaults (TRUST_NEW_ISLAND_SPOT_CHECK_RATE…), with `liars` only. */
+	trustEnv?: Record<string, string>;
 	/** Share of all Islands SIGKILLed while they hold a job. */
 	killFraction?: number;
 	/** Broker restarts, in order, spread over the run. */
@@ -44,9 +54,10 @@ export interface ChaosReport {
 	restarts: string[];
 	charges: { maxSettlementsPerJob: number; maxReleasesPerJob: number; completedWithoutSettlement: number; failedWithoutRefund: number };
 	ledger: { ok: boolean; sum: number; entries: number; transactions: number; problems: string[] };
-	balances: { requestersMatch: boolean; ownersMatch: boolean; spent: number; expectedSpent: number; earned: number; expectedEarned: number; held: number };
+	balances: { requestersMatch: boolean; ownersMatch: boolean; spent: number; expectedSpent: number; earned: number; expectedEarned: number; forfeited: number; held: number };
 	pngs: { checked: number; valid: number; problems: string[] };
 	attempts: { max: number; requeued: number };
+	trust: TrustReport | null;
 	durationMs: number;
 	ok: boolean;
 }
@@ -57,9 +68,12 @@ interface Tracked {
 	cost: number;
 	width: number;
 	height: number;
+	seed: number;
+	prompt: string;
 	status: string;
 	imageUrl: string | null;
 	attempts: number;
+	verification?: string;
 }
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -89,13 +103,17 @@ class IslandProcess {
 	busy = false;
 	killed = false;
 	jobsDone = 0;
+	lies = 0;
 	output = '';
 
 	constructor(
 		readonly kind: 'fast' | 'real',
 		readonly token: string,
 		readonly url: string,
-		readonly stepMs: number
+		readonly stepMs: number,
+		readonly id: string,
+		readonly role: Role = 'honest',
+		readonly lieRate = 0
 	) {
 		this.spawn();
 	}
@@ -107,7 +125,7 @@ class IslandProcess {
 				: ['build/island/index.js', '--url', this.url, '--threads', '1', '--max-pixels', String(256 * 256)];
 		this.child = spawn(process.execPath, args, {
 			cwd: root,
-			env: { ...process.env, ISLAND_URL: this.url, ISLAND_TOKEN: this.token, CHAOS_STEP_MS: String(this.stepMs), ORT_DISABLE_TELEMETRY: '1' },
+			env: { ...process.env, ISLAND_URL: this.url, ISLAND_TOKEN: this.token, CHAOS_STEP_MS: String(this.stepMs), CHAOS_LIE: String(this.role === 'liar' ? this.lieRate : 0), ORT_DISABLE_TELEMETRY: '1' },
 			stdio: ['ignore', 'pipe', 'pipe']
 		});
 		let partial = '';
@@ -119,7 +137,8 @@ class IslandProcess {
 				if (process.env.CHAOS_VERBOSE) console.log(line);
 				this.output = (this.output + line + '\n').slice(-4000);
 				// HeadlessIsland logs "job <id>: demo WxH …" when it starts one, then done/failed/dropped.
-				if (/job \S+: demo \d+x\d+/.test(line)) this.busy = true;
+				if (/\] lie \d+:/.test(line)) this.lies++;
+				else if (/job \S+: demo \d+x\d+/.test(line)) this.busy = true;
 				else if (/job \S+: (done|failed|cancelled)/.test(line)) {
 					this.busy = false;
 					if (line.includes(': done')) this.jobsDone++;
@@ -148,30 +167,11 @@ class IslandProcess {
 }
 
 /** Settlements and refunds per job, read from the database itself once the broker is down. */
-async function ledgerPerJob(databaseEnv: Record<string, string>) {
-	const query = `select j.id, j.status, j.attempts,
-		count(t.id) filter (where t.kind = 'settle')::int as settles,
-		count(t.id) filter (where t.kind = 'refund')::int as refunds
-		from jobs j left join ledger_transactions t on t.job_id = j.id group by j.id, j.status, j.attempts`;
-	type Row = { id: string; status: string; attempts: number; settles: number; refunds: number };
-	if (databaseEnv.DATABASE_URL) {
-		const { default: pg } = await import('pg');
-		const client = new pg.Client({ connectionString: databaseEnv.DATABASE_URL });
-		await client.connect();
-		try {
-			return (await client.query<Row>(query)).rows;
-		} finally {
-			await client.end();
-		}
-	}
-	const { PGlite } = await import('@electric-sql/pglite');
-	const db = await PGlite.create(databaseEnv.DATA_DIR);
-	try {
-		return (await db.query<Row>(query)).rows;
-	} finally {
-		await db.close();
-	}
-}
+const PER_JOB = `select j.id, j.status, j.attempts,
+	count(t.id) filter (where t.kind = 'settle')::int as settles,
+	count(t.id) filter (where t.kind = 'refund')::int as refunds
+	from jobs j left join ledger_transactions t on t.job_id = j.id group by j.id, j.status, j.attempts`;
+type PerJob = { id: string; status: string; attempts: number; settles: number; refunds: number };
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 	const log = opts.log ?? (() => {});
@@ -180,8 +180,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 	const requesterCount = opts.requesters ?? 4;
 	// Every restart must load the same code, whatever happens to build/ meanwhile.
 	const build = snapshotBuild();
+	const trust = opts.liars !== undefined;
 	const env = {
-		...BROKER_ENV,
+		...brokerEnv(trust, opts.trustEnv),
 		...build.env,
 		// Killed Islands are noticed within seconds, not the production minute.
 		LEASE_FLOOR_MS: process.env.CHAOS_LEASE_MS ?? '6000',
@@ -213,21 +214,32 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 			purchased.push(packs * STUDIO_PACK);
 		}
 		const admin = await ledgerAdmin(url);
-		const owners: ApiClient[] = [];
-		for (let o = 0; o < (opts.owners ?? 2); o++) {
-			const c = new ApiClient(url);
-			await c.signUp();
-			owners.push(c);
-		}
 		const stepMs = opts.stepMs ?? 20;
 		const total = opts.islands + (opts.realIslands ?? 0);
-		for (let i = 0; i < total; i++) {
-			const owner = owners[i % owners.length];
-			const r = await owner.json('POST', '/api/islands', { json: { name: `chaos ${i}` } });
-			if (r.status !== 201) throw new Error(`island registration: ${r.status}`);
-			islands.push(new IslandProcess(i < opts.islands ? 'fast' : 'real', r.body.token, url, stepMs));
+		// Islands earn, so owners are verified; a job an owner's Island gave up never goes back
+		// to that owner, so each Island has its own by default.
+		const owners: ApiClient[] = [];
+		for (let o = 0; o < (opts.owners ?? total); o++) {
+			const c = new ApiClient(url);
+			await c.signUp();
+			await setKyc(c, 'verified');
+			owners.push(c);
 		}
-		log(`${opts.islands} fast + ${opts.realIslands ?? 0} real Islands started on ${opts.driver}`);
+		// With trust: Island 0 is the operator's reference, vouched by the admin before it runs
+		// (canaries need its answers), and Islands 1…liars lie.
+		if (trust) await setKyc(admin, 'verified');
+		const onProbation: { owner: ApiClient; id: string }[] = [];
+		for (let i = 0; i < total; i++) {
+			const role: Role = !trust ? 'honest' : i === 0 ? 'reference' : i <= opts.liars! ? 'liar' : 'honest';
+			const owner = role === 'reference' ? admin : owners[i % owners.length];
+			const r = await owner.json('POST', '/api/islands', { json: { name: `chaos ${i} (${role})` } });
+			if (r.status !== 201) throw new Error(`island registration: ${r.status} ${JSON.stringify(r.body)}`);
+			if (role === 'reference') await vouch(admin, r.body.island.id);
+			else onProbation.push({ owner, id: r.body.island.id });
+			islands.push(new IslandProcess(i < opts.islands ? 'fast' : 'real', r.body.token, url, stepMs, r.body.island.id, role, opts.lieRate ?? 0.2));
+		}
+		log(`${opts.islands} fast + ${opts.realIslands ?? 0} real Islands started on ${opts.driver}${trust ? `, trust on, ${opts.liars} liar(s)` : ''}`);
+		if (trust) log(`${await awaitProbation(onProbation, 180_000)} Island(s) still on probation; submitting`);
 
 		// Submitting, pausable around broker restarts so no submit is in flight when it dies
 		// (a lost response would leave the client unsure whether its job exists).
@@ -248,7 +260,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 					return;
 				}
 				const job = r.body.job;
-				tracked.push({ id: job.id, user: spec.user, cost: job.cost, width: job.params.width, height: job.params.height, status: job.status, imageUrl: null, attempts: 0 });
+				const { width, height, seed, prompt } = job.params;
+				tracked.push({ id: job.id, user: spec.user, cost: job.cost, width, height, seed, prompt, status: job.status, imageUrl: null, attempts: 0 });
 			} finally {
 				inFlight--;
 			}
@@ -266,18 +279,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
 		// Watching: the oldest unfinished jobs, a batch per round (they end roughly in order).
 		let serverUp = true;
-		const refresh = async () => {
-			const open = tracked.filter((t) => !TERMINAL.has(t.status)).slice(0, 40);
-			await pool(open, 4, async (t) => {
-				if (!serverUp) return;
-				const r = await requesters[t.user].json('GET', `/api/jobs/${t.id}`).catch(() => null);
-				if (r?.status === 200) {
-					t.status = r.body.job.status;
-					t.imageUrl = r.body.job.imageUrl;
-					t.attempts = r.body.job.attempts;
-				}
-			});
+		const refreshOne = async (t: Tracked) => {
+			if (!serverUp) return;
+			const r = await requesters[t.user].json('GET', `/api/jobs/${t.id}`).catch(() => null);
+			if (r?.status === 200) {
+				t.status = r.body.job.status;
+				t.imageUrl = r.body.job.imageUrl;
+				t.attempts = r.body.job.attempts;
+				t.verification = r.body.job.verification;
+			}
 		};
+		const refresh = () => pool(tracked.filter((t) => !TERMINAL.has(t.status)).slice(0, 40), 4, refreshOne);
 		const ended = () => tracked.filter((t) => TERMINAL.has(t.status)).length;
 
 		// The schedule: kills and restarts at fractions of the jobs ended.
@@ -300,10 +312,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 					// Mid-job: wait (briefly) for a live Island that holds one.
 					let victim: IslandProcess | undefined;
 					for (let w = 0; w < 100 && !victim; w++) {
-						victim = islands.find((p) => p.busy && !p.killed && p.kind === 'fast');
+						// Never the reference (canaries wait on it) nor a liar (it would just stop lying).
+						victim = islands.find((p) => p.busy && !p.killed && p.kind === 'fast' && p.role === 'honest');
 						if (!victim) await sleep(20);
 					}
-					victim ??= islands.find((p) => !p.killed);
+					victim ??= islands.find((p) => !p.killed && p.role === 'honest');
 					victim?.kill();
 					log(`SIGKILL Island ${islands.indexOf(victim!)} (busy: ${victim?.busy}) at ${done}/${opts.jobs} ended`);
 				} else {
@@ -328,17 +341,25 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		}
 		await submitting;
 
-		// Every completed job's image: a valid PNG of the requested size, from its owner.
+		// With trust: spot checks, third runs and reruns finish (bounded), then each job is re-read
+		// for the picture it shows now.
 		const completed = tracked.filter((t) => t.status === 'completed');
+		const pendingAtEnd = trust ? await awaitVerification(async () => (await pool(completed, 4, refreshOne), completed), 180_000, log) : 0;
+
+		// Every completed job's image: a valid PNG of the requested size, from its owner, and
+		// with trust the honest picture (the fast Islands' is known: harness/chaos-picture.ts).
 		const pngProblems: string[] = [];
 		let valid = 0;
+		const wrong: string[] = [];
 		await pool(completed, 4, async (t) => {
 			const res = t.imageUrl ? await requesters[t.user].request('GET', t.imageUrl) : null;
 			if (!res || res.status !== 200) {
 				pngProblems.push(`${t.id}: image ${res?.status ?? 'missing'}`);
 				return;
 			}
-			const check = checkPng(new Uint8Array(await res.arrayBuffer()), { width: t.width, height: t.height });
+			const bytes = new Uint8Array(await res.arrayBuffer());
+			const check = checkPng(bytes, { width: t.width, height: t.height });
+			if (trust && check.ok && !isHonestPicture(bytes, t)) wrong.push(t.id);
 			if (check.ok) valid++;
 			else pngProblems.push(`${t.id}: ${check.reason}`);
 		});
@@ -356,14 +377,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 			spent += purchased[u] - b.available - b.held;
 			held += b.held;
 		}
-		let earned = 0;
-		for (const o of owners) earned += (await o.json('GET', '/api/me')).body.balance.available;
-		const expectedEarned = completed.reduce((s, t) => s + Math.floor(t.cost * OWNER_SHARE), 0);
 
 		await Promise.all(islands.map((p) => p.stop()));
 		await server.stop();
-		const perJob = (await ledgerPerJob(first.databaseEnv)).filter((r) => tracked.some((t) => t.id === r.id));
+		const rows = await readDatabase(first.databaseEnv, { ...TRUST_QUERIES, perJob: PER_JOB });
+		const ids = new Set(tracked.map((t) => t.id));
+		const perJob = (rows.perJob as PerJob[]).filter((r) => ids.has(r.id));
 		const byId = new Map(perJob.map((r) => [r.id, r]));
+		// Owners: escrow + available against 80 % of their Islands' runs (chaos-trust.ts).
+		const { earned, expectedEarned, forfeited } = ownersEarnings(rows);
 		const report: ChaosReport = {
 			driver: opts.driver,
 			jobs: {
@@ -388,9 +410,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 				failedWithoutRefund: perJob.filter((r) => r.status === 'failed' && (r.refunds !== 1 || r.settles !== 0)).length
 			},
 			ledger: { ok: check.ok, sum: check.totals.sum, entries: check.totals.entries, transactions: check.totals.transactions, problems: check.problems },
-			balances: { requestersMatch, ownersMatch: earned === expectedEarned, spent, expectedSpent, earned, expectedEarned, held },
+			balances: { requestersMatch, ownersMatch: earned === expectedEarned, spent, expectedSpent, earned, expectedEarned, forfeited, held },
 			pngs: { checked: completed.length, valid, problems: pngProblems.slice(0, 10) },
 			attempts: { max: Math.max(0, ...perJob.map((r) => r.attempts)), requeued: perJob.filter((r) => r.attempts > 1).length },
+			trust: trust ? trustReport(rows, islands, wrong, pendingAtEnd, opts.trustEnv ?? {}) : null,
 			durationMs: Date.now() - started,
 			ok: false
 		};
@@ -405,7 +428,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 			report.ledger.sum === 0 &&
 			requestersMatch &&
 			report.balances.ownersMatch &&
-			report.pngs.valid === report.pngs.checked;
+			report.pngs.valid === report.pngs.checked &&
+			(report.trust === null || report.trust.falseFlags.honestQuarantined + report.trust.falseFlags.honestVsHonest === 0);
 		return report;
 	} finally {
 		for (const p of islands) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
@@ -414,28 +438,4 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		if (!opts.databaseEnv) await first.dispose();
 		build.remove();
 	}
-}
-
-/** Reports (one per database) as one markdown table for docs/testing.md. */
-export function chaosTable(reports: ChaosReport[]): string {
-	const rows: [string, (r: ChaosReport) => string][] = [
-		['jobs submitted (several verified requesters, random sizes and steps)', (r) => String(r.jobs.submitted)],
-		['completed / failed / **lost**', (r) => `${r.jobs.completed} / ${r.jobs.failed} / **${r.jobs.lost}**`],
-		['Islands (fast + real inference)', (r) => `${r.islands.fast} + ${r.islands.real} (real ones did ${r.islands.jobsByReal} jobs)`],
-		['Islands SIGKILLed mid-job', (r) => String(r.islands.killed)],
-		['broker restarts', (r) => r.restarts.map((x) => x.replace(/, back in (\d+) ms/, (_, n) => ` (down ${(Number(n) / 1000).toFixed(0)} s)`)).join('; ')],
-		['jobs that lost a lease and ran again', (r) => `${r.attempts.requeued} (most attempts: ${r.attempts.max})`],
-		['settlements + refunds per job', (r) => `≤ ${r.charges.maxReleasesPerJob}`],
-		['ledger check, sum of all entries', (r) => `${r.ledger.ok ? 'ok' : 'PROBLEMS'}, ${r.ledger.sum} (${r.ledger.entries} entries)`],
-		['requesters charged = cost of completed jobs', (r) => `${r.balances.spent} = ${r.balances.expectedSpent}, held ${r.balances.held}`],
-		['Island owners earned = 80 % (floor) of each', (r) => `${r.balances.earned} = ${r.balances.expectedEarned}`],
-		['valid PNGs of the requested size', (r) => `${r.pngs.valid} / ${r.pngs.checked}`],
-		['duration', (r) => `${(r.durationMs / 1000).toFixed(0)} s`]
-	];
-	const name = (r: ChaosReport) => (r.driver === 'postgres' ? 'PostgreSQL' : 'PGlite');
-	return [
-		`| chaos run | ${reports.map(name).join(' | ')} |`,
-		`|---|${reports.map(() => '---|').join('')}`,
-		...rows.map(([label, cell]) => `| ${label} | ${reports.map(cell).join(' | ')} |`)
-	].join('\n');
 }

@@ -3,12 +3,15 @@
 // which sleeps CHAOS_STEP_MS per step instead of running the UNet and returns a gradient of
 // the requested size. The broker sees the full protocol and a real PNG (with metadata); two
 // CPU cores can then push 1,000 jobs through in minutes. Real inference: src/island-node/main.ts.
+// CHAOS_LIE=0.2 makes it a liar: honest for its first CHAOS_HONEST_FIRST (3) jobs, enough to
+// pass probation, then a wrong picture (harness/chaos-picture.ts `lie`) on that share of jobs.
 //
-//   ISLAND_URL=http://127.0.0.1:3000 ISLAND_TOKEN=isl_… CHAOS_STEP_MS=20 tsx scripts/chaos-island.ts
+//   ISLAND_URL=http://127.0.0.1:3000 ISLAND_TOKEN=isl_… CHAOS_STEP_MS=20 [CHAOS_LIE=0.2] tsx scripts/chaos-island.ts
 import { readFileSync } from 'node:fs';
 import type { GenerateOptions, GenerateRequest, GenerateResult } from '../src/lib/diffusion/pipeline';
 import { parseManifest } from '../src/lib/diffusion/manifest';
 import { HeadlessIsland } from '../src/island-node/headless';
+import { gradient, lie } from '../harness/chaos-picture';
 
 const url = process.env.ISLAND_URL;
 const token = process.env.ISLAND_TOKEN;
@@ -19,19 +22,11 @@ if (!url || !token) {
 const stepMs = Number(process.env.CHAOS_STEP_MS ?? 20);
 const manifest = parseManifest(JSON.parse(readFileSync(new URL('../static/models/demo/manifest.json', import.meta.url), 'utf8')));
 
-function gradient(width: number, height: number, seed: number): Uint8ClampedArray {
-	const rgba = new Uint8ClampedArray(width * height * 4);
-	for (let y = 0; y < height; y++) {
-		for (let x = 0; x < width; x++) {
-			const i = (y * width + x) * 4;
-			rgba[i] = (x + seed) & 255;
-			rgba[i + 1] = (y + (seed >>> 8)) & 255;
-			rgba[i + 2] = (x ^ y) & 255;
-			rgba[i + 3] = 255;
-		}
-	}
-	return rgba;
-}
+const log = (m: string) => console.log(`[chaos-island ${process.pid}] ${m}`);
+const lieRate = Number(process.env.CHAOS_LIE ?? 0);
+const honestFirst = Number(process.env.CHAOS_HONEST_FIRST ?? 3);
+let drawn = 0;
+let lies = 0;
 
 /** What HeadlessIsland calls on a pipeline: generate(), with progress and abort. */
 const standIn = {
@@ -47,16 +42,19 @@ const standIn = {
 			await opts.onProgress?.({ step, total: req.steps });
 		}
 		const totalMs = Date.now() - t0;
+		// A job aborted above (kill, hand-back) draws nothing, so it doesn't count here.
+		const lying = drawn++ >= honestFirst && Math.random() < lieRate;
+		// The chaos run counts these lines (harness/chaos.ts IslandProcess).
+		if (lying) log(`lie ${++lies}: ${req.width}x${req.height} seed ${req.seed}`);
 		return {
 			width: req.width,
 			height: req.height,
-			rgba: gradient(req.width, req.height, req.seed),
+			rgba: lying ? lie(req, lies) : gradient(req.width, req.height, req.seed, req.prompt),
 			timings: { totalMs, sessionMs: 0, textMs: 0, unetMs: [], decodeMs: 0 }
 		};
 	}
 };
 
-const log = (m: string) => console.log(`[chaos-island ${process.pid}] ${m}`);
 const island = new HeadlessIsland({
 	url,
 	token,
