@@ -36,7 +36,8 @@ export interface StartOptions {
 	builtinIsland?: boolean;
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on now (the OS picks it). */
+export async function freePort(): Promise<number> {
 	const srv = net.createServer().listen(0, '127.0.0.1');
 	await new Promise((r) => srv.once('listening', r));
 	const port = (srv.address() as net.AddressInfo).port;

@@ -3,22 +3,15 @@
 // SIGTERM stops the Island first, then the server, and both exit.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../harness/client';
 import { demoParams } from '../harness/broker';
+import { freePort } from '../harness/server';
 
 const root = new URL('..', import.meta.url).pathname;
 
-async function freePort(): Promise<number> {
-	const srv = net.createServer().listen(0, '127.0.0.1');
-	await new Promise((r) => srv.once('listening', r));
-	const port = (srv.address() as net.AddressInfo).port;
-	await new Promise((r) => srv.close(r));
-	return port;
-}
 
 describe('npm start', () => {
 	const dataDir = mkdtempSync(join(tmpdir(), 'archipelago-start-'));

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
+import { TRUST_OFF } from '../../../../harness/broker';
 import { makePng } from '../../../../harness/test-island';
 import { createSession } from '../auth/sessions';
 import { createUser, type SessionUser } from '../auth/users';
@@ -20,9 +21,7 @@ describe.each(drivers)('broker on %s', (driver) => {
 	beforeAll(async () => {
 		// The dispatch itself, without trust's probation and spot checks (trust.test.ts has those);
 		// several leases per Island so one Island can race many claims.
-		vi.stubEnv('TRUST_PROBATION_CANARIES', '0');
-		vi.stubEnv('TRUST_SPOT_CHECK_RATE', '0');
-		vi.stubEnv('TRUST_NEW_ISLAND_SPOT_CHECK_RATE', '0');
+		for (const [name, value] of Object.entries(TRUST_OFF)) vi.stubEnv(name, value);
 		vi.stubEnv('ISLAND_MAX_LEASES', '8');
 		t = await openTestDatabase(driver, 30);
 		broker = await createBroker(t);

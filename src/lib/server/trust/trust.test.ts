@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
+import { TRUST_OFF } from '../../../../harness/broker';
 import { drawFor } from '../../../../harness/test-island';
 import { createUser, type SessionUser } from '../auth/users';
 import { images, islands, jobs, users } from '../db/schema';
@@ -15,9 +16,7 @@ describe.each(drivers)('trust verdicts on %s', (driver) => {
 	let t: TestDatabase;
 	let broker: Awaited<ReturnType<typeof createBroker>>;
 	beforeAll(async () => {
-		vi.stubEnv('TRUST_PROBATION_CANARIES', '0');
-		vi.stubEnv('TRUST_SPOT_CHECK_RATE', '0');
-		vi.stubEnv('TRUST_NEW_ISLAND_SPOT_CHECK_RATE', '0');
+		for (const [name, value] of Object.entries(TRUST_OFF)) vi.stubEnv(name, value);
 		t = await openTestDatabase(driver, 30);
 		broker = await createBroker(t);
 	});
