@@ -1,7 +1,8 @@
 // Quarantine: an Island caught lying (or giving up nearly every job) gets no more claims, its
 // escrow goes back to the platform, and every recent result of it that no other owner's Island
 // confirmed is redrawn for its requester on a trusted Island, free, with the job saying so.
-import { and, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, or, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../db';
 import { images, islands, jobs } from '../db/schema';
 import type { BrokerEvent } from '../events';
@@ -58,16 +59,24 @@ export async function quarantineIsland(tx: Queryable, islandId: string, reason: 
 
 	// Its recent results no other owner confirmed: redrawn on a trusted Island of another owner.
 	const since = sql`now() - ${trustConfig().escrowWindowMs} * interval '1 millisecond'`;
+	const redo = alias(jobs, 'redo');
+	const drewReplacements = tx
+		.select({ imageId: redo.imageId })
+		.from(redo)
+		.where(and(eq(redo.islandId, island.id), inArray(redo.kind, ['check', 'rerun']), eq(redo.status, 'completed')));
 	const suspect = await tx
 		.update(jobs)
 		.set({ verification: 'redoing', version: jobVersionBump, updatedAt: sql`now()` })
 		.where(
 			and(
-				eq(jobs.islandId, island.id),
 				eq(jobs.kind, 'user'),
 				eq(jobs.status, 'completed'),
-				inArray(jobs.verification, ['unchecked', 'checking', 'disputed']),
-				gt(jobs.finishedAt, since)
+				gt(jobs.finishedAt, since),
+				or(
+					and(eq(jobs.islandId, island.id), inArray(jobs.verification, ['unchecked', 'checking', 'disputed'])),
+					// A picture it drew (as a check or a rerun) that replaced another liar's.
+					and(eq(jobs.verification, 'replaced'), inArray(jobs.imageId, drewReplacements))
+				)
 			)
 		)
 		.returning();

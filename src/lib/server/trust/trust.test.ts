@@ -11,6 +11,7 @@ import { createUser, type SessionUser } from '../auth/users';
 import { images, islands, jobs, users } from '../db/schema';
 import { checkLedger, getBalances, purchase } from '../ledger';
 import { claimOnce, completeJob, createBroker, recordHeartbeat, reapOnce, registerIsland, submitJob } from '../jobs';
+import { quarantineIsland } from './quarantine';
 
 describe.each(drivers)('trust verdicts on %s', (driver) => {
 	let t: TestDatabase;
@@ -107,6 +108,15 @@ describe.each(drivers)('trust verdicts on %s', (driver) => {
 		expect(old.withdrawnAt !== null).toBe(liar === 'subject');
 		expect(await getBalances(t.db, requester.id)).toEqual({ available: 500 - job.cost, held: 0 });
 		expect((await checkLedger(t.db)).problems).toEqual([]);
+		if (liar === 'subject') {
+			// The picture shown now is b's: should b be caught later, this job is redrawn again.
+			await t.db.transaction((tx) => quarantineIsland(tx, b.id, 'caught later'));
+			expect((await row(job.id)).verification).toBe('redoing');
+			const reruns = await t.db.select().from(jobs).where(eq(jobs.subjectJobId, job.id));
+			expect(reruns.filter((r) => r.kind === 'rerun' && r.status === 'queued' && r.barredOwners.includes(b.userId))).toHaveLength(1);
+			await answer(c);
+			expect((await row(job.id)).verification).toBe('confirmed');
+		}
 	});
 
 	it('releases escrow to the owner once its window passed, and not before', async () => {

@@ -108,7 +108,10 @@ async function judgeCanary(tx: Queryable, ctx: ResultContext): Promise<Announcem
 	return [];
 }
 
-/** The requester's picture becomes `imageId` (an honest Island's); theirs is withdrawn. */
+/**
+ * The requester's picture becomes `imageId` (drawn by a check or a rerun: should that Island
+ * be caught lying later, its quarantine redraws this job again); the liar's is withdrawn.
+ */
 async function replacePicture(tx: Queryable, subject: JobRow, imageId: string): Promise<Announcements> {
 	await withdrawImage(tx, subject.imageId);
 	await tx.update(jobs).set({ imageId, verification: 'replaced', version: jobVersionBump, updatedAt: sql`now()` }).where(eq(jobs.id, subject.id));
