@@ -8,14 +8,14 @@ import type { Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import { expect, test as base } from './csp-guard';
 import { startServer, type TestServer } from '../../harness/server';
-import { ADMIN_CLAIM_TOKEN, ledgerAdmin, revokeKyc } from '../../harness/broker';
+import { ADMIN_CLAIM_TOKEN, ledgerAdmin, revokeKyc, TRUST_OFF } from '../../harness/broker';
 import { previewDataUrl, registerIsland, ScriptedIsland, startHeadlessIsland } from './image-islands';
 
 // A server of its own: this file registers Islands and leaves jobs queued, which must not
 // reach other specs' Islands on the shared worker server (nor theirs reach ours).
 const test = base.extend<{ server: TestServer; baseURL: string }>({
 	server: async ({}, use) => {
-		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0' } });
+		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ...TRUST_OFF } });
 		await use(server);
 		await server.dispose();
 	},
@@ -234,9 +234,12 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		await page.getByRole('button', { name: 'Generate' }).click();
 		await expect(page.getByTestId('state-queued')).toBeVisible();
 		await expect(balance(page)).toHaveText('90');
+		// Three owners' Islands give up in turn (a job never goes back to an owner who gave up on it).
 		for (let attempt = 1; attempt <= 3; attempt++) {
-			const job = await scripted.claim();
-			expect(await scripted.fail(job, 'out of memory')).toBe(attempt < 3 ? 'queued' : 'failed');
+			const quitter = attempt === 1 ? scripted : new ScriptedIsland(baseURL, await registerIsland(baseURL, `Scripted Island ${attempt}`));
+			if (quitter !== scripted) await quitter.heartbeat();
+			const job = await quitter.claim();
+			expect(await quitter.fail(job, 'out of memory')).toBe(attempt < 3 ? 'queued' : 'failed');
 		}
 		await expect(page.getByTestId('failure')).toContainText('The Islands could not make this image (out of memory');
 		await expect(page.getByTestId('refund')).toHaveText('10 credits refunded to your balance.');
@@ -382,7 +385,7 @@ test('a new requester goes from sign-up to a shared image, through every state o
 test('refusals the page can only meet from the server: identity revoked mid-session, rate limited', async ({ browser }) => {
 	// Its own server: a 4-requests-a-minute limit on /api/jobs*, and an admin who revokes the
 	// requester's verification from /admin.
-	const server = await startServer('pglite', { env: { ADMIN_CLAIM_TOKEN, RATE_LIMIT_JOBS_PER_MINUTE: '4' } });
+	const server = await startServer('pglite', { env: { ADMIN_CLAIM_TOKEN, RATE_LIMIT_JOBS_PER_MINUTE: '4', ...TRUST_OFF } });
 	const admin = await ledgerAdmin(server.url);
 	const verify = async (page: Page) => {
 		const r = await page.request.post('/api/kyc/start', { data: { legalName: 'Image Person', dateOfBirth: '1990-01-01', country: 'FR' } });

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from '@playwright/test';
 import { startServer, type TestServer } from '../../harness/server';
-import { ADMIN_CLAIM_TOKEN, demoParams } from '../../harness/broker';
+import { ADMIN_CLAIM_TOKEN, demoParams, TRUST_OFF } from '../../harness/broker';
 import { expect, signUp, test as base } from './fixtures';
 
 const ADMIN = `e2e-admin-${randomUUID()}@example.com`;
@@ -12,7 +12,7 @@ const ADMIN = `e2e-admin-${randomUUID()}@example.com`;
 const test = base.extend<object, { server: TestServer }>({
 	server: [
 		async ({}, use) => {
-			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN } });
+			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN, ...TRUST_OFF } });
 			await use(server);
 			await server.dispose();
 		},

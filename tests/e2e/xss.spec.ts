@@ -5,7 +5,7 @@ import type { Page } from '@playwright/test';
 import { expect, test as base } from './csp-guard';
 import { ApiClient } from '../../harness/client';
 import { startServer, type TestServer } from '../../harness/server';
-import { ADMIN_CLAIM_TOKEN, claimAdmin, demoParams, setKyc } from '../../harness/broker';
+import { ADMIN_CLAIM_TOKEN, claimAdmin, demoParams, setKyc, TRUST_OFF } from '../../harness/broker';
 import { TestIsland } from '../../harness/test-island';
 import { encodePng } from '../../src/lib/diffusion/png';
 
@@ -16,7 +16,7 @@ const script = (tag: string) => `<script>(window.__xss=window.__xss||[]).push('$
 
 const test = base.extend<{ server: TestServer; baseURL: string }>({
 	server: async ({}, use) => {
-		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN } });
+		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN, ...TRUST_OFF } });
 		await use(server);
 		await server.dispose();
 	},
