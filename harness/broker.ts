@@ -54,6 +54,16 @@ export async function revokeKyc(admin: ApiClient, userId: string) {
 	if (r.status !== 200 || !text.includes('"type":"success"')) throw new Error(`revoke failed: ${r.status} ${text}`);
 }
 
+/** An admin's decision on an Island from /admin (the form action): vouch for it, or reinstate it. */
+export async function decideIsland(admin: ApiClient, islandId: string, decision: 'vouch' | 'reinstate') {
+	const r = await admin.request('POST', '/admin?/island', {
+		body: new URLSearchParams({ islandId, decision }),
+		headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-sveltekit-action': 'true' }
+	});
+	const text = await r.text();
+	if (r.status !== 200 || !text.includes('"type":"success"')) throw new Error(`${decision} failed: ${r.status} ${text}`);
+}
+
 /** A signed-up, verified requester, with a pack bought unless `pack` is null. */
 export async function requester(baseUrl: string, pack: 'starter' | 'creator' | 'studio' | null = 'starter') {
 	const client = new ApiClient(baseUrl);

@@ -17,16 +17,6 @@ export function brokerEnv(trust: boolean, overrides: Record<string, string> = {}
 	return { ...env, ...(trust ? overrides : {}) };
 }
 
-/** The /admin form action an admin uses to mark an Island trusted, as the admin does it. */
-export async function vouch(admin: ApiClient, islandId: string) {
-	const r = await admin.request('POST', '/admin?/island', {
-		body: new URLSearchParams({ islandId, decision: 'vouch' }),
-		headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-sveltekit-action': 'true' }
-	});
-	const text = await r.text();
-	if (r.status !== 200 || !text.includes('"type":"success"')) throw new Error(`vouch failed: ${r.status} ${text}`);
-}
-
 /** A requester's job whose verification can still change its picture. */
 export const PENDING_VERIFICATION = new Set(['checking', 'disputed', 'redoing']);
 

@@ -7,10 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { checkPng } from '../src/lib/server/jobs/png-check';
 import { ApiClient } from './client';
-import { demoManifest, ledgerAdmin, setKyc } from './broker';
+import { decideIsland, demoManifest, ledgerAdmin, setKyc } from './broker';
 import { readDatabase } from './chaos-db';
 import { isHonestPicture } from './chaos-picture';
-import { awaitProbation, awaitVerification, brokerEnv, ownersEarnings, TRUST_QUERIES, trustReport, vouch, type Role, type TrustReport } from './chaos-trust';
+import { awaitProbation, awaitVerification, brokerEnv, ownersEarnings, TRUST_QUERIES, trustReport, type Role, type TrustReport } from './chaos-trust';
 import type { Driver } from './postgres';
 import { startServer, type TestServer } from './server';
 import { snapshotBuild } from './build-snapshot';
@@ -234,7 +234,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 			const owner = role === 'reference' ? admin : owners[i % owners.length];
 			const r = await owner.json('POST', '/api/islands', { json: { name: `chaos ${i} (${role})` } });
 			if (r.status !== 201) throw new Error(`island registration: ${r.status} ${JSON.stringify(r.body)}`);
-			if (role === 'reference') await vouch(admin, r.body.island.id);
+			if (role === 'reference') await decideIsland(admin, r.body.island.id, 'vouch');
 			else onProbation.push({ owner, id: r.body.island.id });
 			islands.push(new IslandProcess(i < opts.islands ? 'fast' : 'real', r.body.token, url, stepMs, r.body.island.id, role, opts.lieRate ?? 0.2));
 		}

@@ -4,6 +4,7 @@
 // show the prompt's colours. Also: cancel mid-run (410 → the Island drops the job and goes
 // on) and SIGTERM (the Island finishes its job, then exits).
 import { setKyc, TRUST_OFF } from '../harness/broker';
+import { until } from '../harness/until';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -37,15 +38,6 @@ function startIsland(url: string, token: string): RunningIsland {
 	return { child, log: () => out, exited };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-	const end = Date.now() + timeoutMs;
-	for (;;) {
-		const v = await fn();
-		if (v) return v;
-		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 100));
-	}
-}
 
 describe('headless Island end to end (demo model)', () => {
 	let server: TestServer;

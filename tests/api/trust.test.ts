@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../../harness/server';
-import { ADMIN_CLAIM_TOKEN, balance, demoParams, ledgerAdmin, requester, setKyc } from '../../harness/broker';
+import { ADMIN_CLAIM_TOKEN, balance, decideIsland, demoParams, ledgerAdmin, requester, setKyc } from '../../harness/broker';
+import { until } from '../../harness/until';
 import { drawFor } from '../../harness/test-island';
 import { honest, islandOf, otherPicture, patched, replay, run, sometimes, type Behaviour, type RunningIsland } from '../../harness/trust-islands';
 
@@ -33,21 +34,13 @@ describe.each(drivers)('Island trust on %s', (driver) => {
 		await setKyc(admin, 'verified');
 		// The operator's reference Island: vouched by the admin, honest.
 		const island = await islandOf(admin);
-		await decide(island.id, 'vouch');
+		await decideIsland(admin, island.id, 'vouch');
 		reference = run(island, honest);
 	});
 	afterAll(async () => {
 		await reference?.stop();
 		await server?.dispose();
 	});
-
-	async function decide(islandId: string, decision: 'vouch' | 'reinstate') {
-		const r = await admin.request('POST', '/admin?/island', {
-			body: new URLSearchParams({ islandId, decision }),
-			headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-sveltekit-action': 'true' }
-		});
-		expect(await r.text()).toContain('"type":"success"');
-	}
 
 	async function volunteer() {
 		const owner = new ApiClient(server.url);
@@ -57,16 +50,6 @@ describe.each(drivers)('Island trust on %s', (driver) => {
 	}
 
 	const islandView = async (owner: ApiClient, id: string) => (await owner.json('GET', '/api/islands')).body.islands.find((i: { id: string }) => i.id === id);
-
-	async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
-		const deadline = Date.now() + ms;
-		for (;;) {
-			const value = await probe();
-			if (value) return value;
-			if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-			await new Promise((r) => setTimeout(r, 100));
-		}
-	}
 
 	/** Every job settled (no check or rerun pending) and showing the honest picture, charged once. */
 	async function expectServedRight(client: ApiClient, jobIds: string[], before: number) {

@@ -4,7 +4,7 @@
 import type { Page } from '@playwright/test';
 import { ApiClient } from '../../harness/client';
 import { startServer, type TestServer } from '../../harness/server';
-import { ADMIN_CLAIM_TOKEN, ledgerAdmin, setKyc } from '../../harness/broker';
+import { ADMIN_CLAIM_TOKEN, decideIsland, ledgerAdmin, setKyc } from '../../harness/broker';
 import { honest, islandOf, otherPicture, run, type RunningIsland } from '../../harness/trust-islands';
 import { expect, signUp, test as base } from './fixtures';
 
@@ -28,7 +28,7 @@ const test = base.extend<object, { server: TestServer; operator: { admin: ApiCli
 			const admin = await ledgerAdmin(server.url);
 			await setKyc(admin, 'verified');
 			const island = await islandOf(admin);
-			await decide(admin, island.id, 'vouch');
+			await decideIsland(admin, island.id, 'vouch');
 			const reference = run(island, honest);
 			await use({ admin, reference });
 			await reference.stop();
@@ -36,14 +36,6 @@ const test = base.extend<object, { server: TestServer; operator: { admin: ApiCli
 		{ scope: 'worker', timeout: 60_000 }
 	]
 });
-
-async function decide(admin: ApiClient, islandId: string, decision: 'vouch' | 'reinstate') {
-	const r = await admin.request('POST', '/admin?/island', {
-		body: new URLSearchParams({ islandId, decision }),
-		headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-sveltekit-action': 'true' }
-	});
-	expect(await r.text()).toContain('"type":"success"');
-}
 
 /** The page's browser context signs in with the API client's session. */
 async function signInAs(page: Page, client: ApiClient, url: string) {

@@ -3,7 +3,7 @@ import type { Queryable } from '../db';
 import { alias } from 'drizzle-orm/pg-core';
 import { islands, jobs, kycEvents, promptRejections, users } from '../db/schema';
 
-const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+export const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
 /**
  * Users, newest first, with their cached balances (the ledger check vouches for the cache).

@@ -10,6 +10,7 @@ import { markSilentIslandsOffline } from './islands';
 import { reapExpiredLeases } from './lifecycle';
 import { sweep as sweepRateLimits } from '../rate-limit/counter';
 import { releaseDueEscrow } from '../trust/escrow';
+import { ensureSystemUser } from '../trust/canaries';
 
 /** How often expired leases and silent Islands are looked for (REAP_INTERVAL_MS env: chaos runs). */
 export const REAP_INTERVAL_MS = Number(process.env.REAP_INTERVAL_MS) || 5_000;
@@ -20,6 +21,7 @@ let current: (Broker & { drain(): void; stop(): Promise<void> }) | null = null;
 
 /** Builds a broker over an open database (tests build their own over a test database). */
 export async function createBroker(handle: DatabaseHandle, models = new ModelRegistry(builtinModels())): Promise<Broker & { drain(): void; close(): Promise<void> }> {
+	await ensureSystemUser(handle.db);
 	const bus = await createEventBus(handle);
 	const closing = new AbortController();
 	const dispatcher = new ClaimDispatcher(bus);

@@ -4,9 +4,8 @@
 import { and, desc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { islands, trustChecks, users } from '../db/schema';
+import { iso } from '../admin/console';
 import { suspiciousIslandsFilter } from './failures';
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** Quarantined and suspicious Islands, newest trouble first, each with its last comparisons. */
 export async function islandsUnderReview(tx: Queryable, limit = 50) {

@@ -19,6 +19,7 @@ import { trustConfig } from './config';
 export const SYSTEM_USER_ID = 'system';
 export const SYSTEM_USER_EMAIL = 'system@archipelago.invalid';
 
+/** Made once when a broker starts: every platform job (canary, reference, check, rerun) is its. */
 export async function ensureSystemUser(tx: Queryable) {
 	// '!' is never a valid scrypt/argon2 hash: nobody can sign in as the system user.
 	await tx.insert(users).values({ id: SYSTEM_USER_ID, email: SYSTEM_USER_EMAIL, passwordHash: '!', kycStatus: 'verified' }).onConflictDoNothing();
@@ -90,7 +91,6 @@ export async function ensureCanaryPool(tx: Queryable, broker: Broker, modelId: s
 	const [have] = await tx.select({ n: count() }).from(canaries).where(eq(canaries.model, modelId));
 	const missing = trustConfig().canaryPoolSize - have.n;
 	if (missing <= 0) return [];
-	await ensureSystemUser(tx);
 	const wakes: BrokerEvent[] = [];
 	for (let i = 0; i < missing; i++) {
 		const params = canaryParams(model);

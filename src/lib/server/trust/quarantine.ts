@@ -12,7 +12,7 @@ import { jobVersionBump } from '../jobs/views';
 import { trustConfig } from './config';
 import { queuedEvent } from './eligibility';
 import { forfeitEscrow } from './escrow';
-import { ensureSystemUser, SYSTEM_USER_ID } from './canaries';
+import { SYSTEM_USER_ID } from './canaries';
 
 /** The wake-ups and job changes to announce once the transaction commits. */
 export type Announcements = BrokerEvent[];
@@ -86,7 +86,6 @@ export async function quarantineIsland(tx: Queryable, islandId: string, reason: 
 			.update(jobs)
 			.set({ status: 'cancelled', finishedAt: sql`now()` })
 			.where(and(inArray(jobs.subjectJobId, suspect.map((j) => j.id)), eq(jobs.kind, 'check'), eq(jobs.status, 'queued')));
-		await ensureSystemUser(tx);
 		const reruns = suspect.map((subject) => redoOf(subject, 'rerun', [island.userId]));
 		const inserted = await tx.insert(jobs).values(reruns).returning();
 		for (const row of inserted) out.push(queuedEvent(row));

@@ -13,7 +13,6 @@ import { speedBound, trustConfig } from './config';
 import { queuedEvent } from './eligibility';
 import { payeeOf } from './escrow';
 import { quarantineIsland, redoOf, withdrawImage, type Announcements } from './quarantine';
-import { ensureSystemUser } from './canaries';
 
 type JobRow = typeof jobs.$inferSelect;
 type IslandRow = typeof islands.$inferSelect;
@@ -75,7 +74,6 @@ async function maybeSpotCheck(tx: Queryable, { job, island }: ResultContext): Pr
 	const fast = tooFast(job, island.backend);
 	if (fast) await tx.update(islands).set({ speedFlags: sql`${islands.speedFlags} + 1` }).where(eq(islands.id, island.id));
 	if (!fast && !chance(spotCheckRate(island))) return [];
-	await ensureSystemUser(tx);
 	const [check] = await tx.insert(jobs).values(redoOf(job, 'check', [island.userId])).returning();
 	await tx.update(jobs).set({ verification: 'checking', version: jobVersionBump }).where(eq(jobs.id, job.id));
 	return [queuedEvent(check), { type: 'job', id: job.id }];

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { RequestEvent } from '@sveltejs/kit';
 import { ApiError, api, parseWith, readBody } from '$lib/server/http';
 import type { z } from 'zod';
@@ -39,17 +40,10 @@ async function claimFor(event: RequestEvent, island: IslandRow, body: ClaimBodyV
 	await touchIsland(b, island.id);
 	const gone = clientGone(event);
 	// A suspicious Island (it gives up far more jobs than it finishes) claims after the others.
-	if (isSuspicious(island)) await sleep(trustConfig().suspiciousClaimDelayMs, gone.signal);
+	if (isSuspicious(island)) await delay(trustConfig().suspiciousClaimDelayMs, undefined, { signal: gone.signal }).catch(() => {});
 	const claim = await longPollClaim(b, claimantOf(island, body), { signal: gone.signal }).finally(gone.done);
 	if (!claim) return new Response(null, { status: 204 });
 	return Response.json(claim, { headers: { 'cache-control': 'no-store' } });
-}
-
-function sleep(ms: number, signal: AbortSignal) {
-	return new Promise<void>((resolve) => {
-		const timer = setTimeout(resolve, ms);
-		signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-	});
 }
 
 function parseJsonBytes(bytes: Uint8Array): unknown {
