@@ -188,7 +188,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		LEASE_FLOOR_MS: process.env.CHAOS_LEASE_MS ?? '6000',
 		LEASE_CEILING_MS: process.env.CHAOS_LEASE_MS ?? '6000',
 		REAP_INTERVAL_MS: '500',
-		SHUTDOWN_TIMEOUT: '5'
+		SHUTDOWN_TIMEOUT: '5',
+		// Each requester keeps hundreds of jobs queued: the load, not the per-user queue limit, is under test.
+		MAX_ACTIVE_JOBS_PER_USER: '1000000'
 	};
 	const first = await startServer(opts.driver, { env, databaseEnv: opts.databaseEnv }).catch((err) => {
 		build.remove();

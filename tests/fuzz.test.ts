@@ -60,6 +60,7 @@ const ROUTES: [string, string][] = [
 	['GET', '/api/jobs/:id'],
 	['DELETE', '/api/jobs/:id'],
 	['GET', '/api/jobs/:id/events'],
+	['GET', '/api/jobs/events'],
 	['POST', '/api/jobs/:id/share'],
 	['GET', '/api/images/:id.png'],
 	['POST', '/api/islands'],
@@ -72,6 +73,7 @@ const ROUTES: [string, string][] = [
 	['GET', '/api/admin/ledger/check'],
 	['GET', '/api/health'],
 	['GET', '/api/models'],
+	['GET', '/api/models/:id/tokenizer'],
 	['POST', '/api/admin/claim']
 ];
 
@@ -190,7 +192,7 @@ describe.each(drivers)('fuzzing every API route on %s', (driver) => {
 			route: fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...ROUTES) }, { weight: 1, arbitrary: fc.tuple(fc.constant('GET'), fc.string({ maxLength: 30 }).map((s) => `/api/${encodeURIComponent(s)}`)) }),
 			method: fc.option(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'), { freq: 4 }),
 			id,
-			query: fc.option(fc.dictionary(fc.constantFrom('limit', 'sig', 'exp', 'lastEventId', 'x'), fc.oneof(fc.string(), fc.integer().map(String)), { maxKeys: 3 })),
+			query: fc.option(fc.dictionary(fc.constantFrom('limit', 'sig', 'exp', 'lastEventId', 'ids', 'batch', 'active', 'x'), fc.oneof(fc.string(), fc.integer().map(String)), { maxKeys: 3 })),
 			auth: fc.constantFrom(...Object.keys(fx.auth)),
 			contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'image/png', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '', 'garbage/\u00e9'),
 			headers: fc.record(

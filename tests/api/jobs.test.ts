@@ -1,5 +1,6 @@
 // Quote, submit, the whole Island round trip with settlement, images, history and IDOR.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { decode } from 'fast-png';
 import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
@@ -49,13 +50,24 @@ describe.each(drivers)('jobs on %s', (driver) => {
 		await client.json('DELETE', `/api/jobs/${job.id}`);
 	});
 
+	it('serves each model’s tokenizer for the prompt-length warning: SD-Turbo’s through the server, the demo’s as a static file', async () => {
+		const anyone = new ApiClient(server.url);
+		const turbo = await anyone.request('GET', '/api/models/sd-turbo/tokenizer');
+		expect([turbo.status, turbo.headers.get('content-type')]).toEqual([200, 'application/json']);
+		const fixture = readFileSync(new URL('../fixtures/tiny/sdturbo/tokenizer.json', import.meta.url));
+		expect(Buffer.from(await turbo.arrayBuffer()).equals(fixture)).toBe(true);
+		const demo = await anyone.request('GET', '/api/models/demo/tokenizer');
+		expect([demo.status, demo.headers.get('location')]).toEqual([308, '/models/demo/tokenizer.json']);
+		expect((await anyone.json('GET', '/api/models/nope/tokenizer')).status).toBe(404);
+	});
+
 	it('quotes without holding anything, and refuses bad params with 422', async () => {
 		const client = await requester(server.url);
 		const q = await client.json('POST', '/api/jobs/quote', { json: { params: demoParams() } });
-		expect(q.body).toEqual({ cost: 10, tier: 'standard' });
+		expect(q.body).toEqual({ cost: 10, tier: 'standard', count: 1, total: 10 });
 		const [w, h] = demoManifest.sizes.reduce((a, b) => (b[0] * b[1] > a[0] * a[1] ? b : a));
 		const top = await client.json('POST', '/api/jobs/quote', { json: { params: demoParams({ width: w, height: h, steps: demoManifest.steps.high[1] }) } });
-		expect(top.body).toEqual({ cost: 50, tier: 'high' });
+		expect(top.body).toEqual({ cost: 50, tier: 'high', count: 1, total: 50 });
 		const bad = await client.json('POST', '/api/jobs/quote', { json: { params: demoParams({ steps: 0, colour: 'red' }) } });
 		expect(bad.status).toBe(422);
 		expect(bad.body.error.code).toBe('invalid_params');

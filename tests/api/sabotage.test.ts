@@ -15,7 +15,8 @@ describe.each(drivers)('sabotage on %s', (driver) => {
 	beforeAll(async () => {
 		// Trust's probation off: the saboteur's Islands take requesters' jobs at once, the
 		// strongest form of the attack (with probation they would only ever see canaries).
-		server = await startServer(driver, { env: BROKER_ENV });
+		// Alice queues five jobs at once for the attacker to fail, past the default limit of 4 in flight.
+		server = await startServer(driver, { env: { ...BROKER_ENV, MAX_ACTIVE_JOBS_PER_USER: '10' } });
 		admin = await ledgerAdmin(server.url);
 	});
 	afterAll(() => server?.dispose());

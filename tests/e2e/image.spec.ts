@@ -12,10 +12,12 @@ import { ADMIN_CLAIM_TOKEN, ledgerAdmin, revokeKyc, TRUST_OFF } from '../../harn
 import { previewDataUrl, registerIsland, ScriptedIsland, startHeadlessIsland } from './image-islands';
 
 // A server of its own: this file registers Islands and leaves jobs queued, which must not
-// reach other specs' Islands on the shared worker server (nor theirs reach ours).
+// reach other specs' Islands on the shared worker server (nor theirs reach ours). It spends a
+// balance down with ten queued images, past the default limit of 4 in flight per user
+// (image-batches.spec.ts walks that limit).
 const test = base.extend<{ server: TestServer; baseURL: string }>({
 	server: async ({}, use) => {
-		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ...TRUST_OFF } });
+		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', MAX_ACTIVE_JOBS_PER_USER: '20', ...TRUST_OFF } });
 		await use(server);
 		await server.dispose();
 	},
@@ -80,9 +82,10 @@ const ready = (page: Page) => expect(page.locator('form[data-ready="true"]')).to
 
 test('a new requester goes from sign-up to a shared image, through every state of a job', async ({ page, context, browser, baseURL }) => {
 	test.setTimeout(600_000);
-	// The inference runtime must never load on this page: no ORT files, model files or the Island worker.
+	// The inference runtime must never load on this page: no ORT files, model files or the Island
+	// worker. A model's tokenizer.json is the one exception: the prompt-length warning counts tokens.
 	const runtime: string[] = [];
-	page.on('request', (r) => /\/ort\/|onnxruntime|\.wasm(\?|$)|\/models\/|\/workers\//.test(r.url()) && runtime.push(r.url()));
+	page.on('request', (r) => /\/ort\/|onnxruntime|\.wasm(\?|$)|\/models\/(?![^/]+\/tokenizer\.json$)|\/workers\//.test(r.url()) && runtime.push(r.url()));
 	const scripted = new ScriptedIsland(baseURL, await registerIsland(baseURL, 'Scripted Island'));
 
 	await test.step('anonymous: /image sends to log in, and back after signing up', async () => {
@@ -183,7 +186,9 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		firstJob = new URL(page.url()).searchParams.get('job')!;
 		await expect(page.getByTestId('no-islands')).toContainText('No Islands online right now');
 		await expect(balance(page)).toHaveText('90');
-		await expect(page.getByRole('button', { name: 'Generate' })).toBeDisabled();
+		// The form stays usable while jobs run: the next one joins the queue.
+		await expect(page.getByRole('button', { name: 'Generate' })).toBeEnabled();
+		await expect(page.getByTestId('queue-item')).toHaveCount(1);
 		await shoot(page, '04-no-islands');
 		await page.getByRole('button', { name: 'Keep waiting' }).click();
 		await expect(page.getByTestId('no-islands')).toHaveCount(0);
@@ -256,8 +261,8 @@ test('a new requester goes from sign-up to a shared image, through every state o
 			await expect(page.getByTestId('job-seed')).toHaveText(failedSeed);
 			await expect(page.getByTestId('result-image')).toBeVisible({ timeout: 240_000 });
 			await expect(page.getByTestId('announcer')).toHaveText('Your image is ready.');
-			const natural = await page.getByTestId('result-image').evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]);
-			expect(natural).toEqual([256, 256]);
+			// Visible once laid out (it has width and height attributes), decoded a moment later.
+			await expect.poll(() => page.getByTestId('result-image').evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([256, 256]);
 			await expect(balance(page)).toHaveText('90');
 			await shoot(page, '08-completed');
 			await page.emulateMedia({ colorScheme: 'dark' });

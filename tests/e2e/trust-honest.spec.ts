@@ -25,6 +25,8 @@ const test = base.extend<object, { server: TestServer }>({
 				env: {
 					ADMIN_CLAIM_TOKEN,
 					RATE_LIMIT_JOBS_PER_MINUTE: '1000000',
+					// Each requester queues its 100 jobs at once.
+					MAX_ACTIVE_JOBS_PER_USER: '1000',
 					TRUST_PROBATION_CANARIES: String(PROBATION),
 					// Every result of the (new) browser Island is re-run by another owner's Island.
 					TRUST_NEW_ISLAND_SPOT_CHECK_RATE: '1',

@@ -27,6 +27,12 @@ export type JobKind = (typeof JOB_KINDS)[number];
 export const JOB_VERIFICATIONS = ['unchecked', 'checking', 'confirmed', 'disputed', 'redoing', 'replaced'] as const;
 export type JobVerification = (typeof JOB_VERIFICATIONS)[number];
 
+/**
+ * Images one request may ask for: a batch of 1–4 with seeds s, s+1, …, each image its own job
+ * with its own hold (a failed one is refunded alone).
+ */
+export const MAX_BATCH_SIZE = 4;
+
 /** Params as the server recorded them: seed and guidance are always filled in, so a result can be reproduced. */
 export type RecordedParams = GenerationParams & { seed: number; guidance: number };
 
@@ -51,6 +57,25 @@ export interface JobView {
 	verification: JobVerification;
 	/** A signed, expiring link to the image for anyone (GET /api/jobs/:id only). */
 	shareUrl?: string | null;
+	/** The request it was made by: the id of that request's first job (a lone job: its own id). */
+	batchId: string;
+	/** Its place in that request, from 0: its seed is the first job's seed + batchIndex. */
+	batchIndex: number;
+}
+
+/** The 201 of POST /api/jobs: every job of the request, in seed order (`job` is the first). */
+export interface SubmitResponse {
+	job: JobView;
+	jobs: JobView[];
+	batch: { id: string; count: number; cost: number };
+}
+
+/** The answer to POST /api/jobs/quote: the price of one image and of the whole request. */
+export interface QuoteResponse {
+	cost: number;
+	tier: Tier;
+	count: number;
+	total: number;
 }
 
 /** `status` event: where the job stands (place in line while queued). */
@@ -98,3 +123,6 @@ export interface JobEvents {
 	completed: CompletedEvent;
 	failed: FailedEvent;
 }
+
+/** The events of GET /api/jobs/events?ids=…: a job's events, each with the job's id. */
+export type JobsStreamEvents = { [K in keyof JobEvents]: JobEvents[K] & { id: string } };

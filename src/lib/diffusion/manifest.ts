@@ -54,18 +54,19 @@ async function verifyFile(manifest: ModelManifest, key: FileKey, bytes: Uint8Arr
 	if (got !== want.sha256) throw new Error(`${key}: sha256 ${got} does not match the manifest`);
 }
 
+/** Fetches one file of a model and verifies it. */
+export async function loadModelFile(manifest: ModelManifest, manifestUrl: string | URL, key: FileKey, get: FetchBytes = fetchBytes): Promise<Uint8Array> {
+	const bytes = await get(resolveFileUrl(manifestUrl, manifest.files[key].url));
+	await verifyFile(manifest, key, bytes);
+	return bytes;
+}
+
 /** Fetches and verifies the four files of a model. */
 export async function loadModelAssets(
 	manifest: ModelManifest,
 	manifestUrl: string | URL,
 	get: FetchBytes = fetchBytes
 ): Promise<ModelAssets> {
-	const [textEncoder, unet, vaeDecoder, tokenizer] = await Promise.all(
-		FILE_KEYS.map(async (key) => {
-			const bytes = await get(resolveFileUrl(manifestUrl, manifest.files[key].url));
-			await verifyFile(manifest, key, bytes);
-			return bytes;
-		})
-	);
+	const [textEncoder, unet, vaeDecoder, tokenizer] = await Promise.all(FILE_KEYS.map((key) => loadModelFile(manifest, manifestUrl, key, get)));
 	return { textEncoder, unet, vaeDecoder, tokenizer: JSON.parse(new TextDecoder().decode(tokenizer)) };
 }

@@ -61,4 +61,39 @@ describe('tokenizer', () => {
 		const wrong = cases.filter((c) => JSON.stringify(t.encode(c.prompt)) !== JSON.stringify(c.ids));
 		expect(wrong.map((c) => ({ ...c, got: t.encode(c.prompt) }))).toEqual([]);
 	});
+
+	describe('overflow: the words a model will not read', () => {
+		it('is null while the prompt fits, however it is spelt', () => {
+			expect(tok.overflow('')).toBeNull();
+			expect(tok.overflow(Array(24).fill('RED').join('   '))).toBeNull();
+		});
+
+		it('names the words past the window as typed, from the first one that does not fit whole', () => {
+			// 7 tokens a time: 3 × 7 + "a red circle" fill the 24; the rest is dropped.
+			const prompt = Array(4).fill('A Red circle on a blue background').join(' ');
+			expect(tok.overflow(prompt)).toEqual({ tokens: 28, room: 24, ignored: 'on a blue background' });
+			// Unknown words still take a token each; a word split into tokens across the edge is dropped whole.
+			expect(tok.overflow(`${Array(23).fill('zorp').join(' ')} red,blue green`)).toEqual({ tokens: 27, room: 24, ignored: 'red,blue green' });
+			expect(tok.overflow(`${Array(25).fill('red').join('\n')}`)).toEqual({ tokens: 25, room: 24, ignored: 'red' });
+		});
+
+		it('leaves room for bos and eos (CLIP: 77 − 2)', () => {
+			const clip = createTokenizer(tiny, { maxLength: 6, padId: 0, bosId: 49406, eosId: 49407 });
+			expect(clip.overflow('red circle on blue')).toBeNull();
+			expect(clip.overflow('red circle on blue background')).toEqual({ tokens: 5, room: 4, ignored: 'background' });
+			// Agrees with what encode keeps: everything before the ignored words, and nothing of them.
+			expect(clip.encode('red circle on blue background')).toEqual(clip.encode('red circle on blue'));
+		});
+
+		it.runIf(existsSync(demoPath))('counts with the demo model\'s own tokenizer and window (24 tokens)', () => {
+			const demo = JSON.parse(readFileSync(demoPath, 'utf8'));
+			const manifest = JSON.parse(readFileSync(new URL('manifest.json', demoPath), 'utf8'));
+			const t = createTokenizer(demo, manifest.tokenizer);
+			expect(t.overflow('a small yellow star in the top left corner, green background')).toBeNull();
+			const long = 'a small yellow star in the top left corner, green background, and a large red heart in the bottom right corner on a purple backdrop';
+			const cut = t.overflow(long)!;
+			expect(cut).toEqual({ tokens: 27, room: 24, ignored: 'a purple backdrop' });
+			expect(t.encode(long)).toEqual(t.encode(long.slice(0, long.length - cut.ignored.length)));
+		});
+	});
 });

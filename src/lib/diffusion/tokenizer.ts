@@ -1,17 +1,15 @@
 // Prompt → fixed-length token ids, per docs/model-format.md: encode without the tokenizer's
 // own special tokens, then wrap with bos/eos where the model has them, truncate, pad.
 import { Tokenizer } from '@huggingface/tokenizers';
+import { promptRoom, type PromptOverflow, type TokenizerSettings } from './prompt-window';
 
-export interface TokenizerSettings {
-	maxLength: number;
-	padId: number;
-	bosId: number | null;
-	eosId: number | null;
-}
+export type { PromptOverflow, TokenizerSettings } from './prompt-window';
 
 export interface PromptTokenizer {
 	/** Ids of exactly `maxLength` entries. */
 	encode(text: string): number[];
+	/** Where the text runs past the window, or null when the model reads all of it. */
+	overflow(text: string): PromptOverflow | null;
 	/** Words of the text that map to the unknown token: the UI can warn about them. */
 	unknownWords(text: string): string[];
 	readonly vocabSize: number;
@@ -32,6 +30,8 @@ export function createTokenizer(tokenizerJson: unknown, settings: TokenizerSetti
 	const unkId = model.unk_token ? tok.token_to_id(model.unk_token) : undefined;
 	const { maxLength, padId, bosId, eosId } = settings;
 	const vocabSize = tok.get_vocab(true).size;
+	const room = promptRoom(settings);
+	const countTokens = (text: string) => tok.encode(text, { add_special_tokens: false }).ids.length;
 
 	return {
 		vocabSize,
@@ -40,11 +40,24 @@ export function createTokenizer(tokenizerJson: unknown, settings: TokenizerSetti
 			const ids: number[] = [];
 			if (bosId !== null) ids.push(bosId);
 			// Keep room for eos when truncating, as CLIP does.
-			const room = maxLength - ids.length - (eosId !== null ? 1 : 0);
 			for (let i = 0; i < body.length && i < room; i++) ids.push(body[i]);
 			if (eosId !== null) ids.push(eosId);
 			while (ids.length < maxLength) ids.push(padId);
 			return ids;
+		},
+		overflow(text) {
+			const tokens = countTokens(text);
+			if (tokens <= room) return null;
+			// Words as typed (split at white space): the longest run of whole words that fits is
+			// read. Tokens never span a word boundary, so a longer prefix never has fewer tokens.
+			const words = [...text.matchAll(/\S+/g)].map((m) => m.index + m[0].length);
+			let fits = 0;
+			for (let lo = 1, hi = words.length; lo <= hi; ) {
+				const mid = (lo + hi) >> 1;
+				if (countTokens(text.slice(0, words[mid - 1])) <= room) [fits, lo] = [mid, mid + 1];
+				else hi = mid - 1;
+			}
+			return { tokens, room, ignored: text.slice(fits ? words[fits - 1] : 0).trim() };
 		},
 		unknownWords(text) {
 			if (unkId === undefined) return [];

@@ -12,6 +12,8 @@ export interface Failure {
 	refunded: number;
 	/** The params to resubmit with "Try again". */
 	params: Record<string, unknown>;
+	/** A refused request's number of images, resubmitted with it. */
+	count?: number;
 	/** Field messages from a 422 invalid_params. */
 	issues?: { path: (string | number)[]; message: string }[];
 	retryAfterSeconds?: number;
@@ -64,6 +66,9 @@ export async function requestFailure(res: Response, params: Record<string, unkno
 			return { ...base, message: 'Verify your identity before generating images: it is required for content safety, and there is no free tier.' };
 		case 'insufficient_credits':
 			return { ...base, message: `${serverMessage || 'Your balance does not cover this image.'} Nothing was charged.` };
+		case 'too_many_jobs':
+			// The server counts what is in flight now; its sentence says how many, and the limit.
+			return { ...base, message: `${serverMessage} Nothing was charged.` };
 		case 'prompt_rejected':
 			return { ...base, message: serverMessage };
 		case 'rate_limited': {

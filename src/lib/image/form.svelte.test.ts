@@ -32,11 +32,23 @@ describe('GenerationForm', () => {
 		const f = form();
 		expect([f.width, f.height, f.steps]).toEqual([256, 256, demo.steps.default]);
 		f.steps = demo.steps.standard[0];
-		expect(f.quote).toEqual({ cost: 10, tier: 'standard' });
+		expect(f.quote).toEqual({ cost: 10, tier: 'standard', count: 1, total: 10 });
 		f.setQuality('high');
 		expect(f.steps).toBe(presetSteps(demo, 'high'));
 		expect(f.quote?.tier).toBe('high');
 		expect(f.quote!.cost).toBeGreaterThanOrEqual(25);
+	});
+
+	it('quotes a batch as its images together, 1 to 4 of them', () => {
+		const f = form();
+		f.steps = demo.steps.standard[0];
+		f.setCount(4);
+		expect(f.quote).toEqual({ cost: 10, tier: 'standard', count: 4, total: 40 });
+		for (const bad of [0, 5, 2.5, NaN]) f.setCount(bad);
+		expect(f.count).toBe(4);
+		// Reusing a job's settings keeps how many images the form asks for.
+		f.apply({ prompt: 'a star', model: 'demo', width: 256, height: 256, steps: 4, seed: 7, guidance: 5 });
+		expect(f.quote?.total).toBe(40);
 	});
 
 	it('shows the schema messages beside the fields once touched, not before', () => {

@@ -3,7 +3,7 @@
 // the same function, so the number shown is the number debited).
 import { costOf, tierOf, type PublicModel, type Tier } from '$lib/schemas/cost';
 import type { GenerationParams, paramsSchemaFor } from '$lib/schemas/generation';
-import type { RecordedParams } from '$lib/api/jobs';
+import { MAX_BATCH_SIZE, type QuoteResponse, type RecordedParams } from '$lib/api/jobs';
 
 type ParamsSchema = ReturnType<typeof paramsSchemaFor>;
 
@@ -55,6 +55,8 @@ export class GenerationForm {
 	guidance = $state('');
 	/** Locked: the seed stays for the next image instead of going back to random. */
 	seedLocked = $state(false);
+	/** Images per request, 1–MAX_BATCH_SIZE: the seed's image and the next seeds' (s, s+1, …). */
+	count = $state(1);
 	/** Fields whose errors are shown: touched ones, or all after a submit attempt. */
 	#shown = $state<Set<Field>>(new Set());
 	#models: PublicModel[];
@@ -149,11 +151,16 @@ export class GenerationForm {
 	valid = $derived(this.#result?.success ?? false);
 	validParams = $derived<GenerationParams | null>(this.#result?.success ? this.#result.data : null);
 
-	/** The live quote: the shared cost function on the current size and steps. */
-	quote = $derived.by(() => {
+	/** The live quote: the shared cost function on the current size and steps, per image and for the request. */
+	quote = $derived.by((): QuoteResponse | null => {
 		if (!this.model || !this.tier) return null;
-		return costOf(this.model, { width: this.width, height: this.height, steps: this.steps });
+		const { cost, tier } = costOf(this.model, { width: this.width, height: this.height, steps: this.steps });
+		return { cost, tier, count: this.count, total: cost * this.count };
 	});
+
+	setCount(n: number) {
+		if (Number.isInteger(n) && n >= 1 && n <= MAX_BATCH_SIZE) this.count = n;
+	}
 
 	shown(field: Field): string | undefined {
 		return this.#shown.has(field) ? this.errors[field] : undefined;

@@ -1,18 +1,16 @@
-// One job as the requester watches it: submit, the SSE connection (with resume from the
-// last event id), cancel and try again. The page reads the state and calls the methods;
-// nothing else touches the EventSource.
-import { describeJobFailure, requestFailure, requestParams, type Failure } from './failures';
-import type { CompletedEvent, FailedEvent, JobStatus, JobView, ProgressEvent, StatusEvent } from '$lib/api/jobs';
+// One job as the requester watches it: its state from snapshots (the server's views) and
+// from its events, cancel, and a failed job's words. The page's JobBoard (board.svelte.ts)
+// submits, holds one of these per job it follows, and feeds them from one shared event stream.
+import { describeJobFailure, requestParams, type Failure } from './failures';
+import type { CompletedEvent, FailedEvent, JobEvents, JobStatus, JobView, ProgressEvent, StatusEvent } from '$lib/api/jobs';
 import { verificationPending } from './verification';
 
 export { describeJobFailure, requestParams, type Failure } from './failures';
 
 export interface GenerationOptions {
-	/** A job reached a terminal state or was submitted: balance and history changed. */
+	/** A job reached a terminal state: balance and history changed. */
 	onChange?: (job: JobView | null) => void;
 	fetch?: typeof fetch;
-	/** Delay before re-opening a closed stream; grows with each failed try. */
-	reconnectDelayMs?: (attempt: number) => number;
 }
 
 const TERMINAL: JobStatus[] = ['completed', 'failed', 'cancelled'];
@@ -35,14 +33,12 @@ export class Generation {
 	failure = $state<Failure | null>(null);
 	/** "Keep waiting" hides the no-Islands notice for this job. */
 	keepWaiting = $state(false);
-	busy = $state<'submitting' | 'cancelling' | null>(null);
-	/** The stream dropped and is being re-opened. */
+	busy = $state<'cancelling' | null>(null);
+	/** Its events stopped coming and the stream is being re-opened. */
 	reconnecting = $state(false);
+	/** It can't be followed any more: gone (404), or the session ended (401). */
+	lost = $state(false);
 
-	#source: EventSource | null = null;
-	#lastEventId = 0;
-	#retryTimer: ReturnType<typeof setTimeout> | null = null;
-	#retries = 0;
 	#opts: GenerationOptions;
 	#fetch: typeof fetch;
 
@@ -54,53 +50,53 @@ export class Generation {
 
 	active = $derived(this.status === 'queued' || this.status === 'running');
 
-	/** POST /api/jobs; on success the job is watched at once. */
-	async submit(params: Record<string, unknown>): Promise<JobView | null> {
-		this.busy = 'submitting';
-		this.failure = null;
-		try {
-			const res = await this.#fetch('/api/jobs', {
-				method: 'POST',
-				headers: { 'content-type': 'application/json' },
-				body: JSON.stringify({ params })
-			});
-			if (res.status === 201) {
-				const { job } = (await res.json()) as { job: JobView };
-				this.attach(job);
-				this.#opts.onChange?.(job);
-				return job;
-			}
-			this.#reset(null);
-			this.failure = await requestFailure(res, params);
-			// A refusal can mean the page's view was stale (balance spent in another tab, KYC
-			// revoked): let the page reload what it shows.
-			this.#opts.onChange?.(null);
-			return null;
-		} catch {
-			this.#reset(null);
-			this.failure = { code: 'network', message: 'Could not reach the server. Check your connection, then try again. Nothing was charged.', refunded: 0, params };
-			return null;
-		} finally {
-			this.busy = null;
-		}
-	}
-
 	/**
-	 * Shows a job (fresh, from the URL or from history) and follows it until it ends. A finished
-	 * job whose check was still going when the page loaded it is read again: the stream ends at
-	 * `completed`, so a later verdict (or a redrawn picture) reaches the page this way.
+	 * Shows a job (fresh, from the URL or from history); its events come through `receive`. A
+	 * finished job whose check was still going when the page loaded it is read again: the
+	 * stream ends at `completed`, so a later verdict (or a redrawn picture) reaches the page this way.
 	 */
 	attach(job: JobView) {
 		this.#reset(job);
 		this.#apply(job);
-		if (!isTerminal(job.status)) this.#open();
-		else if (job.status === 'completed' && verificationPending(job.verification)) void this.#refresh().catch(() => {});
+		if (job.status === 'completed' && verificationPending(job.verification)) void this.refresh().catch(() => {});
 	}
 
-	/** "Try again": the failed request's params, resubmitted as they were. */
-	retry() {
-		const params = this.failure?.params ?? (this.job ? requestParams(this.job.params) : null);
-		return params ? this.submit(params) : Promise.resolve(null);
+	/** One event of the job (its stream's snapshot first, then each change); none after it ended. */
+	receive<K extends keyof JobEvents>(event: K, data: JobEvents[K]) {
+		if (isTerminal(this.status)) return;
+		this.reconnecting = false;
+		switch (event) {
+			case 'status': {
+				const s = data as StatusEvent;
+				const requeued = this.status === 'running' && s.status === 'queued';
+				this.status = s.status;
+				this.position = s.position;
+				this.etaSeconds = s.etaSeconds;
+				this.islandsOnline = s.islandsOnline;
+				if (s.backend !== undefined) this.backend = s.backend;
+				if (requeued) [this.step, this.total, this.preview, this.backend] = [0, 0, null, null];
+				if (this.job) this.job = { ...this.job, status: s.status, attempts: s.attempts };
+				return;
+			}
+			case 'progress': {
+				const p = data as ProgressEvent;
+				this.status = 'running';
+				[this.step, this.total] = [p.step, p.total];
+				if (p.preview) this.preview = p.preview;
+				return;
+			}
+			case 'completed': {
+				const c = data as CompletedEvent;
+				this.status = 'completed';
+				this.imageUrl = c.imageUrl;
+				if (this.job) this.job = { ...this.job, status: 'completed', imageUrl: c.imageUrl, cost: c.cost, verification: c.verification ?? this.job.verification };
+				this.#opts.onChange?.(this.job);
+				return;
+			}
+			case 'failed':
+				this.#failed(data as FailedEvent);
+				this.#opts.onChange?.(this.job);
+		}
 	}
 
 	async cancel() {
@@ -113,7 +109,7 @@ export class Generation {
 				this.#apply(((await res.json()) as { job: JobView }).job);
 			} else {
 				// 409: it finished meanwhile; show what it became.
-				await this.#refresh();
+				await this.refresh();
 			}
 			this.#opts.onChange?.(this.job);
 		} finally {
@@ -123,25 +119,38 @@ export class Generation {
 
 	/** Reads the finished job again: its check may have ended (the stream doesn't follow that). */
 	async recheck() {
-		if (this.status === 'completed') await this.#refresh().catch(() => {});
+		if (this.status === 'completed') await this.refresh().catch(() => {});
 	}
 
-	/** Leaves the page: the stream closes, the job keeps going on the server. */
-	dispose() {
-		this.#close();
+	/** GET /api/jobs/:id (after the stream gave up, or to look again); false when the job can't be followed. */
+	async refresh(): Promise<boolean> {
+		const job = this.job;
+		if (!job) return false;
+		const res = await this.#fetch(`/api/jobs/${job.id}`);
+		if (res.status === 404) {
+			this.lost = true;
+			return false;
+		}
+		if (res.status === 401) {
+			// Logged out (another tab): stop following and say how to get back to this job.
+			this.lost = true;
+			this.reconnecting = false;
+			this.failure = { code: 'unauthenticated', message: 'Your session ended. Log in again to follow this image.', refunded: 0, params: requestParams(job.params) };
+			return false;
+		}
+		if (!res.ok) return true;
+		const view = ((await res.json()) as { job: JobView }).job;
+		if (this.job?.id !== view.id) return false;
+		const was = this.status;
+		this.#apply(view);
+		this.reconnecting = false;
+		if (isTerminal(view.status) && !isTerminal(was)) this.#opts.onChange?.(this.job);
+		return true;
 	}
 
-	clear() {
-		this.#reset(null);
-		this.failure = null;
-	}
-
-	#reset(job: JobView | null) {
-		this.#close();
+	#reset(job: JobView) {
 		this.job = job;
-		this.status = job?.status ?? null;
-		this.#lastEventId = 0;
-		this.#retries = 0;
+		this.status = job.status;
 		this.position = 0;
 		this.etaSeconds = null;
 		this.islandsOnline = null;
@@ -152,7 +161,8 @@ export class Generation {
 		this.imageUrl = null;
 		this.keepWaiting = false;
 		this.reconnecting = false;
-		if (job) this.failure = null;
+		this.lost = false;
+		this.failure = null;
 	}
 
 	/** A full snapshot (GET /api/jobs/:id, DELETE's answer). */
@@ -168,7 +178,6 @@ export class Generation {
 				attempts: job.attempts,
 				refunded: job.refunded
 			});
-		if (isTerminal(job.status)) this.#close();
 	}
 
 	#failed(e: FailedEvent) {
@@ -179,102 +188,5 @@ export class Generation {
 			e.status === 'cancelled'
 				? null
 				: { code: 'job_failed', message: describeJobFailure(e), refunded: e.refunded, params: requestParams(job.params) };
-	}
-
-	#open() {
-		const job = this.job;
-		if (!job || typeof EventSource === 'undefined') return;
-		// The query parameter carries the resume point on re-opens we make ourselves; the
-		// browser's own reconnects send the Last-Event-ID header.
-		const url = `/api/jobs/${job.id}/events${this.#lastEventId ? `?lastEventId=${this.#lastEventId}` : ''}`;
-		const source = new EventSource(url);
-		this.#source = source;
-		const on = <T>(type: string, handle: (data: T) => void) =>
-			source.addEventListener(type, (ev) => {
-				const e = ev as MessageEvent<string>;
-				if (this.#source !== source) return;
-				const id = Number(e.lastEventId);
-				if (Number.isFinite(id) && id > this.#lastEventId) this.#lastEventId = id;
-				this.reconnecting = false;
-				this.#retries = 0;
-				handle(JSON.parse(e.data) as T);
-			});
-		on<StatusEvent>('status', (s) => {
-			const requeued = this.status === 'running' && s.status === 'queued';
-			this.status = s.status;
-			this.position = s.position;
-			this.etaSeconds = s.etaSeconds;
-			this.islandsOnline = s.islandsOnline;
-			if (s.backend !== undefined) this.backend = s.backend;
-			if (requeued) [this.step, this.total, this.preview, this.backend] = [0, 0, null, null];
-			if (this.job) this.job = { ...this.job, status: s.status, attempts: s.attempts };
-		});
-		on<ProgressEvent>('progress', (p) => {
-			this.status = 'running';
-			[this.step, this.total] = [p.step, p.total];
-			if (p.preview) this.preview = p.preview;
-		});
-		on<CompletedEvent>('completed', (c) => {
-			this.status = 'completed';
-			this.imageUrl = c.imageUrl;
-			if (this.job) this.job = { ...this.job, status: 'completed', imageUrl: c.imageUrl, cost: c.cost, verification: c.verification ?? this.job.verification };
-			this.#close();
-			this.#opts.onChange?.(this.job);
-		});
-		on<FailedEvent>('failed', (f) => {
-			this.#failed(f);
-			this.#close();
-			this.#opts.onChange?.(this.job);
-		});
-		source.onerror = () => {
-			if (this.#source !== source) return;
-			// CONNECTING: the browser retries by itself (with Last-Event-ID). CLOSED: it gave up
-			// (an HTTP error or 204), so we look at the job and re-open if it is still going.
-			this.reconnecting = true;
-			if (source.readyState === EventSource.CLOSED) {
-				this.#close();
-				const delay = (this.#opts.reconnectDelayMs ?? ((n) => Math.min(15_000, 1000 * 2 ** n)))(this.#retries++);
-				this.#retryTimer = setTimeout(() => void this.#resume(job.id), delay);
-			}
-		};
-	}
-
-	async #resume(jobId: string) {
-		if (this.job?.id !== jobId) return;
-		const still = await this.#refresh().catch(() => true);
-		if (this.job?.id === jobId && still && !isTerminal(this.status)) this.#open();
-	}
-
-	/** GET /api/jobs/:id; false when the job is gone. */
-	async #refresh(): Promise<boolean> {
-		const job = this.job;
-		if (!job) return false;
-		const res = await this.#fetch(`/api/jobs/${job.id}`);
-		if (res.status === 404) {
-			this.#close();
-			return false;
-		}
-		if (res.status === 401) {
-			// Logged out (another tab): stop retrying and say how to get back to this job.
-			this.#close();
-			this.reconnecting = false;
-			this.failure = { code: 'unauthenticated', message: 'Your session ended. Log in again to follow this image.', refunded: 0, params: requestParams(job.params) };
-			return false;
-		}
-		if (!res.ok) return true;
-		const view = ((await res.json()) as { job: JobView }).job;
-		if (this.job?.id !== view.id) return false;
-		const was = this.status;
-		this.#apply(view);
-		this.reconnecting = false;
-		if (isTerminal(view.status) && !isTerminal(was)) this.#opts.onChange?.(this.job);
-		return true;
-	}
-
-	#close() {
-		this.#source?.close();
-		this.#source = null;
-		if (this.#retryTimer) clearTimeout(this.#retryTimer);
-		this.#retryTimer = null;
 	}
 }

@@ -7,8 +7,15 @@ import { ApiError } from './http';
 const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 export function idempotencyKeyFrom(request: Request): string {
-	const key = request.headers.get('idempotency-key');
+	const key = optionalIdempotencyKey(request);
 	if (!key) throw new ApiError(400, 'idempotency_key_required', 'Send an Idempotency-Key header so a retried request is applied once.');
+	return key;
+}
+
+/** The Idempotency-Key where a route takes one but doesn't require it (null without the header). */
+export function optionalIdempotencyKey(request: Request): string | null {
+	const key = request.headers.get('idempotency-key');
+	if (key === null) return null;
 	if (!KEY_PATTERN.test(key)) throw new ApiError(400, 'invalid_idempotency_key', 'The Idempotency-Key must be 1–200 visible ASCII characters.');
 	return key;
 }

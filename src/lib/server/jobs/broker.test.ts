@@ -23,6 +23,8 @@ describe.each(drivers)('broker on %s', (driver) => {
 		// several leases per Island so one Island can race many claims.
 		for (const [name, value] of Object.entries(TRUST_OFF)) vi.stubEnv(name, value);
 		vi.stubEnv('ISLAND_MAX_LEASES', '8');
+		// One requester queues 40 jobs at once here (tests/api/batches.test.ts has the per-user limit).
+		vi.stubEnv('MAX_ACTIVE_JOBS_PER_USER', '100');
 		t = await openTestDatabase(driver, 30);
 		broker = await createBroker(t);
 	});

@@ -2,7 +2,7 @@
 export type { Broker } from './context';
 export { MAX_ATTEMPTS } from './context';
 export { broker, createBroker, drainBroker, reapOnce, startBroker, stopBroker } from './runtime';
-export { cancelJob, getOwnJob, JobRequest, listOwnJobs, quote, submitJob, findOwnJob, notFound } from './requests';
+export { cancelJob, getOwnJob, JobRequest, listOwnBatches, listOwnJobs, quote, submitJob, submitJobs, findOwnJob, notFound } from './requests';
 export { claimOnce, longPollClaim, touchIsland, CLAIM_LONG_POLL_MS, type Claim } from './dispatch';
 export { completeJob, reportFailure, reportProgress, MAX_RESULT_BYTES } from './island-calls';
 export { FailBody, ProgressBody } from '$lib/api';
@@ -15,7 +15,7 @@ export {
 	requireIsland,
 	ISLAND_TOKEN_PREFIX
 } from './islands';
-export { jobEventStream, isTerminal } from './stream';
+export { jobEventStream, jobsEventStream, isTerminal, sseResponse } from './stream';
 export { DatabaseImageStore, sharedImageCacheControl, shareSecret, signedImageUrl, verifyImageSignature, type ImageStore } from './images';
 export { leaseTtlMs } from './lease';
 export { jobView, type JobView } from './views';

@@ -23,7 +23,9 @@ export function jobView(row: JobRow, progress?: { step: number; total: number } 
 		refunded: row.refunded,
 		imageUrl: row.imageId ? imageUrl(row.imageId) : null,
 		progress: row.status === 'running' && progress ? { step: progress.step, total: progress.total } : null,
-		verification: row.verification
+		verification: row.verification,
+		batchId: row.batchId ?? row.id,
+		batchIndex: row.batchIndex
 	};
 }
 export type { JobView };

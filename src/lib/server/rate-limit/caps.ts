@@ -1,10 +1,11 @@
 import { ApiError } from '../http';
 import { envPositiveInt } from '../env';
 
-
-/** How much one account or Island may hold open at once (per server instance). */
+/** How much one account or Island may hold at once (streams and long-polls per server instance). */
 export function capLimits(env: NodeJS.ProcessEnv = process.env) {
 	return {
+		// Jobs queued or running (database-wide; each image of a batch counts): submitJobs checks it.
+		activeJobsPerUser: envPositiveInt('MAX_ACTIVE_JOBS_PER_USER', 4, env),
 		streamsPerUser: envPositiveInt('MAX_STREAMS_PER_USER', 20, env),
 		longPollsPerUser: envPositiveInt('MAX_LONG_POLLS_PER_USER', 50, env),
 		longPollsPerIsland: envPositiveInt('MAX_LONG_POLLS_PER_ISLAND', 2, env),

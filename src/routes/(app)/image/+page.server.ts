@@ -1,9 +1,12 @@
 import { redirect } from '@sveltejs/kit';
-import { broker, getOwnJob, listOwnJobs } from '$lib/server/jobs';
+import { MAX_BATCH_SIZE } from '$lib/api/jobs';
+import { broker, getOwnJob, listOwnBatches, listOwnJobs } from '$lib/server/jobs';
+import { promptWindow } from '$lib/server/models';
+import { capLimits } from '$lib/server/rate-limit';
 import { LOW_BALANCE } from '$lib/schemas/credits';
 import type { PageServerLoad } from './$types';
 
-/** How many past generations the page shows (newest first). */
+/** How many past requests the page shows (newest first; a batch is one). */
 const HISTORY = 10;
 
 export const load: PageServerLoad = async ({ locals, url, depends }) => {
@@ -13,12 +16,18 @@ export const load: PageServerLoad = async ({ locals, url, depends }) => {
 	if (!user) redirect(303, `/login?next=${encodeURIComponent(url.pathname + url.search)}`);
 	const b = broker();
 	const jobId = url.searchParams.get('job');
-	// ?job=… reconnects a reload or a second tab to that job; someone else's id is just ignored.
+	// ?job=… reconnects a reload or a second tab to that job and the rest of its request;
+	// someone else's id is just ignored.
 	const job = jobId ? await getOwnJob(b, user.id, jobId).catch(() => null) : null;
+	const siblings = job ? await listOwnJobs(b, user.id, { limit: MAX_BATCH_SIZE, batchId: job.batchId }) : [];
 	return {
 		models: b.models.public(),
-		history: await listOwnJobs(b, user.id, HISTORY),
-		job,
+		promptWindows: Object.fromEntries(b.models.list().map((m) => [m.id, promptWindow(m)])),
+		history: await listOwnBatches(b, user.id, HISTORY),
+		// The user's queue: every job of theirs in flight, from this tab or any other client.
+		queue: await listOwnJobs(b, user.id, { limit: 100, active: true }),
+		maxActive: capLimits().activeJobsPerUser,
+		shown: job ? siblings.map((s) => (s.id === job.id ? job : s)) : null,
 		lowBalance: LOW_BALANCE
 	};
 };

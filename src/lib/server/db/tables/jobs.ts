@@ -115,6 +115,10 @@ export const jobs = pgTable(
 		// The Island owner's share: held in the Island's escrow until its window passes.
 		earned: bigint('earned', { mode: 'number' }).notNull().default(0),
 		escrow: text('escrow', { enum: ['held', 'released', 'forfeited'] }),
+		// A requester's request for several images (seeds s, s+1, …): every job of it carries the
+		// id of its first job (a lone job, its own id), and its place in the request.
+		batchId: text('batch_id'),
+		batchIndex: integer('batch_index').notNull().default(0),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 		startedAt: timestamp('started_at', { withTimezone: true }),
 		finishedAt: timestamp('finished_at', { withTimezone: true }),
@@ -127,7 +131,10 @@ export const jobs = pgTable(
 		index('jobs_finished_idx').on(t.finishedAt).where(sql`${t.status} = 'completed'`),
 		index('jobs_island_idx').on(t.islandId, t.finishedAt),
 		index('jobs_escrow_idx').on(t.finishedAt).where(sql`${t.escrow} = 'held'`),
-		index('jobs_subject_idx').on(t.subjectJobId).where(sql`${t.subjectJobId} is not null`)
+		index('jobs_subject_idx').on(t.subjectJobId).where(sql`${t.subjectJobId} is not null`),
+		index('jobs_batch_idx').on(t.batchId).where(sql`${t.batchId} is not null`),
+		// The per-user limit on jobs in flight counts these at every submit.
+		index('jobs_active_user_idx').on(t.userId).where(sql`${t.status} in ('queued', 'running')`)
 	]
 );
 

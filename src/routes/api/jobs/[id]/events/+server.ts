@@ -1,5 +1,5 @@
 import { api, requireUser } from '$lib/server/http';
-import { broker, findOwnJob, isTerminal, jobEventStream, notFound } from '$lib/server/jobs';
+import { broker, findOwnJob, isTerminal, jobEventStream, notFound, sseResponse } from '$lib/server/jobs';
 import { capLimits, concurrencyCaps } from '$lib/server/rate-limit';
 import type { RequestHandler } from './$types';
 
@@ -20,14 +20,7 @@ export const GET: RequestHandler = api(async (event) => {
 			release();
 			return new Response(null, { status: 204 });
 		}
-		return new Response(jobEventStream(b, job.id, lastEventId, release), {
-			headers: {
-				'content-type': 'text/event-stream; charset=utf-8',
-				'cache-control': 'no-store',
-				// Proxies (nginx) must pass events through as they come.
-				'x-accel-buffering': 'no'
-			}
-		});
+		return sseResponse(jobEventStream(b, job.id, lastEventId, release));
 	} catch (err) {
 		release();
 		throw err;
