@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../../harness/server';
-import { balance, BROKER_ENV, demoManifest, demoParams, ledgerAdmin, requester, setKyc } from '../../harness/broker';
+import { balance, BROKER_ENV, demoManifest, demoParams, ledgerAdmin, requester } from '../../harness/broker';
 import { TestIsland } from '../../harness/test-island';
 import { SseReader } from '../helpers/sse';
 
@@ -24,13 +24,8 @@ describe.each(drivers)('batches and the queue limit on %s', (driver) => {
 		await server.dispose();
 	});
 
-	/** An Island of a new owner (a job goes back to no owner whose Island gave up on it). */
-	async function islandOfNewOwner() {
-		const owner = new ApiClient(server.url);
-		await owner.signUp();
-		await setKyc(owner, 'verified');
-		return TestIsland.register(owner);
-	}
+	/** An Island of a new, verified owner (a job goes back to no owner whose Island gave up on it). */
+	const islandOfNewOwner = async () => TestIsland.register(await requester(server.url, null));
 
 	const submit = (client: ApiClient, body: unknown, headers: Record<string, string> = {}) => client.json('POST', '/api/jobs', { json: body, headers });
 	const active = async (client: ApiClient) => (await client.json('GET', '/api/jobs?active=true')).body.jobs as { id: string; status: string }[];

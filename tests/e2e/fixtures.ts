@@ -19,6 +19,21 @@ export const test = base.extend<{ baseURL: string }, { server: TestServer }>({
 
 export { expect };
 
+/**
+ * A test with a server of its own, started for it and disposed after (specs whose Islands must
+ * not take other specs' jobs, nor leave theirs): PGlite, no built-in Island, trust off, `env` on top.
+ */
+export function testWithOwnServer(env: Record<string, string> = {}) {
+	return base.extend<{ server: TestServer; baseURL: string }>({
+		server: async ({}, use) => {
+			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ...TRUST_OFF, ...env } });
+			await use(server);
+			await server.dispose();
+		},
+		baseURL: async ({ server }, use) => use(server.url)
+	});
+}
+
 export async function signUp(page: Page, email = `e2e-${randomUUID()}@example.com`, password = 'correct horse battery') {
 	await page.goto('/signup');
 	await page.getByLabel('Email').fill(email);

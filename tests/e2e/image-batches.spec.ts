@@ -6,24 +6,14 @@
 import { mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Page } from '@playwright/test';
-import { expect, test as base } from './csp-guard';
-import { signUp } from './fixtures';
+import { expect, signUp, testWithOwnServer } from './fixtures';
 import { previewDataUrl } from './image-islands';
-import { startServer, type TestServer } from '../../harness/server';
-import { ADMIN_CLAIM_TOKEN, ledgerAdmin, setKyc, TRUST_OFF } from '../../harness/broker';
-import { ApiClient } from '../../harness/client';
+import { ADMIN_CLAIM_TOKEN, ledgerAdmin, requester } from '../../harness/broker';
 import { makePng, TestIsland } from '../../harness/test-island';
 
-// A server of its own, with the default limit of 4 images in flight per user: its Islands
-// must not take other specs' jobs.
-const test = base.extend<{ server: TestServer; baseURL: string }>({
-	server: async ({}, use) => {
-		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN, ...TRUST_OFF } });
-		await use(server);
-		await server.dispose();
-	},
-	baseURL: async ({ server }, use) => use(server.url)
-});
+// A server of its own (its Islands must not take other specs' jobs), with the default limit
+// of 4 images in flight per user.
+const test = testWithOwnServer({ ADMIN_CLAIM_TOKEN });
 
 const SHOTS = 'test-results/image';
 mkdirSync(SHOTS, { recursive: true });
@@ -46,12 +36,7 @@ async function requesterOnImage(page: Page) {
 }
 
 /** An Island of a new, verified owner: a job never goes back to an owner whose Island gave up on it. */
-async function islandOfNewOwner(baseURL: string) {
-	const owner = new ApiClient(baseURL);
-	await owner.signUp();
-	await setKyc(owner, 'verified');
-	return TestIsland.register(owner);
-}
+const islandOfNewOwner = async (baseURL: string) => TestIsland.register(await requester(baseURL, null));
 
 test('a batch of four: one grid, progress per image, the failed image refunded alone, one history entry', async ({ page, baseURL }) => {
 	await requesterOnImage(page);

@@ -2,10 +2,9 @@
 // page that shows them (/image history and result, /account, /admin): no payload runs. Each
 // payload would record itself in window.__xss (or open a dialog) if it ever executed.
 import type { Page } from '@playwright/test';
-import { expect, test as base } from './csp-guard';
+import { expect, testWithOwnServer } from './fixtures';
 import { ApiClient } from '../../harness/client';
-import { startServer, type TestServer } from '../../harness/server';
-import { ADMIN_CLAIM_TOKEN, claimAdmin, demoParams, setKyc, TRUST_OFF } from '../../harness/broker';
+import { ADMIN_CLAIM_TOKEN, claimAdmin, demoParams, setKyc } from '../../harness/broker';
 import { TestIsland } from '../../harness/test-island';
 import { encodePng } from '../../src/lib/diffusion/png';
 
@@ -14,14 +13,7 @@ const ADMIN = 'xss-admin@example.com';
 const payload = (tag: string) => `<img src=x onerror="(window.__xss=window.__xss||[]).push('${tag}')">`;
 const script = (tag: string) => `<script>(window.__xss=window.__xss||[]).push('${tag}')</script>`;
 
-const test = base.extend<{ server: TestServer; baseURL: string }>({
-	server: async ({}, use) => {
-		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN, ...TRUST_OFF } });
-		await use(server);
-		await server.dispose();
-	},
-	baseURL: async ({ server }, use) => use(server.url)
-});
+const test = testWithOwnServer({ ADMIN_CLAIM_TOKEN });
 
 /** An admin who is also a requester and an Island owner, with hostile text everywhere. */
 async function hostileData(url: string) {

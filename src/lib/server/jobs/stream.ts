@@ -1,8 +1,8 @@
 // GET /api/jobs/:id/events and /api/jobs/events?ids=…. Events are snapshots of the job: on a
 // one-job stream each carries the job's version as its id, so a reconnect with Last-Event-ID
-// gets what changed since, and a late client gets the current state first. Wake-ups come from the event bus (any instance); a queued
-// job's place in line comes from the shared QueueBoard, so an open stream costs no queries
-// of its own while nothing happens to its job.
+// gets what changed since, and a late client gets the current state first. Wake-ups come from
+// the event bus (any instance); a queued job's place in line comes from the shared QueueBoard,
+// so an open stream costs no queries of its own while nothing happens to its jobs.
 import { eq } from 'drizzle-orm';
 import { islands, jobProgress, jobs } from '../db/schema';
 import type { Broker } from './context';
