@@ -11,7 +11,7 @@ import { islands, jobs, sessions } from '../db/schema';
 import { checkLedger, getBalances, ledgerAccount, purchase } from '../ledger';
 import { ledgerAccounts, users } from '../db/schema';
 import { PostgresEventBus, type BrokerEvent } from '../events';
-import { claimOnce, createBroker, cancelJob, completeJob, reapOnce, registerIsland, submitJob, leaseTtlMs, recordHeartbeat } from './index';
+import { claimOnce, createBroker, cancelJob, completeJob, listOwnBatches, reapOnce, registerIsland, submitJob, submitJobs, leaseTtlMs, recordHeartbeat } from './index';
 import { LEASE_FLOOR_MS } from './lease';
 import { periodicSweep } from './runtime';
 
@@ -116,6 +116,18 @@ describe.each(drivers)('broker on %s', (driver) => {
 		expect(await row(job.id)).toMatchObject({ status: 'failed', attempts: 3, refunded: 10, failureCode: 'island_unresponsive' });
 		expect((await row(job.id)).failedOwners).toHaveLength(3);
 		expect(await getBalances(t.db, requester.id)).toEqual({ available: 100, held: 0 });
+	});
+
+	it('lists whole requests for the history, newest first, however many images each has', async () => {
+		const requester = await user(500);
+		const single = (await submitJobs(broker, requester, { ...params, prompt: 'one' })).body.jobs;
+		const four = (await submitJobs(broker, requester, { ...params, prompt: 'four' }, { count: 4 })).body.jobs;
+		const two = (await submitJobs(broker, requester, { ...params, prompt: 'two' }, { count: 2 })).body.jobs;
+		const ids = (batches: { id: string }[][]) => batches.map((b) => b.map((j) => j.id));
+		expect(ids(await listOwnBatches(broker, requester.id, 10))).toEqual(ids([two, four, single]));
+		// The limit counts requests, not images: a batch is never cut in half.
+		expect(ids(await listOwnBatches(broker, requester.id, 2))).toEqual(ids([two, four]));
+		for (const job of [...single, ...four, ...two]) await cancelJob(broker, requester.id, job.id);
 	});
 
 	it('marks Islands without a heartbeat offline', async () => {
