@@ -52,11 +52,11 @@ export async function reportProgress(broker: Broker, islandId: string, jobId: st
 
 /** The Island gives up on this attempt; the job is retried elsewhere or fails with a refund. */
 export async function reportFailure(broker: Broker, islandId: string, jobId: string, body: FailBody) {
-	const rows = await broker.db.transaction((tx) =>
+	const { rows, events } = await broker.db.transaction((tx) =>
 		requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(islandId, body.lease))!, { code: 'island_error', reason: body.reason })
 	);
 	if (rows.length === 0) throw await leaseProblem(broker, islandId, jobId, body.lease);
-	await announce(broker, rows);
+	await announce(broker, rows, events);
 	return { status: rows[0].status };
 }
 
@@ -71,10 +71,10 @@ export async function completeJob(broker: Broker, island: { id: string; userId: 
 	if (!job) throw await leaseProblem(broker, island.id, jobId, lease);
 	const verdict = checkPng(png, { width: job.params.width, height: job.params.height });
 	if (!verdict.ok) {
-		const rows = await broker.db.transaction((tx) =>
+		const { rows, events } = await broker.db.transaction((tx) =>
 			requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(island.id, lease))!, { code: 'invalid_image', reason: verdict.reason })
 		);
-		await announce(broker, rows);
+		await announce(broker, rows, events);
 		throw new ApiError(422, 'invalid_png', `Result refused: ${verdict.reason}. The job went back to the queue.`);
 	}
 	const imageId = newId();

@@ -51,7 +51,7 @@ export async function quarantineIsland(tx: Queryable, islandId: string, reason: 
 	if (!island) return [];
 	const out: Announcements = [];
 	// Whatever it holds goes back to the queue, barred from its owner.
-	const released = await requeueOrFail(tx, eq(jobs.islandId, island.id), { code: 'island_error', reason: 'Its Island was quarantined.' }, { chargeIslands: false });
+	const { rows: released } = await requeueOrFail(tx, eq(jobs.islandId, island.id), { code: 'island_error', reason: 'Its Island was quarantined.' }, { chargeIslands: false });
 	for (const row of released) out.push(...(row.status === 'queued' ? [queuedEvent(row)] : []), { type: 'job', id: row.id });
 	// Canaries waiting for it are of no use now.
 	await tx.update(jobs).set({ status: 'cancelled', finishedAt: sql`now()` }).where(and(eq(jobs.targetIslandId, island.id), eq(jobs.status, 'queued')));
