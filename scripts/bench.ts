@@ -43,7 +43,16 @@ const formatters: Record<string, (r: any) => Row[]> = {
 				goal: '—',
 				met: null
 			},
-			{ bench: 'dispatch', what: `settled jobs per second, saturated (${x.driver})`, figure: `${x.saturated.settledPerSecond.toFixed(1)} /s`, goal: '—', met: null }
+			{
+				bench: 'dispatch',
+				what: `settled jobs per second, saturated (${x.driver})`,
+				figure: `${x.saturated.settledPerSecond.toFixed(1)} /s`,
+				goal: x.driver === 'postgres' ? '≥ 250 /s' : '≥ 150 /s',
+				met: x.saturated.settledPerSecond >= (x.driver === 'postgres' ? 250 : 150)
+			},
+			...(x.saturated.serverCpuMsPerJob === undefined
+				? []
+				: [{ bench: 'dispatch', what: `server CPU per job, saturated (${x.driver}; the server process only)`, figure: ms(x.saturated.serverCpuMsPerJob), goal: '—', met: null }])
 		]),
 	abuse: (r) => {
 		const p = r.phases;

@@ -33,19 +33,22 @@ export function holdForJob(tx: Queryable, userId: string, jobId: string, cost: n
 	});
 }
 
+/** What the job's hold put in its requester's held account, unless already refunded or settled. */
 async function heldFor(tx: Queryable, jobId: string) {
+	// One statement: the job's transactions, each with its entry on the requester's held account.
 	const rows = await tx
-		.select({ kind: ledgerTransactions.kind, userId: ledgerTransactions.userId, id: ledgerTransactions.id })
+		.select({ kind: ledgerTransactions.kind, userId: ledgerTransactions.userId, amount: ledgerEntries.amount })
 		.from(ledgerTransactions)
+		.leftJoin(
+			ledgerEntries,
+			// ledgerAccount.held(user_id), spelled in SQL.
+			and(eq(ledgerEntries.transactionId, ledgerTransactions.id), eq(ledgerEntries.accountId, sql`'user:' || ${ledgerTransactions.userId} || ':held'`))
+		)
 		.where(eq(ledgerTransactions.jobId, jobId));
 	const hold = rows.find((r) => r.kind === 'hold');
 	if (!hold?.userId) return null;
 	if (rows.some((r) => r.kind === 'refund' || r.kind === 'settle')) return null;
-	const [entry] = await tx
-		.select({ amount: ledgerEntries.amount })
-		.from(ledgerEntries)
-		.where(and(eq(ledgerEntries.transactionId, hold.id), eq(ledgerEntries.accountId, ledgerAccount.held(hold.userId))));
-	return { userId: hold.userId, amount: entry?.amount ?? 0 };
+	return { userId: hold.userId, amount: hold.amount ?? 0 };
 }
 
 /** Returns the refunded amount; 0 when the job's hold was already released. */
