@@ -54,6 +54,22 @@ const formatters: Record<string, (r: any) => Row[]> = {
 				? []
 				: [{ bench: 'dispatch', what: `server CPU per job, saturated (${x.driver}; the server process only)`, figure: ms(x.saturated.serverCpuMsPerJob), goal: '—', met: null }])
 		]),
+	longpoll: (r) => [
+		{
+			bench: 'longpoll',
+			what: `${r.islands} Islands long-polling one instance (${r.driver}): server memory and descriptors per waiting Island`,
+			figure: `${r.perWaitingIsland.rssKb.toFixed(0)} KB, ${r.perWaitingIsland.fds.toFixed(2)} fd`,
+			goal: 'reported',
+			met: true
+		},
+		{
+			bench: 'longpoll',
+			what: `submit → claim with ${r.islands} waiters, ${r.jobs} jobs one at a time (${r.driver})`,
+			figure: `p50 ${ms(r.wakeToClaimMs.p50)}, p99 ${ms(r.wakeToClaimMs.p99)}`,
+			goal: 'reported',
+			met: true
+		}
+	],
 	abuse: (r) => {
 		const p = r.phases;
 		const load = (l: number[]) => `load ${l[0].toFixed(1)}`;
