@@ -174,7 +174,10 @@ async function run(driver: string) {
 		});
 		stopping = true;
 		void Promise.all(loops);
-		return { driver, islands: ISLANDS, jobs: JOBS, submitters: SUBMITTERS, ratePerSecond: RATE, paced, saturated, connectionResets: resets };
+		// The server's side of any reset (server/client-errors.js logs each, rate-limited).
+		const serverErrors = server.output().split('\n').filter((l) => l.includes('[http]'));
+		for (const line of serverErrors) console.error(`server: ${line}`);
+		return { driver, islands: ISLANDS, jobs: JOBS, submitters: SUBMITTERS, ratePerSecond: RATE, paced, saturated, connectionResets: resets, serverErrors };
 	} finally {
 		await server.dispose();
 	}
