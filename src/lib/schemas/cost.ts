@@ -3,11 +3,14 @@
 // which pulls zod) only after it is interactive. generation.ts re-exports everything here.
 import type { ModelManifest } from './manifest';
 
-/** What a client needs of a model to build a form and quote it (GET /api/models). */
-export type PublicModel = Pick<ModelManifest, 'id' | 'name' | 'sizes' | 'steps' | 'guidance' | 'costWeight'>;
+/**
+ * What a client needs of a model to build a form and quote it (GET /api/models).
+ * `variations`: whether it can vary a picture (its manifest lists a VAE encoder).
+ */
+export type PublicModel = Pick<ModelManifest, 'id' | 'name' | 'sizes' | 'steps' | 'guidance' | 'costWeight'> & { variations?: boolean };
 
 export function publicModel(m: ModelManifest): PublicModel {
-	return { id: m.id, name: m.name, sizes: m.sizes, steps: m.steps, guidance: m.guidance, costWeight: m.costWeight };
+	return { id: m.id, name: m.name, sizes: m.sizes, steps: m.steps, guidance: m.guidance, costWeight: m.costWeight, variations: m.files.vaeEncoder !== undefined };
 }
 
 export type Tier = 'standard' | 'high';

@@ -14,11 +14,11 @@ import type { FailBody, ProgressBody, ResultResponse } from '$lib/api';
 
 export const MAX_RESULT_BYTES = 8 * 1024 * 1024;
 
-const leaseIs = (islandId: string, token: string) =>
+export const leaseIs = (islandId: string, token: string) =>
 	and(eq(jobs.status, 'running'), eq(jobs.islandId, islandId), eq(jobs.leaseTokenHash, hashLease(token)));
 
 /** Why a lease-guarded write touched nothing: 404, 410 (cancelled), 409 (late/replayed), 403. */
-async function leaseProblem(broker: Broker, islandId: string, jobId: string, token: string): Promise<ApiError> {
+export async function leaseProblem(broker: Broker, islandId: string, jobId: string, token: string): Promise<ApiError> {
 	const [row] = await broker.db.select().from(jobs).where(eq(jobs.id, jobId));
 	if (!row) return new ApiError(404, 'not_found', 'No such job.');
 	const attempt = leaseAttempt(token);
