@@ -61,8 +61,8 @@ describe.each(drivers)('variations on %s', (driver) => {
 		const alice = await requester(server.url);
 		const { imageId } = await pictureOf(alice);
 		const before = await balance(alice);
-		const params = demoParams({ prompt: 'a red circle on a green background', steps: 8, variation: { imageId, strength: 0.5 } });
-		const { variation: _, ...plain } = params;
+		const plain = demoParams({ prompt: 'a red circle on a green background', steps: 8 });
+		const params = { ...plain, variation: { imageId, strength: 0.5 } };
 		const full = (await alice.json('POST', '/api/jobs/quote', { json: { params: plain } })).body;
 		const quote = (await alice.json('POST', '/api/jobs/quote', { json: { params } })).body;
 		// 8 steps at 0.5 run the last 4: half the work, half the price (rounded up).
