@@ -104,6 +104,24 @@ describe.each(drivers)('variations on %s', (driver) => {
 		await reference.complete(plainClaim, { picture: honest });
 	});
 
+	it('refuses a variation\'s result from an Island that never fetched its input (an outdated one): back to the queue', async () => {
+		const alice = await requester(server.url);
+		const { imageId } = await pictureOf(alice);
+		const job = (await alice.json('POST', '/api/jobs', { json: { params: demoParams({ variation: { imageId, strength: 0.5 } }) } })).body.job;
+		const outdated = (await reference.claim())!;
+		expect(outdated.job.id).toBe(job.id);
+		const r = await reference.result(job.id, outdated.lease.token, honest(outdated));
+		expect(r.status).toBe(422);
+		expect(r.body.error.code).toBe('input_not_fetched');
+		expect((await alice.json('GET', `/api/jobs/${job.id}`)).body.job.status).toBe('queued');
+		// The next attempt fetches it: its result counts (an earlier lease's fetch would not).
+		const next = (await reference.claim())!;
+		expect(next.job.id).toBe(job.id);
+		expect((await input(reference, next)).status).toBe(200);
+		await reference.complete(next, { picture: honest });
+		expect((await alice.json('GET', `/api/jobs/${job.id}`)).body.job.status).toBe('completed');
+	});
+
 	it('refuses another user\'s picture (404), a missing one, a bad strength or size (422): nothing moves', async () => {
 		const alice = await requester(server.url);
 		const { imageId: alices } = await pictureOf(alice);

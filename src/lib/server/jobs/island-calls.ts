@@ -8,6 +8,7 @@ import type { Broker } from './context';
 import { hashLease, leaseAttempt } from './lease';
 import { announce, requeueOrFail } from './lifecycle';
 import { checkPng } from './png-check';
+import { variationResultProblem } from './variations';
 import { jobVersionBump } from './views';
 import { recordResult } from '../trust/verdicts';
 import type { FailBody, ProgressBody, ResultResponse } from '$lib/api';
@@ -69,13 +70,14 @@ export async function reportFailure(broker: Broker, islandId: string, jobId: str
 export async function completeJob(broker: Broker, island: { id: string; userId: string }, jobId: string, lease: string, png: Uint8Array) {
 	const [job] = await broker.db.select().from(jobs).where(and(eq(jobs.id, jobId), leaseIs(island.id, lease)));
 	if (!job) throw await leaseProblem(broker, island.id, jobId, lease);
-	const verdict = checkPng(png, { width: job.params.width, height: job.params.height });
+	const unfetched = variationResultProblem(job, lease);
+	const verdict = unfetched ? { ok: false as const, reason: unfetched } : checkPng(png, { width: job.params.width, height: job.params.height });
 	if (!verdict.ok) {
 		const rows = await broker.db.transaction((tx) =>
 			requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(island.id, lease))!, { code: 'invalid_image', reason: verdict.reason })
 		);
 		await announce(broker, rows);
-		throw new ApiError(422, 'invalid_png', `Result refused: ${verdict.reason}. The job went back to the queue.`);
+		throw new ApiError(422, unfetched ? 'input_not_fetched' : 'invalid_png', `Result refused: ${verdict.reason}. The job went back to the queue.`);
 	}
 	const imageId = newId();
 	const outcome = await broker.db.transaction(async (tx) => {

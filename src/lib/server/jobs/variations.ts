@@ -7,6 +7,7 @@ import { images, jobs, type StoredParams } from '../db/schema';
 import { ApiError } from '../http';
 import type { Broker } from './context';
 import { leaseProblem, leaseIs } from './island-calls';
+import { hashLease } from './lease';
 
 /**
  * A variation starts only from a picture this service made for the same requester and still
@@ -48,7 +49,12 @@ export function paramsForIsland(params: StoredParams) {
  * accepted, since what the job was asked to compute can't change under it.
  */
 export async function inputPng(broker: Broker, islandId: string, jobId: string, lease: string): Promise<Uint8Array> {
-	const [job] = await broker.db.select({ params: jobs.params }).from(jobs).where(and(eq(jobs.id, jobId), leaseIs(islandId, lease)));
+	// Noted on the job: its result is accepted only from the lease that fetched the input.
+	const [job] = await broker.db
+		.update(jobs)
+		.set({ inputLeaseHash: hashLease(lease) })
+		.where(and(eq(jobs.id, jobId), leaseIs(islandId, lease)))
+		.returning({ params: jobs.params });
 	if (!job) throw await leaseProblem(broker, islandId, jobId, lease);
 	const imageId = job.params.variation?.imageId;
 	if (!imageId) throw new ApiError(404, 'no_input', 'This job is not a variation: it has no input picture.');
@@ -56,4 +62,14 @@ export async function inputPng(broker: Broker, islandId: string, jobId: string, 
 	// Deleted since (its owner's data deletion): the Island reports the failure, the job is refunded.
 	if (!image) throw new ApiError(404, 'input_gone', 'The input picture of this job no longer exists.');
 	return image.bytes;
+}
+
+/**
+ * Why a variation's result can't be its answer: its Island never fetched the input picture
+ * (an outdated Island that ignores `variation` would draw a text-to-image picture, and two
+ * such Islands would even agree on it in a spot check). Null when it did, or for other jobs.
+ */
+export function variationResultProblem(job: { params: StoredParams; inputLeaseHash: string | null }, lease: string): string | null {
+	if (!job.params.variation || job.inputLeaseHash === hashLease(lease)) return null;
+	return 'a variation came back from an Island that never fetched its input picture (an outdated Island?)';
 }
