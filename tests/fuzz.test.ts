@@ -69,6 +69,7 @@ const ROUTES: [string, string][] = [
 	['POST', '/api/islands/jobs/:id/progress'],
 	['POST', '/api/islands/jobs/:id/result'],
 	['POST', '/api/islands/jobs/:id/fail'],
+	['GET', '/api/islands/jobs/:id/input.png'],
 	['GET', '/api/admin/ledger/check'],
 	['GET', '/api/health'],
 	['GET', '/api/models'],
@@ -165,6 +166,11 @@ describe.each(drivers)('fuzzing every API route on %s', (driver) => {
 				seed: fc.oneof(fc.integer(), fc.bigInt().map(String), fc.constant(-1)),
 				guidance: fc.double(),
 				negativePrompt: fc.string({ maxLength: 600 }),
+				// Variations of the requester's own picture, another's, none; strengths in and out of range.
+				variation: fc.oneof(
+					fc.record({ imageId: fc.oneof(fc.constantFrom(...fx.ids), fc.string()), strength: fc.oneof(fc.constantFrom(0.1, 0.5, 0.9), fc.double(), fc.string()) }, { requiredKeys: [] }),
+					fc.anything()
+				),
 				extra: fc.anything()
 			},
 			{ requiredKeys: [] }

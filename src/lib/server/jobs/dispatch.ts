@@ -12,6 +12,7 @@ import { ISLAND_OFFLINE_AFTER_MS } from './islands';
 import { admitClaimant } from '../trust/admission';
 import { provideCanary } from '../trust/canaries';
 import { claimableBy, mayWake, type Claimant } from '../trust/eligibility';
+import { paramsForIsland } from './variations';
 
 export type { Claimant };
 
@@ -74,7 +75,7 @@ export async function claimOnce(broker: Broker, request: Claimant): Promise<{ cl
 	return {
 		claimant,
 		claim: {
-			job: { id: row.id, params: row.params, tier: row.tier, attempt: row.attempts },
+			job: { id: row.id, params: paramsForIsland(row.params), tier: row.tier, attempt: row.attempts },
 			lease: { token: leaseToken(row.attempts, secret), expiresAt: row.leaseExpiresAt!.toISOString(), ttlMs: row.leaseTtlMs }
 		}
 	};

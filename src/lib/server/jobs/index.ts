@@ -5,6 +5,7 @@ export { broker, createBroker, drainBroker, reapOnce, startBroker, stopBroker } 
 export { cancelJob, getOwnJob, JobRequest, listOwnJobs, quote, submitJob, findOwnJob, notFound } from './requests';
 export { claimOnce, longPollClaim, touchIsland, CLAIM_LONG_POLL_MS, type Claim } from './dispatch';
 export { completeJob, reportFailure, reportProgress, MAX_RESULT_BYTES } from './island-calls';
+export { inputPng } from './variations';
 export { FailBody, ProgressBody } from '$lib/api';
 export {
 	HeartbeatBody,

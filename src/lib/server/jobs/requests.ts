@@ -14,6 +14,7 @@ import type { Broker } from './context';
 import { leaseTtlMs } from './lease';
 import { shareSecret, signedImageUrl } from './images';
 import { jobVersionBump, jobView, type JobRow } from './views';
+import { assertVariationInput } from './variations';
 
 /** Body of POST /api/jobs and /api/jobs/quote; the params are checked against the model list. */
 export const JobRequest = z.strictObject({ params: z.unknown() });
@@ -35,6 +36,7 @@ export async function submitJob(broker: Broker, user: SessionUser, raw: unknown)
 	const params = validateParams(broker, raw);
 	assertMayGenerate(user);
 	await assertPromptAllowed(user, { prompt: params.prompt, negativePrompt: params.negativePrompt }, broker.db);
+	await assertVariationInput(broker.db, user.id, params);
 	const model = broker.models.get(params.model)!;
 	const { cost, tier } = costOf(model, params);
 	const stored: StoredParams = {
