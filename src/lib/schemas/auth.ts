@@ -16,3 +16,15 @@ export const ApiKeyCreate = z.strictObject({
 		.transform((s) => [...new Set(s)])
 		.default([...DEFAULT_API_KEY_SCOPES])
 });
+
+/** POST /api/admin/claim: the operator's claim token. */
+export const AdminClaim = z.strictObject({ token: z.string().trim().min(16).max(200) });
+
+/** What the person types to confirm deleting their account (with their password). */
+export const ACCOUNT_DELETION_PHRASE = 'delete my account';
+
+/** DELETE /api/me: the password and the typed phrase, so neither a stolen session nor a slip deletes it. */
+export const AccountDeletion = z.strictObject({
+	password: z.string().min(1, { message: 'Enter your password.' }).max(200),
+	confirm: z.literal(ACCOUNT_DELETION_PHRASE, { message: `Type "${ACCOUNT_DELETION_PHRASE}" to confirm.` })
+});

@@ -1,7 +1,7 @@
-import { and, eq, gte, or, sql } from 'drizzle-orm';
+import { and, eq, gte, isNull, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { ledgerAccounts, ledgerEntries, ledgerTransactions } from '../db/schema';
-import { InsufficientCreditsError, ledgerAccount } from './accounts';
+import { AccountClosedError, InsufficientCreditsError, ledgerAccount } from './accounts';
 
 // Beta credits are minted from grants; verification work is paid from fees before any were earned.
 const MAY_GO_NEGATIVE = new Set<string>([ledgerAccount.grants, ledgerAccount.fees]);
@@ -40,11 +40,17 @@ export async function postTransaction(tx: Queryable, posting: Posting): Promise<
 			.where(
 				and(
 					eq(ledgerAccounts.id, entry.accountId),
+					isNull(ledgerAccounts.closedAt),
 					or(eq(ledgerAccounts.mayGoNegative, 1), gte(sql`${ledgerAccounts.balance} + ${entry.amount}`, 0))
 				)
 			)
 			.returning({ id: ledgerAccounts.id });
-		if (updated.length === 0) throw new InsufficientCreditsError(entry.accountId, -entry.amount);
+		if (updated.length === 0) {
+			// Only the refusal pays for telling a closed account from an empty one.
+			const [closed] = await tx.select({ at: ledgerAccounts.closedAt }).from(ledgerAccounts).where(eq(ledgerAccounts.id, entry.accountId));
+			if (closed?.at) throw new AccountClosedError(entry.accountId);
+			throw new InsufficientCreditsError(entry.accountId, -entry.amount);
+		}
 	}
 
 	const [row] = await tx
