@@ -53,7 +53,7 @@ export const accountPaths: ZodOpenApiPathsObject = {
 			description:
 				'Needs your password and the phrase `delete my account`. Running jobs are cancelled and refunded; Islands retired (their jobs go back to the queue, their escrow is forfeited); sessions, keys, pictures, prompts and identity details deleted; the email is freed. The ledger keeps its rows, with your accounts closed (docs/privacy.md). Session only: a key must not be able to end its owner\'s account.',
 			requestBody: jsonBody(AccountDeletion),
-			responses: { 204: { description: 'Deleted; the session cookie is cleared.' }, ...refusals([...AUTHED, ...JSON_BODY], { 403: '`wrong_password`, or `session_required` with an API key.' }) }
+			responses: { 204: { description: 'Deleted; the session cookie is cleared.' }, ...refusals([...AUTHED, ...JSON_BODY, 404, 429], { 403: '`wrong_password`, or `session_required` with an API key.' }) }
 		})
 	},
 	'/api/keys': {

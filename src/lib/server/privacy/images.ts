@@ -1,7 +1,7 @@
 // Deleting a picture: the requester's right to take back what they made. The job row stays
 // (its cost is in the ledger, and ledger rows are never rewritten), without its picture or
 // its prompt, and out of the history; share links stop working since the image row is gone.
-import { and, eq, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, or, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { images, jobs } from '../db/schema';
 import { ApiError } from '../http';
@@ -18,8 +18,8 @@ const erasedParams = sql`jsonb_set(${jobs.params} - 'negativePrompt', '{prompt}'
  * (an Island holding one gets 410 on its next call): there is nothing left to compare, and a
  * rerun would draw the picture again. Their prompts are erased too.
  */
-export async function erasePictures(tx: Queryable, jobIds: string[]) {
-	if (jobIds.length === 0) return;
+export async function erasePictures(tx: Queryable, jobIds: string[] | SQLWrapper) {
+	if (Array.isArray(jobIds) && jobIds.length === 0) return;
 	await tx
 		.update(jobs)
 		.set({ status: 'cancelled', version: jobVersionBump, leaseExpiresAt: null, finishedAt: sql`now()`, updatedAt: sql`now()`, failureCode: 'cancelled', failureReason: 'The requester deleted the picture.' })
