@@ -1,5 +1,6 @@
 import { z } from './zod';
 import { ApiKeyScope, DEFAULT_API_KEY_SCOPES } from './scopes';
+import { ACCOUNT_DELETION_PHRASE } from '../api/account';
 
 export const Credentials = z.strictObject({
 	email: z.email({ message: 'Enter a valid email address.' }).max(254),
@@ -20,8 +21,7 @@ export const ApiKeyCreate = z.strictObject({
 /** POST /api/admin/claim: the operator's claim token. */
 export const AdminClaim = z.strictObject({ token: z.string().trim().min(16).max(200) });
 
-/** What the person types to confirm deleting their account (with their password). */
-export const ACCOUNT_DELETION_PHRASE = 'delete my account';
+export { ACCOUNT_DELETION_PHRASE } from '../api/account';
 
 /** DELETE /api/me: the password and the typed phrase, so neither a stolen session nor a slip deletes it. */
 export const AccountDeletion = z.strictObject({
