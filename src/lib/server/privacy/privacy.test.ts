@@ -42,7 +42,7 @@ describe.each(drivers)('deleting data on %s', (driver) => {
 		const by = owner ?? (await user());
 		const { island } = await registerIsland(t.db, by.id, { name: 'i', models: ['demo'], maxPixels: 512 * 512 });
 		await recordHeartbeat(t.db, island.id, { backend: 'webgpu', models: ['demo'], maxPixels: 512 * 512 });
-		return { id: island.id, userId: by.id, models: ['demo'], maxPixels: 512 * 512, probation: false, vouched: false };
+		return { id: island.id, userId: by.id, ownerId: by.id, models: ['demo'], maxPixels: 512 * 512, probation: false, vouched: false };
 	}
 	async function answer(isl: Awaited<ReturnType<typeof island>>) {
 		const { claim } = await claimOnce(broker, isl);
