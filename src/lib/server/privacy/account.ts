@@ -81,6 +81,8 @@ export async function deleteAccount(broker: Broker, userId: string): Promise<boo
 		// Locks the row: a second deletion at once waits, then finds it deleted.
 		const [user] = await tx.select().from(users).where(and(eq(users.id, userId), isNull(users.deletedAt))).for('update');
 		if (!user) return null;
+		// A hold or purchase racing this deletion waits here, then finds the accounts closed (410).
+		await tx.select({ id: ledgerAccounts.id }).from(ledgerAccounts).where(inArray(ledgerAccounts.id, [ledgerAccount.available(user.id), ledgerAccount.held(user.id)])).for('update');
 		const out = [...(await cancelOpenJobs(tx, user.id)), ...(await retireIslands(tx, user.id))];
 		await erasePersonalData(tx, user);
 		await closeUserAccounts(tx, user.id);
