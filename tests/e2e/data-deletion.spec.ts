@@ -56,10 +56,30 @@ test('a requester deletes a picture, then their account', async ({ page, baseURL
 		await expect(page.locator(`[data-job="${jobId}"]`)).toHaveCount(0);
 		await page.reload();
 		await expect(page.locator(`[data-job="${jobId}"]`)).toHaveCount(0);
+		// Its own address still opens the job, which says what happened.
+		await page.goto(`/image?job=${jobId}`);
+		await expect(page.getByTestId('image-deleted')).toContainText('You deleted this picture');
+		await expect(page.getByTestId('job-params')).not.toContainText('private red circle');
 		expect((await fetch(shareUrl)).status).toBe(404);
 	});
 
-	await test.step('delete the account: the password and the phrase, then the login refuses it', async () => {
+	let key = '';
+	await test.step('a key made on /account with the scopes chosen works for the requester routes', async () => {
+		await page.goto('/account');
+		await page.getByLabel('New key name').fill('my script');
+		await page.getByLabel(/credits:buy/).check();
+		await page.getByRole('button', { name: 'Create key' }).click();
+		key = (await page.getByTestId('new-api-key').textContent())!;
+		await expect(page.getByRole('row', { name: /my script/ })).toContainText('jobs:read, jobs:write, credits:buy');
+		const bought = await fetch(`${baseURL}/api/credits/purchase`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+			body: JSON.stringify({ pack: 'starter' })
+		});
+		expect(bought.status).toBe(201);
+	});
+
+	await test.step('delete the account: the password and the phrase, then the login and the key are refused', async () => {
 		await page.goto('/account');
 		await page.getByTestId('delete-account').click();
 		const form = page.getByTestId('delete-account-form');
@@ -82,6 +102,7 @@ test('a requester deletes a picture, then their account', async ({ page, baseURL
 		await page.getByLabel('Password').fill(password);
 		await page.getByRole('button', { name: 'Log in' }).click();
 		await expect(page.getByRole('alert')).toHaveText('Email or password is wrong.');
+		expect((await fetch(`${baseURL}/api/me`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
 	});
 });
 
