@@ -81,7 +81,10 @@ export const accountPaths: ZodOpenApiPathsObject = {
 			summary: 'Verify your identity',
 			description: 'The sandbox decides at once from the details; Stripe answers the page to continue on (`redirectUrl`). Session only: verification is the person, not a script.',
 			requestBody: jsonBody(z.union([SandboxKycInput, StripeKycInput]), 'Sandbox: legal name, date of birth, country. Stripe: `{}`.'),
-			responses: { 200: json('Where verification stands.', KycStartResult), ...refusals([...AUTHED, ...JSON_BODY, 409, 429]) }
+			responses: {
+				200: json('Where verification stands.', KycStartResult),
+				...refusals([...AUTHED, ...JSON_BODY, 409, 429, 502], { 409: '`kyc_already_verified` or `kyc_pending_review`.', 429: '`kyc_retry_later` after a rejection, or a budget.', 502: '`kyc_provider_unavailable`.' })
+			}
 		})
 	},
 	'/api/kyc/webhook/{provider}': {
@@ -91,7 +94,7 @@ export const accountPaths: ZodOpenApiPathsObject = {
 			description: 'Checked by the provider\'s signature over the exact bytes (`Stripe-Signature`).',
 			requestParams: { path: z.object({ provider: z.enum(['stripe']) }) },
 			requestBody: { required: true, content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
-			responses: { 200: json('Received.', z.object({ received: z.literal(true), outcome: z.string() })), ...refusals([400, 404, 413]) }
+			responses: { 200: json('Received.', z.object({ received: z.literal(true), outcome: z.enum(['applied', 'ignored', 'duplicate']) })), ...refusals([400, 404, 413]) }
 		})
 	},
 	'/api/admin/claim': {

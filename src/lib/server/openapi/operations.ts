@@ -41,7 +41,9 @@ const REFUSALS: Record<number, string> = {
 	413: 'The body is too large.',
 	415: 'The body is not of the type expected.',
 	422: 'Invalid input; `issues` says where.',
-	429: 'Over a budget or cap; `Retry-After` says when to try again.'
+	429: 'Over a budget or cap; `Retry-After` says when to try again.',
+	502: 'A provider this depends on did not answer.',
+	503: 'Busy; `Retry-After` says when to try again.'
 };
 
 /** Error answers, each with the common body; `notes` overrides a status's description. */

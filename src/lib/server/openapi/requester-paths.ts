@@ -129,7 +129,10 @@ export const requesterPaths: ZodOpenApiPathsObject = {
 			description: 'A retry with the same `Idempotency-Key` and body replays the first answer (`Idempotent-Replayed: true`).',
 			requestParams: { header: z.object({ 'idempotency-key': z.string().min(1).max(200) }) },
 			requestBody: jsonBody(PurchaseRequest),
-			responses: { 201: json('Credited.', PurchaseResult), ...refusals([...AUTHED, ...JSON_BODY, 409, 429]) }
+			responses: {
+				201: json('Credited (or the first answer replayed).', PurchaseResult),
+				...refusals([...AUTHED, ...JSON_BODY, 409, 429], { 400: '`idempotency_key_required` or `invalid_idempotency_key`, or malformed JSON.', 409: '`idempotency_key_reused` with another body.' })
+			}
 		})
 	}
 };
