@@ -92,6 +92,9 @@ describe.each(drivers)('the API document on %s', (driver) => {
 		// The key registers an Island, which runs the job.
 		const registered = await check('POST', '/api/islands', await bot.request('POST', '/api/islands', { json: { name: 'documented' } }));
 		await check('GET', '/api/islands', await bot.request('GET', '/api/islands'));
+		const spare = await check('POST', '/api/islands', await bot.request('POST', '/api/islands', { json: { name: 'spare' } }));
+		await check('DELETE', '/api/islands/{id}', await bot.request('DELETE', `/api/islands/${spare.island.id}`));
+		await check('DELETE', '/api/islands/{id}', await bot.request('DELETE', `/api/islands/${spare.island.id}`)); // 404
 		const island = new TestIsland(url, registered.token, registered.island.id);
 		// The Island's calls as raw answers (TestIsland's helpers read the body themselves).
 		const islandCall = (path: string, json: unknown) =>

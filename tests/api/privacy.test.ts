@@ -6,6 +6,7 @@ import { startServer, type TestServer } from '../../harness/server';
 import { TestIsland } from '../../harness/test-island';
 import { drivers } from '../helpers/db';
 import { SseReader } from '../helpers/sse';
+import { until } from '../../harness/until';
 
 const CONFIRM = 'delete my account';
 
@@ -163,5 +164,35 @@ describe.each(drivers)('deleting pictures and accounts on %s', (driver) => {
 		expect(fresh.status).toBe(201);
 		expect(fresh.body.balance).toEqual({ available: 0, held: 0 });
 		expect(fresh.body.user.id).not.toBe(user.id);
+	});
+});
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)('a deleted account on two instances sharing PostgreSQL', () => {
+	let a: TestServer;
+	let b: TestServer;
+	beforeAll(async () => {
+		a = await startServer('postgres', { env: BROKER_ENV });
+		// B remembers identities for 10 minutes: only the deletion's event can make it forget.
+		b = await startServer('postgres', { env: { ...BROKER_ENV, IDENTITY_CACHE_MS: '600000' }, databaseEnv: a.databaseEnv });
+	});
+	afterAll(async () => {
+		await b.stop();
+		await a.dispose();
+	});
+
+	it('is refused on the other instance at once, although it remembered the session and the key', async () => {
+		const person = new ApiClient(a.url);
+		const { password } = await person.signUp();
+		const key = (await person.json('POST', '/api/keys', { json: { name: 'k' } })).body.secret;
+		const onB = new ApiClient(b.url);
+		onB.cookie = person.cookie;
+		const keyOnB = new ApiClient(b.url);
+		keyOnB.bearer = key;
+		expect((await onB.request('GET', '/api/me')).status).toBe(200);
+		expect((await keyOnB.request('GET', '/api/me')).status).toBe(200);
+
+		expect((await person.request('DELETE', '/api/me', { json: { password, confirm: CONFIRM } })).status).toBe(204);
+		await until('B refuses the session', async () => (await onB.request('GET', '/api/me')).status === 401, 30_000);
+		await until('B refuses the key', async () => (await keyOnB.request('GET', '/api/me')).status === 401, 30_000);
 	});
 });
