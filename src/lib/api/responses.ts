@@ -1,5 +1,6 @@
 // What the server answers, as zod: the API document (/api/openapi.json) is generated from
-// these and the request schemas, and the tests validate real answers against it. The pages
+// these and the request schemas (named as components in server/openapi/document.ts, not with
+// zod's global registry, whose ids can't be registered twice, as a dev server's reload does), and the tests validate real answers against it. The pages
 // read the plain types of jobs.ts and islands.ts (no zod on /image's first load); the checks
 // at the bottom keep those types and these schemas the same shape, at compile time.
 import { z } from '../schemas/zod';
@@ -13,14 +14,13 @@ const isoDate = z.string().meta({ format: 'date-time' });
 const tier = z.enum(['standard', 'high']);
 const credits = z.number().int();
 
-export const Balance = z.object({ available: credits, held: credits }).meta({ id: 'Balance' });
+export const Balance = z.object({ available: credits, held: credits });
 
 export const AccountSummary = z
 	.object({
 		user: z.object({ id: z.string(), email: z.string(), kycStatus: z.enum(['unverified', 'pending', 'verified', 'rejected']), isAdmin: z.boolean() }),
 		balance: Balance
-	})
-	.meta({ id: 'AccountSummary' });
+	});
 
 export const Health = z.object({ ok: z.boolean(), database: z.enum(['pglite', 'postgres']) });
 
@@ -33,8 +33,7 @@ export const PublicModelSchema = z
 		steps: z.object({ standard: range, high: range, default: z.number().int() }),
 		guidance: z.object({ min: z.number(), max: z.number(), default: z.number() }),
 		costWeight: z.number()
-	})
-	.meta({ id: 'Model' });
+	});
 export const ModelList = z.object({ models: z.array(PublicModelSchema) });
 
 export const Quote = z.object({ cost: credits, tier });
@@ -49,8 +48,7 @@ export const RecordedParamsSchema = z
 		steps: z.number().int(),
 		seed: z.number().int(),
 		guidance: z.number()
-	})
-	.meta({ id: 'RecordedParams' });
+	});
 
 export const JobViewSchema = z
 	.object({
@@ -71,8 +69,7 @@ export const JobViewSchema = z
 		progress: z.object({ step: z.number().int(), total: z.number().int() }).nullable(),
 		verification: z.enum(JOB_VERIFICATIONS),
 		shareUrl: z.string().nullable().optional()
-	})
-	.meta({ id: 'Job' });
+	});
 export const JobResponse = z.object({ job: JobViewSchema });
 export const JobList = z.object({ jobs: z.array(JobViewSchema) });
 export const ShareLink = z.object({ url: z.string(), expiresAt: isoDate });
@@ -86,8 +83,7 @@ export const ApiKeyView = z
 		createdAt: isoDate,
 		lastUsedAt: isoDate.nullable(),
 		revokedAt: isoDate.nullable()
-	})
-	.meta({ id: 'ApiKey' });
+	});
 export const ApiKeyList = z.object({ keys: z.array(ApiKeyView) });
 export const ApiKeyCreated = z.object({ key: ApiKeyView, secret: z.string().meta({ description: 'The `ak_…` key, shown once.' }) });
 
@@ -124,8 +120,7 @@ export const IslandViewSchema = z
 		probation: z.object({ passed: z.number().int(), needed: z.number().int() }),
 		quarantineReason: z.string().nullable(),
 		escrowed: credits
-	})
-	.meta({ id: 'Island' });
+	});
 export const IslandList = z.object({ islands: z.array(IslandViewSchema) });
 export const IslandRegistered = z.object({ island: IslandViewSchema, token: z.string().meta({ description: 'The `isl_…` token, shown once.' }) });
 export const IslandResponse = z.object({ island: IslandViewSchema });

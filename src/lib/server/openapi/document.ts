@@ -3,9 +3,11 @@
 // the /docs/api page; tests/api/openapi.test.ts checks it covers every route file under
 // src/routes/api and that real answers validate against it.
 import { createDocument } from 'zod-openapi';
+import { AccountSummary, ApiKeyView, Balance, IslandViewSchema, JobViewSchema, PublicModelSchema, RecordedParamsSchema } from '$lib/api/responses';
 import { accountPaths } from './account-paths';
 import { islandPaths } from './island-paths';
-import { requesterPaths } from './requester-paths';
+import { ErrorSchema } from './operations';
+import { GenerationParamsDoc, requesterPaths } from './requester-paths';
 
 export type OpenApiDocument = ReturnType<typeof createDocument>;
 
@@ -27,6 +29,18 @@ function build(): OpenApiDocument {
 			{ name: 'Server', description: 'Health and this document.' }
 		],
 		components: {
+			// Named here: wherever the paths use these schemas, the document refers to them by name.
+			schemas: {
+				Error: ErrorSchema,
+				GenerationParams: GenerationParamsDoc,
+				Job: JobViewSchema,
+				RecordedParams: RecordedParamsSchema,
+				Model: PublicModelSchema,
+				AccountSummary,
+				Balance,
+				ApiKey: ApiKeyView,
+				Island: IslandViewSchema
+			},
 			securitySchemes: {
 				session: { type: 'apiKey', in: 'cookie', name: 'session', description: 'The session cookie set by sign-up and login.' },
 				apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (`ak_…`); the operation names the scope it needs.' },

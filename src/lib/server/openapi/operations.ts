@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { ApiErrorBody } from '$lib/schemas/errors';
 import type { ApiKeyScope } from '$lib/schemas/scopes';
 
-export const ErrorSchema = ApiErrorBody.meta({ id: 'Error', description: 'Every refusal: `code` for programs, `message` for people, `issues` for invalid input.' });
+export const ErrorSchema = ApiErrorBody.meta({ description: 'Every refusal: `code` for programs, `message` for people, `issues` for invalid input.' });
 
 /**
  * Who may call an operation: a scope means a session or an API key holding it; 'user' any

@@ -9,12 +9,10 @@ import { AUTHED, JSON_BODY, json, jsonBody, operation, refusals } from './operat
 
 // The route takes `params` as unknown and checks it against the model it names; documented
 // here with its shape, the model's limits in words.
-const JobRequestDoc = JobRequest.extend({
-	params: GenerationParams.meta({
-		id: 'GenerationParams',
-		description: 'Sizes, step ranges and guidance come from the model (GET /api/models); seed is random and guidance the model\'s default when left out.'
-	})
+export const GenerationParamsDoc = GenerationParams.meta({
+	description: 'Sizes, step ranges and guidance come from the model (GET /api/models); seed is random and guidance the model\'s default when left out.'
 });
+const JobRequestDoc = JobRequest.extend({ params: GenerationParamsDoc });
 const jobId = z.object({ id: z.string().meta({ description: 'The job\'s id.' }) });
 const imageId = z.object({ id: z.string().meta({ description: 'The image\'s id (the job\'s imageUrl names it).' }) });
 
