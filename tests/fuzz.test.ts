@@ -48,6 +48,7 @@ const ROUTES: [string, string][] = [
 	['POST', '/api/auth/login'],
 	['POST', '/api/auth/logout'],
 	['GET', '/api/me'],
+	['DELETE', '/api/me'],
 	['GET', '/api/keys'],
 	['POST', '/api/keys'],
 	['DELETE', '/api/keys/:id'],
@@ -61,6 +62,7 @@ const ROUTES: [string, string][] = [
 	['DELETE', '/api/jobs/:id'],
 	['GET', '/api/jobs/:id/events'],
 	['POST', '/api/jobs/:id/share'],
+	['DELETE', '/api/jobs/:id/image'],
 	['GET', '/api/images/:id.png'],
 	['POST', '/api/islands'],
 	['GET', '/api/islands'],
@@ -73,6 +75,7 @@ const ROUTES: [string, string][] = [
 	['GET', '/api/admin/ledger/check'],
 	['GET', '/api/health'],
 	['GET', '/api/models'],
+	['GET', '/api/openapi.json'],
 	['POST', '/api/admin/claim']
 ];
 

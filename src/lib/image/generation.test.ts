@@ -119,6 +119,7 @@ describe('Generation watching a job over SSE', () => {
 		failureReason: null,
 		refunded: 0,
 		imageUrl: null,
+		imageDeletedAt: null,
 		progress: null,
 		verification: 'unchecked' as const,
 		...over
@@ -186,7 +187,7 @@ describe('Generation watching a job over SSE', () => {
 describe('Generation and a finished picture\'s check', () => {
 	const completed = (over: Partial<JobView> = {}): JobView => ({
 		id: 'job5', status: 'completed', params: { prompt: 'a', model: 'demo', width: 256, height: 256, steps: 4, seed: 1, guidance: 5 }, cost: 10, tier: 'standard',
-		attempts: 1, createdAt: '', startedAt: null, finishedAt: null, failureCode: null, failureReason: null, refunded: 0, imageUrl: '/api/images/first.png', progress: null,
+		attempts: 1, createdAt: '', startedAt: null, finishedAt: null, failureCode: null, failureReason: null, refunded: 0, imageUrl: '/api/images/first.png', imageDeletedAt: null, progress: null,
 		verification: 'checking', ...over
 	});
 
@@ -237,7 +238,7 @@ describe('Generation when the session ends', () => {
 		const gen = new Generation({ fetch: fetchStub, reconnectDelayMs: () => 0 });
 		gen.attach({
 			id: 'job9', status: 'queued', params: { prompt: 'a', model: 'demo', width: 256, height: 256, steps: 4, seed: 1, guidance: 5 }, cost: 10, tier: 'standard',
-			attempts: 0, createdAt: '', startedAt: null, finishedAt: null, failureCode: null, failureReason: null, refunded: 0, imageUrl: null, progress: null, verification: 'unchecked'
+			attempts: 0, createdAt: '', startedAt: null, finishedAt: null, failureCode: null, failureReason: null, refunded: 0, imageUrl: null, imageDeletedAt: null, progress: null, verification: 'unchecked'
 		});
 		FakeEventSource.opened[0].fail();
 		await new Promise((r) => setTimeout(r, 10));

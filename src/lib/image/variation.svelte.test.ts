@@ -12,7 +12,7 @@ function job(overrides: Partial<JobView> = {}): JobView {
 	return {
 		id: 'j1', status: 'completed', cost: 18, tier: 'standard', attempts: 1, createdAt: '', startedAt: null, finishedAt: null,
 		failureCode: null, failureReason: null, refunded: 0, progress: null, verification: 'unchecked',
-		imageUrl: '/api/images/img_123.png',
+		imageUrl: '/api/images/img_123.png', imageDeletedAt: null,
 		params: { prompt: 'a red circle on a blue background', negativePrompt: 'green', model: 'demo', width: 320, height: 256, steps: 12, seed: 5, guidance: 5 },
 		...overrides
 	};

@@ -1,6 +1,6 @@
 // The requester's side: quote, submit, read, cancel.
 import { randomInt } from 'node:crypto';
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { costOf, paramsSchemaFor, UINT32_MAX, type GenerationParams } from '$lib/schemas/generation';
 import type { SessionUser } from '../auth/users';
@@ -18,6 +18,9 @@ import { assertVariationInput } from './variations';
 
 /** Body of POST /api/jobs and /api/jobs/quote; the params are checked against the model list. */
 export const JobRequest = z.strictObject({ params: z.unknown() });
+
+/** GET /api/jobs?limit=: newest first, at most 100. */
+export const JobListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(10) });
 
 function validateParams(broker: Broker, raw: unknown): GenerationParams {
 	return parseWith(paramsSchemaFor(broker.models.public()), raw, 'invalid_params');
@@ -87,8 +90,9 @@ export async function getOwnJob(broker: Broker, userId: string, jobId: string) {
 	return { ...jobView(row, progress), shareUrl };
 }
 
+/** Jobs whose picture the requester deleted are left out: deleting it takes it off the history. */
 export async function listOwnJobs(broker: Broker, userId: string, limit: number) {
-	const rows = await broker.db.select().from(jobs).where(eq(jobs.userId, userId)).orderBy(desc(jobs.createdAt), desc(jobs.id)).limit(limit);
+	const rows = await broker.db.select().from(jobs).where(and(eq(jobs.userId, userId), isNull(jobs.imageDeletedAt))).orderBy(desc(jobs.createdAt), desc(jobs.id)).limit(limit);
 	return rows.map((r) => jobView(r));
 }
 

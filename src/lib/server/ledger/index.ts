@@ -4,7 +4,7 @@ import { ledgerAccounts, ledgerEntries, ledgerTransactions } from '../db/schema'
 import { ledgerAccount, OWNER_SHARE } from './accounts';
 import { postTransaction } from './post';
 
-export { InsufficientCreditsError, ledgerAccount, OWNER_SHARE } from './accounts';
+export { AccountClosedError, InsufficientCreditsError, ledgerAccount, OWNER_SHARE } from './accounts';
 export { checkLedger, type LedgerCheck } from './check';
 
 /** Beta: credits are minted from platform:grants; no payment is taken. */
@@ -115,6 +115,33 @@ export function moveEscrow(tx: Queryable, kind: 'release' | 'forfeit', job: { id
 			{ accountId: kind === 'release' ? ledgerAccount.available(ownerId) : ledgerAccount.fees, amount: job.earned }
 		]
 	});
+}
+
+/**
+ * A deleted user's accounts: whatever is left available goes back to platform:grants (beta
+ * credits are minted there and are worth nothing outside the platform) in one balanced `close`
+ * transaction, then both accounts are marked closed. Their entries stay: the ledger's history
+ * is never rewritten. Runs after the user's jobs were cancelled and refunded, so held is 0.
+ */
+export async function closeUserAccounts(tx: Queryable, userId: string): Promise<number> {
+	const ids = [ledgerAccount.available(userId), ledgerAccount.held(userId)];
+	const rows = await tx.select().from(ledgerAccounts).where(inArray(ledgerAccounts.id, ids)).for('update');
+	const held = rows.find((r) => r.id === ids[1])?.balance ?? 0;
+	if (held !== 0) throw new Error(`account ${ids[1]} still holds ${held}: cancel the user's jobs first`);
+	const left = rows.find((r) => r.id === ids[0])?.balance ?? 0;
+	if (left > 0) {
+		await postTransaction(tx, {
+			kind: 'close',
+			userId,
+			memo: 'account deleted: remaining credits returned to the platform',
+			entries: [
+				{ accountId: ids[0], amount: -left },
+				{ accountId: ledgerAccount.grants, amount: left }
+			]
+		});
+	}
+	await tx.update(ledgerAccounts).set({ closedAt: sql`now()` }).where(inArray(ledgerAccounts.id, ids));
+	return left;
 }
 
 export async function getBalances(tx: Queryable, userId: string) {

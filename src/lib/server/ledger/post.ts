@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import type { ledgerTransactions } from '../db/schema';
-import { InsufficientCreditsError, ledgerAccount } from './accounts';
+import { AccountClosedError, InsufficientCreditsError, ledgerAccount } from './accounts';
 
 // Beta credits are minted from grants; verification work is paid from fees before any were earned.
 const MAY_GO_NEGATIVE = new Set<string>([ledgerAccount.grants, ledgerAccount.fees]);
@@ -21,7 +21,8 @@ export interface Posting {
  * transaction, which a throw rolls back. Each balance moves by a guarded upsert: a concurrent
  * hold waits on the row lock and re-checks the balance instead of overselling it, and an
  * account that may not go negative can't be created negative. Only when every balance moved
- * are the transaction and its entries written; otherwise this throws InsufficientCreditsError.
+ * are the transaction and its entries written; otherwise this throws InsufficientCreditsError,
+ * or AccountClosedError for a deleted user's account.
  */
 export async function postTransaction(tx: Queryable, posting: Posting): Promise<number> {
 	const entries = posting.entries.filter((e) => e.amount !== 0);
@@ -45,7 +46,8 @@ export async function postTransaction(tx: Queryable, posting: Posting): Promise<
 			where may_go_negative = 1 or amount >= 0 or exists (select 1 from ledger_accounts a where a.id = m.account_id)
 			order by account_id
 			on conflict (id) do update set balance = ledger_accounts.balance + excluded.balance
-			where ledger_accounts.may_go_negative = 1 or ledger_accounts.balance + excluded.balance >= 0
+			where ledger_accounts.closed_at is null
+				and (ledger_accounts.may_go_negative = 1 or ledger_accounts.balance + excluded.balance >= 0)
 			returning id
 		),
 		t as (
@@ -56,9 +58,12 @@ export async function postTransaction(tx: Queryable, posting: Posting): Promise<
 		),
 		e (account_id, amount) as (values ${entryRows}),
 		written as (insert into ledger_entries (transaction_id, account_id, amount) select t.id, e.account_id, e.amount from t, e)
-		select (select id from t) as id, array(select id from moved) as moved`);
-	const { id, moved } = result[0] as { id: number | null; moved: string[] };
+		select (select id from t) as id, array(select id from moved) as moved,
+			array(select a.id from ledger_accounts a join m on m.account_id = a.id where a.closed_at is not null) as closed`);
+	const { id, moved, closed } = result[0] as { id: number | null; moved: string[]; closed: string[] };
 	if (id === null) {
+		// A deleted user's account (closed) refuses everything; any other refusal is a balance.
+		if (closed.length) throw new AccountClosedError(closed[0]);
 		const short = sorted.find(([account]) => !moved.includes(account))!;
 		throw new InsufficientCreditsError(short[0], -short[1]);
 	}

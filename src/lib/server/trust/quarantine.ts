@@ -1,7 +1,7 @@
 // Quarantine: an Island caught lying (or giving up nearly every job) gets no more claims, its
 // escrow goes back to the platform, and every recent result of it that no other owner's Island
 // confirmed is redrawn for its requester on a trusted Island, free, with the job saying so.
-import { and, eq, gt, inArray, or, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../db';
 import { images, islands, jobs } from '../db/schema';
@@ -72,6 +72,8 @@ export async function quarantineIsland(tx: Queryable, islandId: string, reason: 
 				eq(jobs.kind, 'user'),
 				eq(jobs.status, 'completed'),
 				gt(jobs.finishedAt, since),
+				// A picture its requester deleted is not drawn again.
+				isNull(jobs.imageDeletedAt),
 				or(
 					and(eq(jobs.islandId, island.id), inArray(jobs.verification, ['unchecked', 'checking', 'disputed'])),
 					// A picture it drew (as a check or a rerun) that replaced another liar's.

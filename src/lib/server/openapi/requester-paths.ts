@@ -1,0 +1,136 @@
+// The requester's routes: models, quotes, jobs and their events, images, credits.
+import type { ZodOpenApiPathsObject } from 'zod-openapi';
+import { z } from 'zod';
+import { GenerationParams } from '$lib/schemas/generation';
+import { PurchaseRequest } from '$lib/schemas/credits';
+import { JobList, JobResponse, ModelList, PurchaseResult, Quote, ShareLink } from '$lib/api/responses';
+import { JobListQuery, JobRequest } from '../jobs/requests';
+import { AUTHED, JSON_BODY, json, jsonBody, operation, refusals } from './operations';
+
+// The route takes `params` as unknown and checks it against the model it names; documented
+// here with its shape, the model's limits in words.
+export const GenerationParamsDoc = GenerationParams.meta({
+	description: 'Sizes, step ranges and guidance come from the model (GET /api/models); seed is random and guidance the model\'s default when left out.'
+});
+const JobRequestDoc = JobRequest.extend({ params: GenerationParamsDoc });
+const jobId = z.object({ id: z.string().meta({ description: 'The job\'s id.' }) });
+const imageId = z.object({ id: z.string().meta({ description: 'The image\'s id (the job\'s imageUrl names it).' }) });
+
+export const requesterPaths: ZodOpenApiPathsObject = {
+	'/api/models': {
+		get: operation('public', {
+			tags: ['Requesters'],
+			summary: 'The models on offer',
+			description: 'What a form and a quote need: sizes, step ranges per tier, guidance, cost weight.',
+			responses: { 200: json('The models.', ModelList) }
+		})
+	},
+	'/api/jobs/quote': {
+		post: operation('jobs:read', {
+			tags: ['Requesters'],
+			summary: 'Price an image',
+			description: 'Nothing is held.',
+			requestBody: jsonBody(JobRequestDoc),
+			responses: { 200: json('The cost in credits and its tier.', Quote), ...refusals([...AUTHED, ...JSON_BODY, 429]) }
+		})
+	},
+	'/api/jobs': {
+		post: operation('jobs:write', {
+			tags: ['Requesters'],
+			summary: 'Submit a job',
+			description: 'Holds the cost and queues the job in one transaction; any refusal holds nothing. Needs a verified identity.',
+			requestBody: jsonBody(JobRequestDoc),
+			responses: {
+				201: json('Queued; `Location` names the job.', JobResponse),
+				...refusals([...AUTHED, 402, ...JSON_BODY, 429], {
+					403: '`kyc_required` (verify first), or a key without `jobs:write`.',
+					422: '`invalid_params` (see `issues`) or `prompt_rejected`.'
+				})
+			}
+		}),
+		get: operation('jobs:read', {
+			tags: ['Requesters'],
+			summary: 'Your jobs, newest first',
+			description: 'Jobs whose picture you deleted are left out.',
+			requestParams: { query: JobListQuery },
+			responses: { 200: json('Your jobs.', JobList), ...refusals([...AUTHED, 422, 429]) }
+		})
+	},
+	'/api/jobs/{id}': {
+		get: operation('jobs:read', {
+			tags: ['Requesters'],
+			summary: 'One of your jobs',
+			description: 'With `progress` while running and a signed `shareUrl` once it has a picture.',
+			requestParams: { path: jobId },
+			responses: { 200: json('The job.', JobResponse), ...refusals([...AUTHED, 404, 429]) }
+		}),
+		delete: operation('jobs:write', {
+			tags: ['Requesters'],
+			summary: 'Cancel a job',
+			description: 'A queued or running job is cancelled and its hold refunded.',
+			requestParams: { path: jobId },
+			responses: { 200: json('The cancelled job.', JobResponse), ...refusals([...AUTHED, 404, 409, 429], { 409: '`job_finished`: it already ended.' }) }
+		})
+	},
+	'/api/jobs/{id}/image': {
+		delete: operation('jobs:write', {
+			tags: ['Requesters'],
+			summary: 'Delete a job\'s picture',
+			description:
+				'The picture (and any redrawn copy) is deleted, its share links answer 404, the prompt is erased, and the job leaves your history; the job itself stays (its cost is in the ledger) and says `imageDeletedAt`. Pending spot checks of it are cancelled. Nothing is refunded.',
+			requestParams: { path: jobId },
+			responses: { 200: json('The job, without its picture.', JobResponse), ...refusals([...AUTHED, 404, 409, 429], { 409: '`no_image`: the job has no picture (not finished, or already deleted).' }) }
+		})
+	},
+	'/api/jobs/{id}/events': {
+		get: operation('jobs:read', {
+			tags: ['Requesters'],
+			summary: 'Follow a job (server-sent events)',
+			description:
+				'Events `status`, `progress`, `completed`, `failed`, each a JSON snapshot with the job\'s version as its id. Resumable with `Last-Event-ID`; 204 once a finished job was seen.',
+			requestParams: { path: jobId },
+			responses: {
+				200: { description: 'An event stream.', content: { 'text/event-stream': { schema: z.string() } } },
+				204: { description: 'Finished and already seen: stop reconnecting.' },
+				...refusals([...AUTHED, 404, 429])
+			}
+		})
+	},
+	'/api/jobs/{id}/share': {
+		post: operation('jobs:write', {
+			tags: ['Requesters'],
+			summary: 'A share link to the picture',
+			description: 'Signed and expiring (7 days); anyone with it sees the picture until then, or until you delete it.',
+			requestParams: { path: jobId },
+			responses: { 200: json('The link.', ShareLink), ...refusals([...AUTHED, 404, 409, 429], { 409: '`no_image`: no picture (yet).' }) }
+		})
+	},
+	'/api/images/{id}.png': {
+		get: operation('jobs:read', {
+			tags: ['Requesters'],
+			summary: 'A picture',
+			description: 'Its owner\'s (a session or a key with `jobs:read`), or anyone\'s with a share link\'s `exp` and `sig`.',
+			requestParams: {
+				path: imageId,
+				query: z.object({ exp: z.string().optional().meta({ description: 'A share link\'s expiry.' }), sig: z.string().optional().meta({ description: 'A share link\'s signature.' }) })
+			},
+			responses: {
+				200: { description: 'The PNG.', content: { 'image/png': { schema: z.string().meta({ contentEncoding: 'binary' }) } } },
+				...refusals([401, 404, 410], { 404: 'No such picture, not yours, deleted, or the link expired.', 410: '`image_withdrawn`: its Island was caught lying; the job has a redrawn picture.' })
+			}
+		})
+	},
+	'/api/credits/purchase': {
+		post: operation('credits:buy', {
+			tags: ['Requesters'],
+			summary: 'Buy a credit pack (virtual during the beta)',
+			description: 'A retry with the same `Idempotency-Key` and body replays the first answer (`Idempotent-Replayed: true`).',
+			requestParams: { header: z.object({ 'idempotency-key': z.string().min(1).max(200) }) },
+			requestBody: jsonBody(PurchaseRequest),
+			responses: {
+				201: json('Credited (or the first answer replayed).', PurchaseResult),
+				...refusals([...AUTHED, ...JSON_BODY, 409, 429], { 400: '`idempotency_key_required` or `invalid_idempotency_key`, or malformed JSON.', 409: '`idempotency_key_reused` with another body.' })
+			}
+		})
+	}
+};
