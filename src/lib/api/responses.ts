@@ -32,7 +32,8 @@ export const PublicModelSchema = z
 		sizes: z.array(range).meta({ description: '[width, height] pairs the model draws' }),
 		steps: z.object({ standard: range, high: range, default: z.number().int() }),
 		guidance: z.object({ min: z.number(), max: z.number(), default: z.number() }),
-		costWeight: z.number()
+		costWeight: z.number(),
+		variations: z.boolean().optional().meta({ description: 'Whether it can vary one of your pictures (its manifest has a VAE encoder).' })
 	});
 export const ModelList = z.object({ models: z.array(PublicModelSchema) });
 

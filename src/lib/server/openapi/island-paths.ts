@@ -56,6 +56,18 @@ export const islandPaths: ZodOpenApiPathsObject = {
 			}
 		})
 	},
+	'/api/islands/jobs/{id}/input.png': {
+		get: operation('island', {
+			tags: ['Island protocol'],
+			summary: 'A variation\'s input picture',
+			description: 'Only for the Island holding the job\'s lease; a variation\'s result counts only from the lease that fetched it.',
+			requestParams: { path: jobId, header: z.object({ 'x-lease': z.string().meta({ description: 'The job\'s lease token.' }) }) },
+			responses: {
+				200: { description: 'The picture to vary (PNG).', content: { 'image/png': { schema: z.string().meta({ contentEncoding: 'binary' }) } } },
+				...refusals([400, 401, 403, 404, 409, 410], { ...LEASE_REFUSALS, 400: '`lease_required`.', 404: '`no_input`: not a variation; `input_gone`: its picture no longer exists.' })
+			}
+		})
+	},
 	'/api/islands/jobs/{id}/progress': {
 		post: operation('island', {
 			tags: ['Island protocol'],
