@@ -51,6 +51,7 @@ export function liarsTable(runs: LiarRun[]): string {
 	const rows: [string, (r: LiarRun) => string][] = [
 		['spot-check rate: Islands < 14 days old / older', (r) => `${pct(rate(r, 'TRUST_NEW_ISLAND_SPOT_CHECK_RATE', 0.1))} / ${pct(rate(r, 'TRUST_SPOT_CHECK_RATE', 0.05))}`],
 		['fast Islands: vouched reference + liars + honest', (r) => `${r.islands.fast}: 1 + ${trust(r).liars.length} + ${r.islands.fast - 1 - trust(r).liars.length}`],
+		['honest Islands', (r) => (r.established ? 'trusted for 30 days (the liars join an established network)' : 'new, like the liars (all on probation, then checked at the first weeks\' rate)')],
 		['jobs submitted / completed / failed / **lost**', (r) => `${r.jobs.submitted} / ${r.jobs.completed} / ${r.jobs.failed} / **${r.jobs.lost}**`],
 		['Islands SIGKILLed mid-job, broker restarts', (r) => `${r.islands.killed}, ${r.restarts.length}`],
 		['requesters\' jobs done by the reference / liars / honest Islands', (r) => `${trust(r).servedBy.reference} / ${trust(r).servedBy.liar} / ${trust(r).servedBy.honest}`],
@@ -61,9 +62,13 @@ export function liarsTable(runs: LiarRun[]): string {
 		['requesters\' pictures redrawn / confirmed by a check', (r) => `${trust(r).verification.replaced ?? 0} / ${trust(r).verification.confirmed ?? 0}`],
 		['**false flags**: honest Islands quarantined, honest pictures judged different (goal 0)', (r) => `**${trust(r).falseFlags.honestQuarantined}, ${trust(r).falseFlags.honestVsHonest}**`],
 		['honest pictures a lying checker disputed (settled by a third run)', (r) => String(trust(r).falseFlags.byLyingChecker)],
-		['extra compute: verification runs / requesters\' runs (goal ≤ 10 %)', (r) => {
+		['**extra compute on verification**: reference + canary + check runs / requesters\' runs (goal ≤ 10 %)', (r) => {
 			const x = trust(r).extra;
-			return `${pct(x.share)}: ${x.reference} reference + ${x.canary} canary + ${x.check} check + ${x.rerun} rerun / ${x.user} (${pct(x.workShare)} of pixel·steps)`;
+			return `**${pct(x.share)}**: ${x.reference} + ${x.canary} + ${x.check} / ${x.user} (${pct(x.workShare)} of pixel·steps)`;
+		}],
+		['redrawing the caught liars\' unconfirmed results: reruns / requesters\' runs', (r) => {
+			const x = trust(r).extra;
+			return `${pct(x.redrawShare)}: ${x.rerun} (${pct(x.redrawWorkShare)} of pixel·steps)`;
 		}],
 		['still being checked when the wait ended', (r) => String(trust(r).pendingAtEnd)],
 		['ledger check, sum; settlements + refunds per job', (r) => `${r.ledger.ok ? 'ok' : 'PROBLEMS'}, ${r.ledger.sum}; ≤ ${r.charges.maxReleasesPerJob}`],

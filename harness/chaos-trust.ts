@@ -35,6 +35,19 @@ export async function awaitVerification(refresh: () => Promise<{ verification?: 
 	}
 }
 
+/**
+ * The statement that makes these Islands established: registered 30 days ago and trusted since
+ * (their canaries long passed), so past the first weeks' higher spot-check rate.
+ */
+export function establish(ids: string[]): Record<string, string> {
+	if (!ids.every((id) => /^[0-9a-f-]{36}$/.test(id))) throw new Error('establish: not Island ids');
+	const list = ids.map((id) => `'${id}'`).join(', ') || 'null';
+	return {
+		established: `update islands set created_at = now() - interval '30 days', trusted_at = now() - interval '29 days',
+			trust = 'trusted', canaries_passed = 3 where id in (${list})`
+	};
+}
+
 /** What chaos.ts reads from the database for owners' earnings and the trust report. */
 export const TRUST_QUERIES = {
 	islands: `select id, user_id, trust, vouched, quarantine_reason from islands`,
@@ -94,8 +107,11 @@ export interface TrustReport {
 	pendingAtEnd: number;
 	verification: Record<string, number>;
 	falseFlags: { honestQuarantined: number; honestVsHonest: number; byLyingChecker: number };
-	/** Completed runs of each verification kind, and their share of requesters' runs. */
-	extra: { canary: number; reference: number; check: number; rerun: number; user: number; share: number; workShare: number };
+	/**
+	 * Completed runs of each kind. Verifying (reference, canary, check runs) and redrawing a caught
+	 * liar's unconfirmed results (rerun) as shares of requesters' runs, and of their pixel·steps.
+	 */
+	extra: { canary: number; reference: number; check: number; rerun: number; user: number; share: number; workShare: number; redrawShare: number; redrawWorkShare: number };
 	env: Record<string, string>;
 }
 
@@ -117,7 +133,7 @@ export function trustReport(rows: TrustRows, islands: { id: string; role: Role; 
 	const runs = (kind: string) => rows.runs.filter((r) => r.kind === kind).reduce((s, r) => s + Number(r.n), 0);
 	const work = (kinds: string[]) => rows.runs.filter((r) => kinds.includes(String(r.kind))).reduce((s, r) => s + Number(r.work), 0);
 	const extra = { canary: runs('canary'), reference: runs('reference'), check: runs('check'), rerun: runs('rerun'), user: runs('user') };
-	const verifying = ['canary', 'reference', 'check', 'rerun'];
+	const verifying = ['canary', 'reference', 'check'];
 	const servedBy: Record<Role, number> = { reference: 0, liar: 0, honest: 0 };
 	for (const s of rows.served) servedBy[roles.get(String(s.island_id)) ?? 'honest'] += Number(s.done);
 	const drawnBy = new Map(rows.drawnBy.map((d) => [String(d.id), d]));
@@ -139,8 +155,10 @@ export function trustReport(rows: TrustRows, islands: { id: string; role: Role; 
 		},
 		extra: {
 			...extra,
-			share: (extra.canary + extra.reference + extra.check + extra.rerun) / Math.max(1, extra.user),
-			workShare: work(verifying) / Math.max(1, work(['user']))
+			share: (extra.canary + extra.reference + extra.check) / Math.max(1, extra.user),
+			workShare: work(verifying) / Math.max(1, work(['user'])),
+			redrawShare: extra.rerun / Math.max(1, extra.user),
+			redrawWorkShare: work(['rerun']) / Math.max(1, work(['user']))
 		},
 		env
 	};

@@ -4,18 +4,17 @@
 // at most once charged, the ledger balanced, balances equal to what the completed jobs cost
 // and every image a valid PNG of its size. With `liars`, trust is on and some Islands lie
 // (harness/chaos-trust.ts measures what got through).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { checkPng } from '../src/lib/server/jobs/png-check';
 import { ApiClient } from './client';
 import { decideIsland, demoManifest, ledgerAdmin, setKyc } from './broker';
 import { readDatabase } from './chaos-db';
 import { isHonestPicture } from './chaos-picture';
-import { awaitProbation, awaitVerification, brokerEnv, ownersEarnings, TRUST_QUERIES, trustReport, type Role, type TrustReport } from './chaos-trust';
+import { awaitProbation, awaitVerification, brokerEnv, establish, ownersEarnings, TRUST_QUERIES, trustReport, type Role, type TrustReport } from './chaos-trust';
 import type { Driver } from './postgres';
 import { startServer, type TestServer } from './server';
 import { snapshotBuild } from './build-snapshot';
+import { IslandProcess } from './chaos-island-process';
 
-const root = new URL('..', import.meta.url).pathname;
 const STUDIO_PACK = 2000;
 const MAX_JOB_COST = 50;
 
@@ -35,6 +34,11 @@ export interface ChaosOptions {
 	liars?: number;
 	/** The share of jobs a liar lies on once past probation. */
 	lieRate?: number;
+	/**
+	 * With `liars`: the honest Islands have been trusted for 30 days, so past their first weeks'
+	 * higher spot-check rate (an established network that the liars join); default: all new.
+	 */
+	established?: boolean;
 	/** Trust knobs over the defaults (TRUST_NEW_ISLAND_SPOT_CHECK_RATE…), with `liars` only. */
 	trustEnv?: Record<string, string>;
 	/** Share of all Islands SIGKILLed while they hold a job. */
@@ -58,6 +62,8 @@ export interface ChaosReport {
 	pngs: { checked: number; valid: number; problems: string[] };
 	attempts: { max: number; requeued: number };
 	trust: TrustReport | null;
+	/** With trust: whether the honest Islands were established (ChaosOptions.established). */
+	established: boolean;
 	durationMs: number;
 	ok: boolean;
 }
@@ -96,74 +102,6 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>) {
 	await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
 		while (next < items.length) await fn(items[next++]);
 	}));
-}
-
-class IslandProcess {
-	child!: ChildProcess;
-	busy = false;
-	killed = false;
-	jobsDone = 0;
-	lies = 0;
-	output = '';
-
-	constructor(
-		readonly kind: 'fast' | 'real',
-		readonly token: string,
-		readonly url: string,
-		readonly stepMs: number,
-		readonly id: string,
-		readonly role: Role = 'honest',
-		readonly lieRate = 0
-	) {
-		this.spawn();
-	}
-
-	spawn() {
-		const args =
-			this.kind === 'fast'
-				? ['--import', 'tsx', 'scripts/chaos-island.ts']
-				: ['build/island/index.js', '--url', this.url, '--threads', '1', '--max-pixels', String(256 * 256)];
-		this.child = spawn(process.execPath, args, {
-			cwd: root,
-			env: { ...process.env, ISLAND_URL: this.url, ISLAND_TOKEN: this.token, CHAOS_STEP_MS: String(this.stepMs), CHAOS_LIE: String(this.role === 'liar' ? this.lieRate : 0), ORT_DISABLE_TELEMETRY: '1' },
-			stdio: ['ignore', 'pipe', 'pipe']
-		});
-		let partial = '';
-		const onData = (d: Buffer) => {
-			partial += d.toString();
-			const lines = partial.split('\n');
-			partial = lines.pop()!;
-			for (const line of lines) {
-				if (process.env.CHAOS_VERBOSE) console.log(line);
-				this.output = (this.output + line + '\n').slice(-4000);
-				// HeadlessIsland logs "job <id>: demo WxH …" when it starts one, then done/failed/dropped.
-				if (/\] lie \d+:/.test(line)) this.lies++;
-				else if (/job \S+: demo \d+x\d+/.test(line)) this.busy = true;
-				else if (/job \S+: (done|failed|cancelled)/.test(line)) {
-					this.busy = false;
-					if (line.includes(': done')) this.jobsDone++;
-				}
-			}
-		};
-		this.child.stdout!.on('data', onData);
-		this.child.stderr!.on('data', onData);
-	}
-
-	kill() {
-		this.killed = true;
-		this.child.kill('SIGKILL');
-	}
-
-	async stop() {
-		if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-		const exited = new Promise((r) => this.child.once('exit', r));
-		// Twice: finish nothing more, hand any job back now.
-		this.child.kill('SIGTERM');
-		setTimeout(() => this.child.kill('SIGTERM'), 200).unref();
-		const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-		await exited;
-		clearTimeout(t);
-	}
 }
 
 /** Settlements and refunds per job, read from the database itself once the broker is down. */
@@ -231,15 +169,24 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		// (canaries need its answers), and Islands 1…liars lie.
 		if (trust) await setKyc(admin, 'verified');
 		const onProbation: { owner: ApiClient; id: string }[] = [];
+		const registered: { role: Role; token: string; id: string }[] = [];
 		for (let i = 0; i < total; i++) {
 			const role: Role = !trust ? 'honest' : i === 0 ? 'reference' : i <= opts.liars! ? 'liar' : 'honest';
 			const owner = role === 'reference' ? admin : owners[i % owners.length];
 			const r = await owner.json('POST', '/api/islands', { json: { name: `chaos ${i} (${role})` } });
 			if (r.status !== 201) throw new Error(`island registration: ${r.status} ${JSON.stringify(r.body)}`);
 			if (role === 'reference') await decideIsland(admin, r.body.island.id, 'vouch');
-			else onProbation.push({ owner, id: r.body.island.id });
-			islands.push(new IslandProcess(i < opts.islands ? 'fast' : 'real', r.body.token, url, stepMs, r.body.island.id, role, opts.lieRate ?? 0.2));
+			else if (!(opts.established && role === 'honest')) onProbation.push({ owner, id: r.body.island.id });
+			registered.push({ role, token: r.body.token, id: r.body.island.id });
 		}
+		if (trust && opts.established) {
+			// The honest Islands passed probation weeks ago: the database says so, written while the
+			// broker is down (PGlite is one process's at a time), as an operator's restore would.
+			await server.stop();
+			await readDatabase(first.databaseEnv, establish(registered.filter((r) => r.role === 'honest').map((r) => r.id)));
+			server = await startServer(opts.driver, { env, databaseEnv: first.databaseEnv, port });
+		}
+		for (const [i, r] of registered.entries()) islands.push(new IslandProcess(i < opts.islands ? 'fast' : 'real', r.token, url, stepMs, r.id, r.role, opts.lieRate ?? 0.2));
 		log(`${opts.islands} fast + ${opts.realIslands ?? 0} real Islands started on ${opts.driver}${trust ? `, trust on, ${opts.liars} liar(s)` : ''}`);
 		if (trust) log(`${await awaitProbation(onProbation, 180_000)} Island(s) still on probation; submitting`);
 
@@ -416,6 +363,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 			pngs: { checked: completed.length, valid, problems: pngProblems.slice(0, 10) },
 			attempts: { max: Math.max(0, ...perJob.map((r) => r.attempts)), requeued: perJob.filter((r) => r.attempts > 1).length },
 			trust: trust ? trustReport(rows, islands, wrong, pendingAtEnd, opts.trustEnv ?? {}) : null,
+			established: trust && !!opts.established,
 			durationMs: Date.now() - started,
 			ok: false
 		};

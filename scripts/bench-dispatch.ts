@@ -8,7 +8,7 @@
 // under a minute: longer runs meet connection resets between the Islands and the server
 // (counted in connectionResets; cause not found yet).
 // Options: --islands N --jobs N --submitters N --rate N --driver pglite|postgres
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +35,13 @@ const SUBMITTERS = Number(opts.submitters);
 const RATE = Number(opts.rate);
 const pgUrl = benchPostgresUrl();
 const driverList = opts.driver ? [opts.driver] : pgUrl ? ['pglite', 'postgres'] : ['pglite'];
+
+/** CPU time (user + system) a process has used so far, from /proc (Linux). */
+function processCpuMs(pid: number): number {
+	const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+	// utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+	return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
@@ -114,6 +121,7 @@ async function run(driver: string) {
 		/** Submits `jobs` jobs with `submitJobs`, waits until all are settled, and measures them. */
 		const phase = async (submitJobs: (ids: string[]) => Promise<void>) => {
 			const ids: string[] = [];
+			const cpuBefore = processCpuMs(server.process.pid!);
 			settledGoal = settled + JOBS;
 			const allSettled = new Promise<void>((resolve) => (onSettledGoal = resolve));
 			const started = performance.now();
@@ -121,6 +129,7 @@ async function run(driver: string) {
 			const submittedAt = performance.now();
 			await allSettled;
 			const lastSettledAt = performance.now();
+			const serverCpuMs = processCpuMs(server.process.pid!) - cpuBefore;
 			const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
 			const latencies = sorted(ids.map((id) => claimedAt.get(id)! - sentAt.get(id)!));
 			// Dispatch alone: from the submit's 201 to the claim (0 when the claim came first: the
@@ -132,7 +141,10 @@ async function run(driver: string) {
 				responseToClaimMs: { p50: quantile(dispatch, 0.5), p99: quantile(dispatch, 0.99) },
 				submitToClaimMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1)! },
 				submittedPerSecond: JOBS / ((submittedAt - started) / 1000),
-				settledPerSecond: JOBS / ((lastSettledAt - started) / 1000)
+				settledPerSecond: JOBS / ((lastSettledAt - started) / 1000),
+				// CPU time the server process used per job (user + system, all its threads; not
+				// PostgreSQL's own processes): unlike latencies, barely moved by other work.
+				serverCpuMsPerJob: serverCpuMs / JOBS
 			};
 		};
 
@@ -163,7 +175,10 @@ async function run(driver: string) {
 		});
 		stopping = true;
 		void Promise.all(loops);
-		return { driver, islands: ISLANDS, jobs: JOBS, submitters: SUBMITTERS, ratePerSecond: RATE, paced, saturated, connectionResets: resets };
+		// The server's side of any reset (server/client-errors.js logs each, rate-limited).
+		const serverErrors = server.output().split('\n').filter((l) => l.includes('[http]'));
+		for (const line of serverErrors) console.error(`server: ${line}`);
+		return { driver, islands: ISLANDS, jobs: JOBS, submitters: SUBMITTERS, ratePerSecond: RATE, paced, saturated, connectionResets: resets, serverErrors };
 	} finally {
 		await server.dispose();
 	}
@@ -176,12 +191,12 @@ for (const driver of driverList) {
 	results.push(await run(driver));
 }
 const f = (n: number) => n.toFixed(1);
-console.log(`\n| database | phase | submit → claim p50 | p99 | max | POST /api/jobs p50 / p99 | 201 → claim p50 / p99 | submitted/s | settled jobs/s |`);
-console.log(`|---|---|---|---|---|---|---|---|---|`);
+console.log(`\n| database | phase | submit → claim p50 | p99 | max | POST /api/jobs p50 / p99 | 201 → claim p50 / p99 | submitted/s | settled jobs/s | server CPU per job |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|`);
 for (const r of results) {
 	for (const [name, p] of [[`paced, ${r.ratePerSecond} jobs/s`, r.paced], [`saturated, ${r.submitters} submitters`, r.saturated]] as const) {
 		console.log(
-			`| ${r.driver} | ${name} | ${f(p.submitToClaimMs.p50)} ms | ${f(p.submitToClaimMs.p99)} ms | ${f(p.submitToClaimMs.max)} ms | ${f(p.submitRequestMs.p50)} / ${f(p.submitRequestMs.p99)} ms | ${f(p.responseToClaimMs.p50)} / ${f(p.responseToClaimMs.p99)} ms | ${f(p.submittedPerSecond)} | ${f(p.settledPerSecond)} |`
+			`| ${r.driver} | ${name} | ${f(p.submitToClaimMs.p50)} ms | ${f(p.submitToClaimMs.p99)} ms | ${f(p.submitToClaimMs.max)} ms | ${f(p.submitRequestMs.p50)} / ${f(p.submitRequestMs.p99)} ms | ${f(p.responseToClaimMs.p50)} / ${f(p.responseToClaimMs.p99)} ms | ${f(p.submittedPerSecond)} | ${f(p.settledPerSecond)} | ${f(p.serverCpuMsPerJob)} ms |`
 		);
 	}
 }

@@ -43,8 +43,33 @@ const formatters: Record<string, (r: any) => Row[]> = {
 				goal: '—',
 				met: null
 			},
-			{ bench: 'dispatch', what: `settled jobs per second, saturated (${x.driver})`, figure: `${x.saturated.settledPerSecond.toFixed(1)} /s`, goal: '—', met: null }
+			{
+				bench: 'dispatch',
+				what: `settled jobs per second, saturated (${x.driver})`,
+				figure: `${x.saturated.settledPerSecond.toFixed(1)} /s`,
+				goal: x.driver === 'postgres' ? '≥ 250 /s' : '≥ 150 /s',
+				met: x.saturated.settledPerSecond >= (x.driver === 'postgres' ? 250 : 150)
+			},
+			...(x.saturated.serverCpuMsPerJob === undefined
+				? []
+				: [{ bench: 'dispatch', what: `server CPU per job, saturated (${x.driver}; the server process only)`, figure: ms(x.saturated.serverCpuMsPerJob), goal: '—', met: null }])
 		]),
+	longpoll: (r) => [
+		{
+			bench: 'longpoll',
+			what: `${r.islands} Islands long-polling one instance (${r.driver}): server memory and descriptors per waiting Island`,
+			figure: `${r.perWaitingIsland.rssKb.toFixed(0)} KB, ${r.perWaitingIsland.fds.toFixed(2)} fd`,
+			goal: 'reported',
+			met: true
+		},
+		{
+			bench: 'longpoll',
+			what: `submit → claim with ${r.islands} waiters, ${r.jobs} jobs one at a time (${r.driver})`,
+			figure: `p50 ${ms(r.wakeToClaimMs.p50)}, p99 ${ms(r.wakeToClaimMs.p99)}`,
+			goal: 'reported',
+			met: true
+		}
+	],
 	abuse: (r) => {
 		const p = r.phases;
 		const load = (l: number[]) => `load ${l[0].toFixed(1)}`;

@@ -11,7 +11,9 @@
 // with). Its table goes between the chaos-liars markers, a column per set of TRUST_* values.
 //
 //   npm run chaos -- [--jobs 1000] [--islands 20] [--real 2] [--users 5] [--step-ms 20] [--no-readme]
-//   [TRUST_NEW_ISLAND_SPOT_CHECK_RATE=0.5] npm run chaos -- --liars 3 [--lie-rate 0.2] [--jobs 600] [--islands 12]
+//   [TRUST_NEW_ISLAND_SPOT_CHECK_RATE=0.5] npm run chaos -- --liars 3 [--lie-rate 0.2] [--jobs 600] [--islands 12] [--established]
+// --established: the honest Islands have been trusted for 30 days (an established network the
+// liars join); without it every Island is new.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
 		'step-ms': { type: 'string', default: '20' },
 		liars: { type: 'string' },
 		'lie-rate': { type: 'string', default: '0.2' },
+		established: { type: 'boolean', default: false },
 		'no-readme': { type: 'boolean', default: false }
 	}
 });
@@ -37,7 +40,8 @@ ensureBuild();
 const databaseUrl = process.env.DATABASE_URL;
 const liars = values.liars === undefined ? undefined : Number(values.liars);
 const trustEnv = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('TRUST_') && e[1] !== undefined));
-const label = Object.keys(trustEnv).length ? Object.entries(trustEnv).map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults';
+const knobs = Object.keys(trustEnv).length ? Object.entries(trustEnv).map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults';
+const label = values.established ? `established network, ${knobs}` : knobs;
 const options = {
 	driver: databaseUrl ? ('postgres' as const) : ('pglite' as const),
 	databaseEnv: databaseUrl ? { DATABASE_URL: databaseUrl } : undefined,
@@ -45,6 +49,7 @@ const options = {
 	islands: Number(values.islands),
 	realIslands: liars === undefined ? Number(values.real) : 0,
 	liars,
+	established: values.established,
 	lieRate: Number(values['lie-rate']),
 	trustEnv,
 	requesters: Number(values.users),
@@ -80,7 +85,7 @@ if (liars !== undefined) {
 		const runs = readdirSync(new URL('bench-results/', root))
 			.filter((f) => f.startsWith('chaos-liars-') && f.endsWith('.json'))
 			.map((f) => JSON.parse(readFileSync(new URL(`bench-results/${f}`, root), 'utf8')) as LiarRun & typeof saved)
-			.sort((a, b) => Number(b.label === 'defaults') - Number(a.label === 'defaults') || a.label.localeCompare(b.label));
+			.sort((a, b) => Number(b.label.endsWith('defaults')) - Number(a.label.endsWith('defaults')) || a.label.localeCompare(b.label));
 		const notes = runs.map((r) => `${r.label}: ${when(r)}`);
 		writeTable('chaos-liars', `\n${liarsTable(runs)}\n\n_${notes.join('; ')}._\n`);
 	}

@@ -48,6 +48,7 @@ const ROUTES: [string, string][] = [
 	['POST', '/api/auth/login'],
 	['POST', '/api/auth/logout'],
 	['GET', '/api/me'],
+	['DELETE', '/api/me'],
 	['GET', '/api/keys'],
 	['POST', '/api/keys'],
 	['DELETE', '/api/keys/:id'],
@@ -62,6 +63,7 @@ const ROUTES: [string, string][] = [
 	['GET', '/api/jobs/:id/events'],
 	['GET', '/api/jobs/events'],
 	['POST', '/api/jobs/:id/share'],
+	['DELETE', '/api/jobs/:id/image'],
 	['GET', '/api/images/:id.png'],
 	['POST', '/api/islands'],
 	['GET', '/api/islands'],
@@ -70,10 +72,12 @@ const ROUTES: [string, string][] = [
 	['POST', '/api/islands/jobs/:id/progress'],
 	['POST', '/api/islands/jobs/:id/result'],
 	['POST', '/api/islands/jobs/:id/fail'],
+	['GET', '/api/islands/jobs/:id/input.png'],
 	['GET', '/api/admin/ledger/check'],
 	['GET', '/api/health'],
 	['GET', '/api/models'],
 	['GET', '/api/models/:id/tokenizer'],
+	['GET', '/api/openapi.json'],
 	['POST', '/api/admin/claim']
 ];
 
@@ -167,6 +171,11 @@ describe.each(drivers)('fuzzing every API route on %s', (driver) => {
 				seed: fc.oneof(fc.integer(), fc.bigInt().map(String), fc.constant(-1)),
 				guidance: fc.double(),
 				negativePrompt: fc.string({ maxLength: 600 }),
+				// Variations of the requester's own picture, another's, none; strengths in and out of range.
+				variation: fc.oneof(
+					fc.record({ imageId: fc.oneof(fc.constantFrom(...fx.ids), fc.string()), strength: fc.oneof(fc.constantFrom(0.1, 0.5, 0.9), fc.double(), fc.string()) }, { requiredKeys: [] }),
+					fc.anything()
+				),
 				extra: fc.anything()
 			},
 			{ requiredKeys: [] }

@@ -4,6 +4,7 @@
 // the grace timer) aborts it and hands it back to the broker with a reason.
 import type { ModelManifest } from '../lib/schemas/manifest';
 import { encodePng } from '../lib/diffusion/png';
+import { decodeInputPng } from '../lib/diffusion/png-decode';
 import type { DiffusionPipeline } from '../lib/diffusion/pipeline';
 import { latentPreviewPng } from '../lib/island/preview-png';
 import { IslandClient, type JobParams } from '../lib/island/protocol';
@@ -43,15 +44,17 @@ export class NodeEngine implements IslandEngine {
 		await Promise.all(this.#sources.map((m) => this.#model(m.id)));
 	}
 
-	async generate(p: JobParams, onStep: (s: EngineStep) => void, signal: AbortSignal): Promise<Uint8Array> {
+	async generate(p: JobParams, onStep: (s: EngineStep) => void, signal: AbortSignal, input?: Uint8Array): Promise<Uint8Array> {
 		const { pipeline } = await this.#model(p.model);
-		const request = { prompt: p.prompt, negativePrompt: p.negativePrompt ?? undefined, width: p.width, height: p.height, steps: p.steps, guidance: p.guidance, seed: p.seed };
+		if (p.variation && !input) throw new Error('a variation came without its input picture');
+		const variation = p.variation && input ? { rgba: decodeInputPng(input, p.width, p.height), strength: p.variation.strength } : undefined;
+		const request = { prompt: p.prompt, negativePrompt: p.negativePrompt ?? undefined, width: p.width, height: p.height, steps: p.steps, guidance: p.guidance, seed: p.seed, variation };
 		const out = await pipeline.generate(request, {
 			signal,
 			preview: true,
 			onProgress: (pr) => onStep({ step: pr.step, total: pr.total, preview: pr.preview ? latentPreviewPng(pr.preview) : undefined })
 		});
-		return encodePng(out.rgba, out.width, out.height, { ...p, negativePrompt: p.negativePrompt ?? undefined });
+		return encodePng(out.rgba, out.width, out.height, { ...p, negativePrompt: p.negativePrompt ?? undefined, strength: p.variation?.strength });
 	}
 }
 

@@ -27,7 +27,8 @@ describe.each(drivers)('jobs on %s', (driver) => {
 		expect(r.status).toBe(200);
 		const demo = r.body.models.find((m: { id: string }) => m.id === 'demo');
 		expect(demo).toMatchObject({ sizes: demoManifest.sizes, steps: demoManifest.steps, costWeight: 1 });
-		expect(Object.keys(demo).sort()).toEqual(['costWeight', 'guidance', 'id', 'name', 'sizes', 'steps']);
+		expect(Object.keys(demo).sort()).toEqual(['costWeight', 'guidance', 'id', 'name', 'sizes', 'steps', 'variations']);
+		expect(demo.variations).toBe(true);
 	});
 
 	it('offers SD-Turbo when configured: priced higher, and only for Islands that have it', async () => {

@@ -3,7 +3,7 @@
 import type { Page } from '@playwright/test';
 import { expect, openIsland, test } from './island-fixtures';
 
-const KEYS = ['textEncoder', 'unet', 'vaeDecoder', 'tokenizer'] as const;
+const KEYS = ['textEncoder', 'unet', 'vaeDecoder', 'tokenizer', 'vaeEncoder'] as const;
 
 /** Model file requests (the manifest itself is always read: it names the current hashes). */
 function watchModelRequests(page: Page): string[] {
@@ -28,15 +28,15 @@ test('a reload takes the model from the cache; corrupted and outdated files are 
 	await openIsland(page, 'wasm');
 	const first = watchModelRequests(page);
 	await loadModel(page);
-	expect(first.sort()).toEqual(['/models/demo/text_encoder.onnx', '/models/demo/tokenizer.json', '/models/demo/unet.onnx', '/models/demo/vae_decoder.onnx']);
-	expect(await sources(page)).toEqual(['network', 'network', 'network', 'network']);
+	expect(first.sort()).toEqual(['/models/demo/text_encoder.onnx', '/models/demo/tokenizer.json', '/models/demo/unet.onnx', '/models/demo/vae_decoder.onnx', '/models/demo/vae_encoder.onnx']);
+	expect(await sources(page)).toEqual(['network', 'network', 'network', 'network', 'network']);
 	await expect(page.getByTestId('storage-used')).toHaveText(/^\d+\.\d MB$/);
 
 	await page.reload();
 	const second = watchModelRequests(page);
 	await loadModel(page);
 	expect(second).toEqual([]);
-	expect(await sources(page)).toEqual(['cache', 'cache', 'cache', 'cache']);
+	expect(await sources(page)).toEqual(['cache', 'cache', 'cache', 'cache', 'cache']);
 
 	// Corrupt the UNet's bytes in Cache Storage and mark the text encoder as an older version.
 	await page.evaluate(async () => {
@@ -64,7 +64,7 @@ test('a reload takes the model from the cache; corrupted and outdated files are 
 	const third = watchModelRequests(page);
 	await loadModel(page);
 	expect(third.sort()).toEqual(['/models/demo/text_encoder.onnx', '/models/demo/unet.onnx']);
-	expect(await sources(page)).toEqual(['network', 'network', 'cache', 'cache']);
+	expect(await sources(page)).toEqual(['network', 'network', 'cache', 'cache', 'cache']);
 
 	await page.getByRole('button', { name: 'Clear stored models' }).click();
 	await expect(page.getByTestId('storage-used')).toHaveText('0 kB');

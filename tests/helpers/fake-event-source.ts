@@ -62,6 +62,7 @@ export function jobFixture(over: Partial<JobView> = {}): JobView {
 		failureReason: null,
 		refunded: 0,
 		imageUrl: null,
+		imageDeletedAt: null,
 		progress: null,
 		verification: 'unchecked',
 		batchId: id,

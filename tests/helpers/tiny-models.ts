@@ -37,6 +37,10 @@ export function tinyDemoManifest(): ModelManifest {
 			vaeDecoder: {
 				inputs: { latent_sample: { type: f32, shape: [1, 4, 'h', 'w'] } },
 				outputs: { sample: { type: f32, shape: [1, 3, 'H', 'W'] } }
+			},
+			vaeEncoder: {
+				inputs: { sample: { type: f32, shape: [1, 3, 'H', 'W'] } },
+				outputs: { latent_sample: { type: f32, shape: [1, 4, 'h', 'w'] } }
 			}
 		},
 		tokenizer: { maxLength: 24, padId: 0, bosId: null, eosId: null },

@@ -15,7 +15,9 @@ export const JobParams = z.object({
 	height: z.number().int().positive(),
 	steps: z.number().int().positive(),
 	seed: z.number().int().nonnegative(),
-	guidance: z.number()
+	guidance: z.number(),
+	/** A variation: its input picture comes from GET /api/islands/jobs/:id/input.png (with the lease). */
+	variation: z.object({ strength: z.number().min(0.1).max(0.9) }).optional().nullable()
 });
 export type JobParams = z.infer<typeof JobParams>;
 

@@ -52,6 +52,8 @@ export interface JobView {
 	failureReason: string | null;
 	refunded: number;
 	imageUrl: string | null;
+	/** When the requester deleted the picture (imageUrl is then null, share links stop working). */
+	imageDeletedAt: string | null;
 	progress: { step: number; total: number } | null;
 	/** Whether another Island re-computed the result (docs/trust.md). */
 	verification: JobVerification;
@@ -99,7 +101,8 @@ export interface ProgressEvent {
 /** `completed` event: the last one of a job with an image. */
 export interface CompletedEvent {
 	status: 'completed';
-	imageUrl: string;
+	/** null once the requester deleted the picture. */
+	imageUrl: string | null;
 	cost: number;
 	/** Usually 'unchecked', or 'checking' when a spot check was queued with the result. */
 	verification: JobVerification;

@@ -3,7 +3,12 @@
 import { ModelManifest } from '../schemas/manifest';
 
 export type FileKey = keyof ModelManifest['files'];
-export const FILE_KEYS: readonly FileKey[] = ['textEncoder', 'unet', 'vaeDecoder', 'tokenizer'];
+export const FILE_KEYS: readonly FileKey[] = ['textEncoder', 'unet', 'vaeDecoder', 'tokenizer', 'vaeEncoder'];
+
+/** The keys of the files this manifest lists (the VAE encoder is optional). */
+export function fileKeysOf(manifest: ModelManifest): FileKey[] {
+	return FILE_KEYS.filter((key) => manifest.files[key] !== undefined);
+}
 
 /** Fetches bytes for a URL. Browsers pass `fetch`-based code; Node adds file: support. */
 export type FetchBytes = (url: URL) => Promise<Uint8Array>;
@@ -43,12 +48,14 @@ export interface ModelAssets {
 	textEncoder: Uint8Array;
 	unet: Uint8Array;
 	vaeDecoder: Uint8Array;
+	/** Only where the manifest lists one: variations need it. */
+	vaeEncoder?: Uint8Array;
 	/** Parsed tokenizer.json. */
 	tokenizer: unknown;
 }
 
 async function verifyFile(manifest: ModelManifest, key: FileKey, bytes: Uint8Array): Promise<void> {
-	const want = manifest.files[key];
+	const want = manifest.files[key]!;
 	if (bytes.length !== want.bytes) throw new Error(`${key}: ${bytes.length} bytes, manifest says ${want.bytes}`);
 	const got = await sha256Hex(bytes);
 	if (got !== want.sha256) throw new Error(`${key}: sha256 ${got} does not match the manifest`);
@@ -56,17 +63,31 @@ async function verifyFile(manifest: ModelManifest, key: FileKey, bytes: Uint8Arr
 
 /** Fetches one file of a model and verifies it. */
 export async function loadModelFile(manifest: ModelManifest, manifestUrl: string | URL, key: FileKey, get: FetchBytes = fetchBytes): Promise<Uint8Array> {
-	const bytes = await get(resolveFileUrl(manifestUrl, manifest.files[key].url));
+	const file = manifest.files[key];
+	if (!file) throw new Error(`${key}: not in the manifest`);
+	const bytes = await get(resolveFileUrl(manifestUrl, file.url));
 	await verifyFile(manifest, key, bytes);
 	return bytes;
 }
 
-/** Fetches and verifies the four files of a model. */
+/** Fetches and verifies the files of a model. */
 export async function loadModelAssets(
 	manifest: ModelManifest,
 	manifestUrl: string | URL,
 	get: FetchBytes = fetchBytes
 ): Promise<ModelAssets> {
-	const [textEncoder, unet, vaeDecoder, tokenizer] = await Promise.all(FILE_KEYS.map((key) => loadModelFile(manifest, manifestUrl, key, get)));
-	return { textEncoder, unet, vaeDecoder, tokenizer: JSON.parse(new TextDecoder().decode(tokenizer)) };
+	const files = {} as Partial<Record<FileKey, Uint8Array>>;
+	await Promise.all(
+		fileKeysOf(manifest).map(async (key) => {
+			files[key] = await loadModelFile(manifest, manifestUrl, key, get);
+		})
+	);
+	return assetsFrom(files);
+}
+
+/** The loaded files as the pipeline takes them (the tokenizer parsed). */
+export function assetsFrom(files: Partial<Record<FileKey, Uint8Array>>): ModelAssets {
+	const { textEncoder, unet, vaeDecoder, tokenizer, vaeEncoder } = files;
+	if (!textEncoder || !unet || !vaeDecoder || !tokenizer) throw new Error('a model needs its text encoder, UNet, VAE decoder and tokenizer');
+	return { textEncoder, unet, vaeDecoder, vaeEncoder, tokenizer: JSON.parse(new TextDecoder().decode(tokenizer)) };
 }

@@ -7,9 +7,11 @@ import { createRng } from './rng';
 import { createScheduler } from './schedulers';
 import { createTokenizer, type PromptTokenizer } from './tokenizer';
 import { calibrationLatent, LatentRgbFit, latentPreview, type Preview } from './preview';
+import { blockAverage, fromRgba, toRgba } from './pixels';
+import { STRENGTH_RANGE, variationSteps } from '../schemas/cost';
 
 export type { Preview } from './preview';
-export type SessionPart = 'textEncoder' | 'unet' | 'vaeDecoder';
+export type SessionPart = 'textEncoder' | 'unet' | 'vaeDecoder' | 'vaeEncoder';
 
 export interface DiffusionRuntime {
 	Tensor: TensorConstructor;
@@ -35,6 +37,14 @@ export interface GenerateRequest {
 	guidance: number;
 	/** uint32 */
 	seed: number;
+	/** A variation (img2img): this picture (RGBA, width × height) noised to `strength`, then denoised. */
+	variation?: VariationInput;
+}
+
+export interface VariationInput {
+	rgba: Uint8Array | Uint8ClampedArray;
+	/** 0.1–0.9: the share of the schedule re-run (STRENGTH_RANGE). */
+	strength: number;
 }
 
 export interface Progress {
@@ -84,16 +94,18 @@ export class DiffusionPipeline {
 	#te: InferenceSession;
 	#unet: InferenceSession;
 	#vae: InferenceSession;
+	#encoder: InferenceSession | null;
 	// "" (the unconditional prompt) and recent prompts are re-encoded on every job otherwise.
 	#embeds = new Map<string, Float32Array>();
 	#rgbFit: LatentRgbFit;
 	#sessionMs = 0;
 
-	private constructor(m: ModelManifest, rt: DiffusionRuntime, tok: PromptTokenizer, s: InferenceSession[]) {
+	private constructor(m: ModelManifest, rt: DiffusionRuntime, tok: PromptTokenizer, s: InferenceSession[], encoder: InferenceSession | null) {
 		this.manifest = m;
 		this.#rt = rt;
 		this.tokenizer = tok;
 		[this.#te, this.#unet, this.#vae] = s;
+		this.#encoder = encoder;
 		this.#rgbFit = new LatentRgbFit(m.latent.channels);
 	}
 
@@ -103,11 +115,17 @@ export class DiffusionPipeline {
 		const te = await runtime.createSession(assets.textEncoder, 'textEncoder');
 		const unet = await runtime.createSession(assets.unet, 'unet');
 		const vae = await runtime.createSession(assets.vaeDecoder, 'vaeDecoder');
-		return new DiffusionPipeline(manifest, runtime, tok, [te, unet, vae]);
+		const encoder = assets.vaeEncoder && manifest.io.vaeEncoder ? await runtime.createSession(assets.vaeEncoder, 'vaeEncoder') : null;
+		return new DiffusionPipeline(manifest, runtime, tok, [te, unet, vae], encoder);
+	}
+
+	/** Whether this model can make variations (its manifest lists a VAE encoder). */
+	get canVary(): boolean {
+		return this.#encoder !== null;
 	}
 
 	async release(): Promise<void> {
-		await Promise.all([this.#te.release(), this.#unet.release(), this.#vae.release()]);
+		await Promise.all([this.#te.release(), this.#unet.release(), this.#vae.release(), this.#encoder?.release()]);
 	}
 
 	async #run(s: InferenceSession, feeds: Record<string, Tensor>, output: string): Promise<Tensor> {
@@ -138,6 +156,28 @@ export class DiffusionPipeline {
 		if (!m.sizes.some(([w, h]) => w === req.width && h === req.height)) throw new RangeError(`size ${req.width}x${req.height} not offered by ${m.id}`);
 		if (!Number.isFinite(req.guidance)) throw new RangeError('guidance must be finite');
 		if (!Number.isInteger(req.steps) || req.steps < 1) throw new RangeError('steps must be a positive integer');
+		const v = req.variation;
+		if (v) {
+			if (!this.#encoder) throw new RangeError(`${m.id} has no VAE encoder: it can't make variations`);
+			if (!(v.strength >= STRENGTH_RANGE[0] && v.strength <= STRENGTH_RANGE[1])) throw new RangeError(`strength must be within ${STRENGTH_RANGE.join('–')}`);
+			if (v.rgba.length !== req.width * req.height * 4) throw new RangeError(`the input image must be ${req.width}×${req.height}`);
+		}
+	}
+
+	/**
+	 * The input picture's latents, scaled as the UNet sees them (× latent.scale, the inverse of
+	 * the decode). An encoder that gives the distribution's mean and log-variance (2C channels,
+	 * SD's exports) contributes its mean: sampling would make the variation depend on the backend.
+	 */
+	async #encode(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, n: number): Promise<Float32Array> {
+		const m = this.manifest, io = m.io.vaeEncoder!;
+		const input = Object.keys(io.inputs)[0] ?? 'sample', output = Object.keys(io.outputs)[0] ?? 'latent_sample';
+		const out = await this.#run(this.#encoder!, { [input]: new this.#rt.Tensor(fromRgba(rgba, width, height), [1, 3, height, width]) }, output);
+		const data = out.data as Float32Array;
+		if (data.length !== n && data.length !== 2 * n) throw new Error(`VAE encoder gave ${data.length} values, expected ${n} or ${2 * n}`);
+		const latents = new Float32Array(n);
+		for (let k = 0; k < n; k++) latents[k] = data[k] * m.latent.scale;
+		return latents;
 	}
 
 	async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
@@ -165,14 +205,23 @@ export class DiffusionPipeline {
 		const rng = createRng(req.seed);
 		const sched = createScheduler(m.scheduler, req.steps);
 		if (opts.initialNoise && opts.initialNoise.length !== n) throw new RangeError(`initialNoise needs ${n} values`);
-		let latents = opts.initialNoise ? Float32Array.from(opts.initialNoise) : rng.normals(n);
-		if (sched.initNoiseSigma !== 1) for (let k = 0; k < n; k++) latents[k] *= sched.initNoiseSigma;
+		const noise = opts.initialNoise ? Float32Array.from(opts.initialNoise) : rng.normals(n);
+		const steps = sched.timesteps.length;
+		// A variation skips the first steps: its input, noised to the first step it runs, stands
+		// in for pure noise (same seeded draw), so the same input, seed and strength repeat exactly.
+		const first = req.variation ? steps - variationSteps(steps, req.variation.strength) : 0;
+		let latents: Float32Array;
+		if (req.variation) latents = sched.addNoise(await this.#encode(req.variation.rgba, req.width, req.height, n), noise, first);
+		else {
+			latents = noise;
+			if (sched.initNoiseSigma !== 1) for (let k = 0; k < n; k++) latents[k] *= sched.initNoiseSigma;
+		}
 		const tsFloat = m.io.unet.inputs.timestep?.type === 'float32';
 		const unetMs: number[] = [];
-		const total = sched.timesteps.length;
+		const total = steps - first;
 		let lastPreview = 0;
 
-		for (let i = 0; i < total; i++) {
+		for (let i = first; i < steps; i++) {
 			signal?.throwIfAborted();
 			const s0 = performance.now();
 			const input = sched.scaleModelInput(latents, i);
@@ -191,10 +240,10 @@ export class DiffusionPipeline {
 			latents = prev;
 			unetMs.push(performance.now() - s0);
 			if (onProgress) {
-				const due = i === 0 || performance.now() - lastPreview >= (opts.previewEveryMs ?? 1000);
-				const preview = opts.preview && due && i + 1 < total ? await this.#preview(x0, h, w) : undefined;
+				const due = i === first || performance.now() - lastPreview >= (opts.previewEveryMs ?? 1000);
+				const preview = opts.preview && due && i + 1 < steps ? await this.#preview(x0, h, w) : undefined;
 				if (preview) lastPreview = performance.now();
-				await onProgress({ step: i + 1, total, preview });
+				await onProgress({ step: i - first + 1, total, preview });
 			}
 		}
 		signal?.throwIfAborted();
@@ -237,34 +286,4 @@ export class DiffusionPipeline {
 		}
 		return latentPreview(this.#rgbFit.map!, x0, C, h, w);
 	}
-}
-
-/** [1, 3, H, W] in [-1, 1] averaged down to h × w RGBA. */
-function blockAverage(chw: Float32Array, H: number, W: number, h: number, w: number): Preview {
-	const fy = H / h, fx = W / w, rgba = new Uint8ClampedArray(h * w * 4);
-	for (let y = 0; y < h; y++)
-		for (let x = 0; x < w; x++) {
-			for (let c = 0; c < 3; c++) {
-				let sum = 0;
-				for (let yy = y * fy; yy < (y + 1) * fy; yy++) for (let xx = x * fx; xx < (x + 1) * fx; xx++) sum += chw[(c * H + yy) * W + xx];
-				rgba[(y * w + x) * 4 + c] = Math.round(((sum / (fx * fy) + 1) / 2) * 255);
-			}
-			rgba[(y * w + x) * 4 + 3] = 255;
-		}
-	return { width: w, height: h, rgba };
-}
-
-/** [1, 3, H, W] in [-1, 1] → RGBA bytes (rounded, so equal floats give equal bytes). */
-function toRgba(chw: Float32Array, width: number, height: number): Uint8ClampedArray {
-	const plane = width * height;
-	if (chw.length !== 3 * plane) throw new Error(`decoder gave ${chw.length} values, expected ${3 * plane}`);
-	const out = new Uint8ClampedArray(plane * 4);
-	for (let p = 0; p < plane; p++) {
-		for (let c = 0; c < 3; c++) {
-			const v = (chw[c * plane + p] + 1) / 2;
-			out[p * 4 + c] = Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
-		}
-		out[p * 4 + 3] = 255;
-	}
-	return out;
 }

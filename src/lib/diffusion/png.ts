@@ -38,6 +38,8 @@ export interface ImageMetadata {
 	height: number;
 	model: string;
 	guidance: number;
+	/** A variation's strength (its input picture is not named: that is the requester's business). */
+	strength?: number;
 }
 
 const LATIN1 = /^[\u0000-\u00ff]*$/;
@@ -71,6 +73,7 @@ function metadataText(m: ImageMetadata): Record<string, string> {
 		Software: 'Archipelago'
 	};
 	if (m.negativePrompt) t.negative_prompt = m.negativePrompt;
+	if (m.strength !== undefined) t.strength = String(m.strength);
 	return t;
 }
 

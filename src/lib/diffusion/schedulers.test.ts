@@ -80,3 +80,22 @@ describe('turbo (Euler ancestral, trailing)', () => {
 		expect(rng.next()).toBe(createRng(1).next());
 	});
 });
+
+describe('addNoise (variations start from a noised input)', () => {
+	const clean = Float32Array.from([0.5, -1]), noise = Float32Array.from([1, 2]);
+	it('DDIM: sqrt(ᾱ_t)·x0 + sqrt(1 − ᾱ_t)·ε at the step it starts from', () => {
+		const c = cfg('squaredcos_cap_v2', 'v_prediction');
+		const s = createDdim({ ...c, stepsOffset: 1 }, 8);
+		const a = alphasCumprod(c)[s.timesteps[4]];
+		const x = s.addNoise(clean, noise, 4);
+		expect(x[0]).toBeCloseTo(Math.sqrt(a) * 0.5 + Math.sqrt(1 - a), 6);
+		expect(x[1]).toBeCloseTo(-Math.sqrt(a) + 2 * Math.sqrt(1 - a), 6);
+	});
+	it('turbo: x0 + σ·ε, so from nothing at step 0 it is the text-to-image start', () => {
+		const s = createTurbo(cfg('scaled_linear', 'epsilon', 'turbo'), 2);
+		const x = s.addNoise(new Float32Array(2), noise, 0);
+		expect(x[1]).toBeCloseTo(2 * s.initNoiseSigma, 4);
+		// A later step starts from less noise.
+		expect(s.addNoise(clean, noise, 1)[0] - 0.5).toBeLessThan(x[0]);
+	});
+});

@@ -25,6 +25,8 @@ export interface Scheduler {
 	readonly initNoiseSigma: number;
 	/** What the UNet sees at step i (Euler-family samplers rescale the sample). */
 	scaleModelInput(sample: Float32Array, i: number): Float32Array;
+	/** Clean latents noised to the level step i starts from (img2img: the input stands in for pure noise). */
+	addNoise(clean: Float32Array, noise: Float32Array, i: number): Float32Array;
 	step(modelOutput: Float32Array, i: number, sample: Float32Array, rng: Rng): StepResult;
 }
 
@@ -82,6 +84,13 @@ export function createDdim(cfg: SchedulerConfig, steps: number): Scheduler {
 		timesteps,
 		initNoiseSigma: 1,
 		scaleModelInput: (sample) => sample,
+		addNoise(clean, noise, i) {
+			const a = ac[timesteps[i]];
+			const sa = Math.sqrt(a), s1a = Math.sqrt(1 - a);
+			const out = new Float32Array(clean.length);
+			for (let k = 0; k < clean.length; k++) out[k] = sa * clean[k] + s1a * noise[k];
+			return out;
+		},
 		step(out, i, x) {
 			const a = ac[timesteps[i]];
 			// set_alpha_to_one: the last step lands on the clean estimate itself.
@@ -122,6 +131,12 @@ export function createTurbo(cfg: SchedulerConfig, steps: number): Scheduler {
 		timesteps,
 		// diffusers: trailing spacing starts from sigma_max itself, not sqrt(sigma_max²+1).
 		initNoiseSigma: sigmas[0],
+		// Euler's samples are x0 + σ·noise (unscaled), as diffusers' add_noise for this family.
+		addNoise(clean, noise, i) {
+			const out = new Float32Array(clean.length);
+			for (let k = 0; k < clean.length; k++) out[k] = clean[k] + sigmas[i] * noise[k];
+			return out;
+		},
 		scaleModelInput(sample, i) {
 			const c = 1 / Math.sqrt(sigmas[i] ** 2 + 1);
 			const out = new Float32Array(sample.length);

@@ -17,7 +17,7 @@ function dirUrl(base: string): string {
  */
 export function buildSdTurboManifest(baseUrl: string, files: ManifestFiles): ModelManifest {
 	const base = dirUrl(baseUrl);
-	const abs = (key: keyof ManifestFiles) => ({ ...files[key], url: resolveFileUrl(base, files[key].url).href });
+	const abs = (key: keyof ManifestFiles) => ({ ...files[key]!, url: resolveFileUrl(base, files[key]!.url).href });
 	const f32 = 'float32' as const;
 	return parseManifest({
 		id: 'sd-turbo',
@@ -26,7 +26,14 @@ export function buildSdTurboManifest(baseUrl: string, files: ManifestFiles): Mod
 		description: 'Stability AI SD-Turbo (distilled SD 2.1), 512×512, one step, no guidance.',
 		// Roughly 40× the demo model's work per image: the heaviest weight the cost allows.
 		costWeight: 2,
-		files: { textEncoder: abs('textEncoder'), unet: abs('unet'), vaeDecoder: abs('vaeDecoder'), tokenizer: abs('tokenizer') },
+		files: {
+			textEncoder: abs('textEncoder'),
+			unet: abs('unet'),
+			vaeDecoder: abs('vaeDecoder'),
+			tokenizer: abs('tokenizer'),
+			// The exported vae_encoder, where files.json lists it: variations need it.
+			...(files.vaeEncoder ? { vaeEncoder: abs('vaeEncoder') } : {})
+		},
 		io: {
 			textEncoder: {
 				inputs: { input_ids: { type: 'int32', shape: [1, 77] } },
@@ -43,7 +50,17 @@ export function buildSdTurboManifest(baseUrl: string, files: ManifestFiles): Mod
 			vaeDecoder: {
 				inputs: { latent_sample: { type: f32, shape: [1, 4, 64, 64] } },
 				outputs: { sample: { type: f32, shape: [1, 3, 512, 512] } }
-			}
+			},
+			// The exporter's encoder gives the latent distribution's mean and log-variance
+			// (8 channels); the pipeline takes the mean, so a variation is deterministic.
+			...(files.vaeEncoder
+				? {
+						vaeEncoder: {
+							inputs: { sample: { type: f32, shape: [1, 3, 512, 512] } },
+							outputs: { latent_parameters: { type: f32, shape: [1, 8, 64, 64] } }
+						}
+					}
+				: {})
 		},
 		// CLIP: <|startoftext|> 49406, <|endoftext|> 49407, SD 2.x pads with "!" (id 0).
 		tokenizer: { maxLength: 77, padId: 0, bosId: 49406, eosId: 49407 },

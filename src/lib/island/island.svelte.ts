@@ -230,11 +230,15 @@ export class Island {
 	/** The shared Island loop on this tab's inference worker; the page's state follows its jobs. */
 	#newRunner() {
 		const engine: IslandEngine = {
-			generate: async (params, onStep, signal) => {
+			generate: async (params, onStep, signal, input) => {
 				const onAbort = () => void this.#worker.abort();
 				signal.addEventListener('abort', onAbort, { once: true });
 				try {
-					const out = await this.#worker.generate({ ...params, negativePrompt: params.negativePrompt ?? undefined }, Comlink.proxy(onStep));
+					if (params.variation && !input) throw new Error('a variation came without its input picture');
+					// The worker decodes the input: the page thread only passes the bytes on.
+					const variation = params.variation && input ? { strength: params.variation.strength, png: input } : undefined;
+					const job = { ...params, negativePrompt: params.negativePrompt ?? undefined, variation };
+					const out = await this.#worker.generate(input ? Comlink.transfer(job, [input.buffer as ArrayBuffer]) : job, Comlink.proxy(onStep));
 					return out.png;
 				} finally {
 					signal.removeEventListener('abort', onAbort);

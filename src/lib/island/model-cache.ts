@@ -4,7 +4,7 @@
 // again rather than run. Works in the worker (downloads) and on the page (usage, clear).
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ModelManifest } from '../schemas/manifest';
-import { FILE_KEYS, resolveFileUrl, sha256Hex, type FileKey, type ModelAssets } from '../diffusion/manifest';
+import { assetsFrom, fileKeysOf, resolveFileUrl, sha256Hex, type FileKey, type ModelAssets } from '../diffusion/manifest';
 
 const CACHE_NAME = 'archipelago-models-v1';
 const DB_NAME = 'archipelago-island';
@@ -75,14 +75,14 @@ async function cached(url: string, want: { sha256: string; bytes: number }): Pro
 }
 
 async function store(manifest: ModelManifest, key: FileKey, url: string, bytes: Uint8Array): Promise<void> {
-	const f = manifest.files[key];
+	const f = manifest.files[key]!;
 	const cache = await caches.open(CACHE_NAME);
 	await cache.put(url, new Response(bytes.slice().buffer, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) } }));
 	await (await db()).put('files', { url, model: manifest.id, version: manifest.version, key, sha256: f.sha256, bytes: f.bytes, storedAt: Date.now() });
 }
 
 async function loadFile(manifest: ModelManifest, manifestUrl: string, key: FileKey, onProgress: (p: FileProgress) => void): Promise<Uint8Array> {
-	const f = manifest.files[key];
+	const f = manifest.files[key]!;
 	const url = resolveFileUrl(manifestUrl, f.url).href;
 	const local = await cached(url, f);
 	if (local) {
@@ -102,18 +102,18 @@ async function loadFile(manifest: ModelManifest, manifestUrl: string, key: FileK
 	return bytes;
 }
 
-/** The four files of a model, from the verified local copy where possible. */
+/** The files of a model, from the verified local copy where possible. */
 export async function loadCachedModel(manifest: ModelManifest, manifestUrl: string, onProgress: (p: FileProgress) => void = () => {}): Promise<ModelAssets> {
 	// One at a time: the progress bar reads file by file, and two cores gain nothing in parallel.
-	const files = {} as Record<FileKey, Uint8Array>;
-	for (const key of FILE_KEYS) files[key] = await loadFile(manifest, manifestUrl, key, onProgress);
+	const files = {} as Partial<Record<FileKey, Uint8Array>>;
+	for (const key of fileKeysOf(manifest)) files[key] = await loadFile(manifest, manifestUrl, key, onProgress);
 	await forgetOtherVersions(manifest, manifestUrl);
-	return { textEncoder: files.textEncoder, unet: files.unet, vaeDecoder: files.vaeDecoder, tokenizer: JSON.parse(new TextDecoder().decode(files.tokenizer)) };
+	return assetsFrom(files);
 }
 
 /** Drops entries of this model whose URL the current manifest no longer lists. */
 async function forgetOtherVersions(manifest: ModelManifest, manifestUrl: string): Promise<void> {
-	const current = new Set(FILE_KEYS.map((k) => resolveFileUrl(manifestUrl, manifest.files[k].url).href));
+	const current = new Set(fileKeysOf(manifest).map((k) => resolveFileUrl(manifestUrl, manifest.files[k]!.url).href));
 	const d = await db();
 	const cache = await caches.open(CACHE_NAME);
 	for (const f of await d.getAll('files')) {

@@ -37,6 +37,9 @@ export class BrokerError extends Error {
 	}
 }
 
+/** The broker stores results of at most 8 MiB; an input is one of them. */
+export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
+
 export interface IslandClientOptions {
 	/** Broker origin, e.g. http://localhost:3000 */
 	url: string;
@@ -70,7 +73,7 @@ export class IslandClient {
 			headers.set('content-type', 'application/json');
 			body = JSON.stringify(init.json);
 		}
-		const res = await this.#fetch(`${this.#base}${path}`, { ...init, method: 'POST', headers, body });
+		const res = await this.#fetch(`${this.#base}${path}`, { method: 'POST', ...init, headers, body });
 		if (res.ok) return res;
 		let code = `http_${res.status}`, message = res.statusText;
 		try {
@@ -106,6 +109,17 @@ export class IslandClient {
 		});
 		const parsed = ResultResponse.safeParse(await res.json().catch(() => null));
 		return { earned: parsed.success ? parsed.data.earned : 0 };
+	}
+
+	/**
+	 * A variation's input picture (GET with the lease). Checked here as far as bytes go: a PNG
+	 * of at most MAX_INPUT_BYTES; its size is checked once decoded (decodeInputPng).
+	 */
+	async input(job: ClaimedJob): Promise<Uint8Array> {
+		const res = await this.#call(`/api/islands/jobs/${encodeURIComponent(job.id)}/input.png`, { method: 'GET', headers: { 'x-lease': job.lease } });
+		const bytes = new Uint8Array(await res.arrayBuffer());
+		if (bytes.length > MAX_INPUT_BYTES) throw new Error(`the input picture is ${bytes.length} bytes, more than ${MAX_INPUT_BYTES}`);
+		return bytes;
 	}
 
 	/** `keepalive` lets a hand-back sent as a tab closes outlive the page (small JSON only). */

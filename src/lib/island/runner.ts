@@ -14,8 +14,11 @@ export interface EngineStep {
 
 /** Runs one job's model: onnxruntime-node, or onnxruntime-web in the browser's worker. */
 export interface IslandEngine {
-	/** Resolves with the finished PNG; rejects once `signal` aborts. `onStep` must not be awaited. */
-	generate(params: JobParams, onStep: (s: EngineStep) => void, signal: AbortSignal): Promise<Uint8Array>;
+	/**
+	 * Resolves with the finished PNG; rejects once `signal` aborts. `onStep` must not be awaited.
+	 * `input`: a variation's input picture as the broker sent it (PNG bytes, not yet decoded).
+	 */
+	generate(params: JobParams, onStep: (s: EngineStep) => void, signal: AbortSignal, input?: Uint8Array): Promise<Uint8Array>;
 }
 
 export type JobOutcome = { kind: 'done'; earned: number } | { kind: 'failed'; reason: string } | { kind: 'gone' };
@@ -211,7 +214,9 @@ export class IslandRunner {
 				.finally(() => (inFlight = null));
 		};
 		try {
-			const png = await this.#opts.engine.generate(job.params, onStep, ac.signal);
+			// A variation's input comes through the lease, like every other call about the job.
+			const input = job.params.variation ? await this.#withRetry(() => client.input(job)) : undefined;
+			const png = await this.#opts.engine.generate(job.params, onStep, ac.signal, input);
 			await inFlight;
 			if (ac.signal.aborted) throw ac.signal.reason;
 			const { earned } = await this.#withRetry(() => client.result(job, png));

@@ -7,6 +7,7 @@ import type { ModelManifest } from '../schemas/manifest';
 import { loadManifest } from '../diffusion/manifest';
 import { DiffusionPipeline, runtimeFromOrt, type GenerateRequest, type Timings } from '../diffusion/pipeline';
 import { encodePngAsync } from '../diffusion/png';
+import { decodeInputPng } from '../diffusion/png-decode';
 import { loadCachedModel, type FileProgress } from './model-cache';
 import { latentPreviewPng } from './preview-png';
 import { describeAdapterInfo, type GpuAdapterInfoLike } from './webgpu';
@@ -33,8 +34,11 @@ export interface LoadResult {
 	loadMs: number;
 }
 
-/** What the page asks the worker to draw: the pipeline's request plus the model to use. */
-export type GenerateJob = GenerateRequest & { model: string };
+/**
+ * What the page asks the worker to draw: the pipeline's request plus the model to use; a
+ * variation's input picture as the broker sent it (PNG bytes, decoded here).
+ */
+export type GenerateJob = Omit<GenerateRequest, 'variation'> & { model: string; variation?: { strength: number; png: Uint8Array } };
 
 export interface StepUpdate {
 	step: number;
@@ -116,8 +120,9 @@ const api = {
 		const ac = new AbortController();
 		current = ac;
 		try {
+			const variation = job.variation ? { rgba: decodeInputPng(job.variation.png, job.width, job.height), strength: job.variation.strength } : undefined;
 			const out = await pipeline.generate(
-				{ prompt: job.prompt, negativePrompt: job.negativePrompt, width: job.width, height: job.height, steps: job.steps, guidance: job.guidance, seed: job.seed },
+				{ prompt: job.prompt, negativePrompt: job.negativePrompt, width: job.width, height: job.height, steps: job.steps, guidance: job.guidance, seed: job.seed, variation },
 				{
 					signal: ac.signal,
 					preview: !!onStep,
@@ -125,7 +130,7 @@ const api = {
 					onProgress: (p) => void onStep?.({ step: p.step, total: p.total, preview: p.preview ? latentPreviewPng(p.preview) : undefined })
 				}
 			);
-			const png = await encodePngAsync(out.rgba, out.width, out.height, { ...job });
+			const png = await encodePngAsync(out.rgba, out.width, out.height, { ...job, strength: job.variation?.strength });
 			return Comlink.transfer({ png, width: out.width, height: out.height, backend: running, timings: out.timings }, [png.buffer as ArrayBuffer]);
 		} finally {
 			if (current === ac) current = null;

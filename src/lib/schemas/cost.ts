@@ -3,11 +3,14 @@
 // which pulls zod) only after it is interactive. generation.ts re-exports everything here.
 import type { ModelManifest } from './manifest';
 
-/** What a client needs of a model to build a form and quote it (GET /api/models). */
-export type PublicModel = Pick<ModelManifest, 'id' | 'name' | 'sizes' | 'steps' | 'guidance' | 'costWeight'>;
+/**
+ * What a client needs of a model to build a form and quote it (GET /api/models).
+ * `variations`: whether it can vary a picture (its manifest lists a VAE encoder).
+ */
+export type PublicModel = Pick<ModelManifest, 'id' | 'name' | 'sizes' | 'steps' | 'guidance' | 'costWeight'> & { variations?: boolean };
 
 export function publicModel(m: ModelManifest): PublicModel {
-	return { id: m.id, name: m.name, sizes: m.sizes, steps: m.steps, guidance: m.guidance, costWeight: m.costWeight };
+	return { id: m.id, name: m.name, sizes: m.sizes, steps: m.steps, guidance: m.guidance, costWeight: m.costWeight, variations: m.files.vaeEncoder !== undefined };
 }
 
 export type Tier = 'standard' | 'high';
@@ -22,6 +25,18 @@ export function tierOf(model: PublicModel, steps: number): Tier | null {
 
 export const COST_RANGE = { standard: [10, 25], high: [25, 50] } as const;
 
+/** How far a variation may move from its input image (0: not at all, 1: a fresh image). */
+export const STRENGTH_RANGE = [0.1, 0.9] as const;
+
+/**
+ * The denoising steps a variation runs, as diffusers' img2img: its input is noised to the
+ * point `strength` of the way up the schedule and only the last `steps × strength` steps
+ * are run (at least one). The epsilon keeps 10 × 0.3 from landing on 2.999….
+ */
+export function variationSteps(steps: number, strength: number): number {
+	return Math.min(steps, Math.max(1, Math.floor(steps * strength + 1e-9)));
+}
+
 /**
  * The price of an image, shared by the live quote in the browser and the charge on the
  * server. Work grows with pixels and steps, so the price moves linearly from the bottom of
@@ -29,7 +44,10 @@ export const COST_RANGE = { standard: [10, 25], high: [25, 50] } as const;
  * model (costWeight w ∈ [1, 2]) lifts the floor towards the top: x ↦ (x + w − 1) / w, which
  * is ≥ x and keeps the top corner exact.
  */
-export function costOf(model: PublicModel, params: { width: number; height: number; steps: number }): { cost: number; tier: Tier } {
+export function costOf(
+	model: PublicModel,
+	params: { width: number; height: number; steps: number; variation?: { strength: number } | null }
+): { cost: number; tier: Tier } {
 	const tier = tierOf(model, params.steps);
 	if (!tier) throw new RangeError(`${params.steps} steps is outside ${model.id}'s step ranges`);
 	const pixels = model.sizes.map(([w, h]) => w * h);
@@ -43,7 +61,11 @@ export function costOf(model: PublicModel, params: { width: number; height: numb
 	const weighted = (work + w - 1) / w;
 	const [min, max] = COST_RANGE[tier];
 	// Rounding a monotone value keeps it monotone; the epsilon keeps .5 corners stable across float noise.
-	return { cost: Math.round(min + (max - min) * weighted + 1e-9), tier };
+	const cost = Math.round(min + (max - min) * weighted + 1e-9);
+	if (!params.variation) return { cost, tier };
+	// A variation pays for the steps it runs: the tier is the quality asked for, the work is less.
+	const run = variationSteps(params.steps, params.variation.strength);
+	return { cost: Math.max(1, Math.ceil((cost * run) / params.steps - 1e-9)), tier };
 }
 
 function clamp01(x: number) {

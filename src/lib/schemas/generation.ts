@@ -1,9 +1,22 @@
 import { z } from './zod';
-import { tierOf, type PublicModel } from './cost';
+import { STRENGTH_RANGE, tierOf, type PublicModel } from './cost';
 
-export { COST_RANGE, costOf, publicModel, tierOf, type PublicModel, type Tier } from './cost';
+export { COST_RANGE, costOf, publicModel, STRENGTH_RANGE, tierOf, variationSteps, type PublicModel, type Tier } from './cost';
 
 export const UINT32_MAX = 0xffff_ffff;
+
+const strengthMessage = `Strength is a number from ${STRENGTH_RANGE[0]} (close to the picture) to ${STRENGTH_RANGE[1]} (far from it).`;
+
+/**
+ * A variation (img2img): one of the requester's own pictures (an images id, as in its
+ * imageUrl), noised to `strength` and denoised towards the prompt. The server checks whose
+ * picture it is; no upload is accepted.
+ */
+export const VariationParams = z.strictObject({
+	imageId: z.string().min(1, 'Name the picture to vary.').max(64, 'Not a picture id.'),
+	strength: z.number({ error: strengthMessage }).min(STRENGTH_RANGE[0], strengthMessage).max(STRENGTH_RANGE[1], strengthMessage)
+});
+export type VariationParams = z.infer<typeof VariationParams>;
 
 /** The request's shape alone; `paramsSchemaFor` adds what depends on the model. */
 export const GenerationParams = z.strictObject({
@@ -14,7 +27,8 @@ export const GenerationParams = z.strictObject({
 	height: z.number().int().positive(),
 	steps: z.number().int().positive(),
 	seed: z.number().int().min(0).max(UINT32_MAX).optional(),
-	guidance: z.number().finite().optional()
+	guidance: z.number().finite().optional(),
+	variation: VariationParams.optional()
 });
 export type GenerationParams = z.infer<typeof GenerationParams>;
 
@@ -36,6 +50,9 @@ export function paramsSchemaFor(models: readonly PublicModel[]) {
 				path: ['steps'],
 				message: `Steps must be ${standard[0]}–${standard[1]} (standard) or ${high[0]}–${high[1]} (high quality).`
 			});
+		}
+		if (p.variation && !model.variations) {
+			ctx.addIssue({ code: 'custom', path: ['variation'], message: `${model.name} can't make variations; choose another model.` });
 		}
 		if (p.guidance !== undefined && (p.guidance < model.guidance.min || p.guidance > model.guidance.max)) {
 			ctx.addIssue({ code: 'custom', path: ['guidance'], message: `Guidance must be between ${model.guidance.min} and ${model.guidance.max}.` });

@@ -27,9 +27,11 @@ export const ModelManifest = z.object({
 		textEncoder: ModelFile,
 		unet: ModelFile,
 		vaeDecoder: ModelFile,
-		tokenizer: ModelFile
+		tokenizer: ModelFile,
+		// Pixels → latents: only variations (img2img) need it; a model without one makes none.
+		vaeEncoder: ModelFile.optional()
 	}),
-	io: z.object({ textEncoder: SessionIo, unet: SessionIo, vaeDecoder: SessionIo }),
+	io: z.object({ textEncoder: SessionIo, unet: SessionIo, vaeDecoder: SessionIo, vaeEncoder: SessionIo.optional() }),
 	tokenizer: z.object({
 		maxLength: z.number().int().positive(),
 		padId: z.number().int().nonnegative(),

@@ -2,6 +2,7 @@ import type { RequestEvent } from '@sveltejs/kit';
 import type { z } from 'zod';
 import type { ApiErrorBody } from '$lib/schemas/errors';
 import type { ApiKeyScope } from '$lib/schemas/scopes';
+import { AccountClosedError } from './ledger/accounts';
 
 /** Thrown anywhere in a route; `api()` turns it into the error body `{ error: { code, message, issues? } }` ($lib/schemas/errors). */
 export class ApiError extends Error {
@@ -37,6 +38,8 @@ export function api<E extends RequestEvent>(handler: Handler<E>): Handler<E> {
 			// (Cancelling the stream would reset the socket before the error reaches the client.)
 			if (!event.request.bodyUsed) await drain(event.request);
 			if (err instanceof ApiError) return errorResponse(err);
+			// A request that was already in when its account was deleted: the deletion won.
+			if (err instanceof AccountClosedError) return errorResponse(new ApiError(410, 'account_deleted', 'This account was deleted; nothing was charged.'));
 			console.error(`${event.request.method} ${event.url.pathname} failed:`, err);
 			return errorResponse(new ApiError(500, 'internal', 'Something went wrong on our side. Nothing was charged for it.'));
 		}

@@ -60,7 +60,7 @@ export async function resolveApiKey(tx: Queryable, secret: string) {
 		.select({ key: apiKeys, user: users })
 		.from(apiKeys)
 		.innerJoin(users, eq(apiKeys.userId, users.id))
-		.where(and(eq(apiKeys.keyHash, hashToken(secret)), isNull(apiKeys.revokedAt)));
+		.where(and(eq(apiKeys.keyHash, hashToken(secret)), isNull(apiKeys.revokedAt), isNull(users.deletedAt)));
 	if (!row) return null;
 	const now = new Date();
 	if (!row.key.lastUsedAt || now.getTime() - row.key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {

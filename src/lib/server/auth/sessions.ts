@@ -1,4 +1,4 @@
-import { and, eq, gt, lt } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { sessions, users } from '../db/schema';
 import { hashToken, newToken } from './tokens';
@@ -23,7 +23,7 @@ export async function resolveSession(tx: Queryable, token: string) {
 		.select({ session: sessions, user: users })
 		.from(sessions)
 		.innerJoin(users, eq(sessions.userId, users.id))
-		.where(and(eq(sessions.id, id), gt(sessions.expiresAt, new Date())));
+		.where(and(eq(sessions.id, id), gt(sessions.expiresAt, new Date()), isNull(users.deletedAt)));
 	if (!row) return null;
 	let expiresAt = row.session.expiresAt;
 	if (expiresAt.getTime() - Date.now() < RENEW_WHEN_LEFT_MS) {

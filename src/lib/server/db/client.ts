@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
@@ -51,7 +52,7 @@ async function openPostgres(options: OpenOptions): Promise<DatabaseHandle> {
 	});
 	// An idle client losing its connection must not crash the server.
 	pool.on('error', (err) => console.error('postgres pool error:', err.message));
-	const db = drizzle(pool, { schema }) as unknown as Database;
+	const db = drizzle(pool, { schema, logger: statementLogger() }) as unknown as Database;
 	return { driver: 'postgres', db, pool, url, close: () => pool.end() };
 }
 
@@ -62,7 +63,7 @@ async function openPglite(options: OpenOptions): Promise<DatabaseHandle> {
 	const unlock = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
 	try {
 		const pglite = await PGlite.create(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
-		const db = drizzle(pglite, { schema }) as unknown as Database;
+		const db = drizzle(pglite, { schema, logger: statementLogger() }) as unknown as Database;
 		return {
 			driver: 'pglite',
 			db,
@@ -76,4 +77,19 @@ async function openPglite(options: OpenOptions): Promise<DatabaseHandle> {
 		unlock();
 		throw err;
 	}
+}
+
+/**
+ * DB_STATEMENT_LOG=<file>: counts every statement drizzle sends, by its text, and writes the
+ * counts there at exit — the "statements per job" of a profile (docs/broker-costs.md).
+ * Transactions add their BEGIN and COMMIT, which drizzle doesn't log. Off by default.
+ */
+function statementLogger(file = process.env.DB_STATEMENT_LOG): { logQuery(query: string): void } | undefined {
+	if (!file) return undefined;
+	const counts = new Map<string, number>();
+	process.once('exit', () => {
+		const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+		writeFileSync(file, JSON.stringify(Object.fromEntries(sorted), null, 1));
+	});
+	return { logQuery: (query) => counts.set(query, (counts.get(query) ?? 0) + 1) };
 }

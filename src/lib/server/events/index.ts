@@ -21,7 +21,9 @@ export type BrokerEvent =
 			barred?: string[];
 	  }
 	/** Anything a watcher of the job sees changed (status, progress): SSE streams reload it. */
-	| { type: 'job'; id: string };
+	| { type: 'job'; id: string }
+	/** The user's sessions and keys are gone (account deleted): every instance forgets them at once. */
+	| { type: 'identity'; userId: string };
 
 export type Listener = (event: BrokerEvent) => void;
 

@@ -8,9 +8,11 @@ import type { Broker } from './context';
 import { hashLease, leaseSecret, leaseToken } from './lease';
 import { releaseClaim } from './lifecycle';
 import { jobVersionBump } from './views';
+import { ISLAND_OFFLINE_AFTER_MS } from './islands';
 import { admitClaimant } from '../trust/admission';
 import { provideCanary } from '../trust/canaries';
 import { claimableBy, mayWake, type Claimant } from '../trust/eligibility';
+import { paramsForIsland } from './variations';
 
 export type { Claimant };
 
@@ -73,7 +75,7 @@ export async function claimOnce(broker: Broker, request: Claimant): Promise<{ cl
 	return {
 		claimant,
 		claim: {
-			job: { id: row.id, params: row.params, tier: row.tier, attempt: row.attempts },
+			job: { id: row.id, params: paramsForIsland(row.params), tier: row.tier, attempt: row.attempts },
 			lease: { token: leaseToken(row.attempts, secret), expiresAt: row.leaseExpiresAt!.toISOString(), ttlMs: row.leaseTtlMs }
 		}
 	};
@@ -184,7 +186,13 @@ export async function longPollClaim(
 	}
 }
 
-/** A claim request is a sign of life: the Island is online. */
-export async function touchIsland(broker: Broker, islandId: string) {
-	await broker.db.update(islands).set({ lastHeartbeatAt: sql`now()`, online: true }).where(eq(islands.id, islandId));
+/**
+ * A claim request is a sign of life: the Island is online. An Island that claims again right
+ * after its result (which recorded the same) is not written again: one statement less per job,
+ * while the offline sweep still sees a sign of life far within its timeout.
+ */
+export async function touchIsland(broker: Broker, island: Pick<typeof islands.$inferSelect, 'id' | 'online' | 'lastHeartbeatAt'>) {
+	const fresh = Math.min(5_000, ISLAND_OFFLINE_AFTER_MS / 4);
+	if (island.online && island.lastHeartbeatAt && Date.now() - island.lastHeartbeatAt.getTime() < fresh) return;
+	await broker.db.update(islands).set({ lastHeartbeatAt: sql`now()`, online: true }).where(eq(islands.id, island.id));
 }

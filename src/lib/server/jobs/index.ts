@@ -2,9 +2,10 @@
 export type { Broker } from './context';
 export { MAX_ATTEMPTS } from './context';
 export { broker, createBroker, drainBroker, reapOnce, startBroker, stopBroker } from './runtime';
-export { cancelJob, getOwnJob, JobRequest, listOwnBatches, listOwnJobs, quote, submitJob, submitJobs, findOwnJob, notFound } from './requests';
+export { cancelJob, getOwnJob, JobListQuery, JobRequest, listOwnBatches, listOwnJobs, quote, submitJob, submitJobs, findOwnJob, notFound } from './requests';
 export { claimOnce, longPollClaim, touchIsland, CLAIM_LONG_POLL_MS, type Claim } from './dispatch';
 export { completeJob, reportFailure, reportProgress, MAX_RESULT_BYTES } from './island-calls';
+export { inputPng } from './variations';
 export { FailBody, ProgressBody } from '$lib/api';
 export {
 	HeartbeatBody,

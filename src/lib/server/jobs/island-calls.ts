@@ -8,17 +8,18 @@ import type { Broker } from './context';
 import { hashLease, leaseAttempt } from './lease';
 import { announce, requeueOrFail } from './lifecycle';
 import { checkPng } from './png-check';
+import { variationResultProblem } from './variations';
 import { jobVersionBump } from './views';
 import { recordResult } from '../trust/verdicts';
 import type { FailBody, ProgressBody, ResultResponse } from '$lib/api';
 
 export const MAX_RESULT_BYTES = 8 * 1024 * 1024;
 
-const leaseIs = (islandId: string, token: string) =>
+export const leaseIs = (islandId: string, token: string) =>
 	and(eq(jobs.status, 'running'), eq(jobs.islandId, islandId), eq(jobs.leaseTokenHash, hashLease(token)));
 
 /** Why a lease-guarded write touched nothing: 404, 410 (cancelled), 409 (late/replayed), 403. */
-async function leaseProblem(broker: Broker, islandId: string, jobId: string, token: string): Promise<ApiError> {
+export async function leaseProblem(broker: Broker, islandId: string, jobId: string, token: string): Promise<ApiError> {
 	const [row] = await broker.db.select().from(jobs).where(eq(jobs.id, jobId));
 	if (!row) return new ApiError(404, 'not_found', 'No such job.');
 	const attempt = leaseAttempt(token);
@@ -52,11 +53,11 @@ export async function reportProgress(broker: Broker, islandId: string, jobId: st
 
 /** The Island gives up on this attempt; the job is retried elsewhere or fails with a refund. */
 export async function reportFailure(broker: Broker, islandId: string, jobId: string, body: FailBody) {
-	const rows = await broker.db.transaction((tx) =>
+	const { rows, events } = await broker.db.transaction((tx) =>
 		requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(islandId, body.lease))!, { code: 'island_error', reason: body.reason })
 	);
 	if (rows.length === 0) throw await leaseProblem(broker, islandId, jobId, body.lease);
-	await announce(broker, rows);
+	await announce(broker, rows, events);
 	return { status: rows[0].status };
 }
 
@@ -69,13 +70,14 @@ export async function reportFailure(broker: Broker, islandId: string, jobId: str
 export async function completeJob(broker: Broker, island: { id: string; userId: string }, jobId: string, lease: string, png: Uint8Array) {
 	const [job] = await broker.db.select().from(jobs).where(and(eq(jobs.id, jobId), leaseIs(island.id, lease)));
 	if (!job) throw await leaseProblem(broker, island.id, jobId, lease);
-	const verdict = checkPng(png, { width: job.params.width, height: job.params.height });
+	const unfetched = variationResultProblem(job, lease);
+	const verdict = unfetched ? { ok: false as const, reason: unfetched } : checkPng(png, { width: job.params.width, height: job.params.height });
 	if (!verdict.ok) {
-		const rows = await broker.db.transaction((tx) =>
+		const { rows, events } = await broker.db.transaction((tx) =>
 			requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(island.id, lease))!, { code: 'invalid_image', reason: verdict.reason })
 		);
-		await announce(broker, rows);
-		throw new ApiError(422, 'invalid_png', `Result refused: ${verdict.reason}. The job went back to the queue.`);
+		await announce(broker, rows, events);
+		throw new ApiError(422, unfetched ? 'input_not_fetched' : 'invalid_png', `Result refused: ${verdict.reason}. The job went back to the queue.`);
 	}
 	const imageId = newId();
 	const outcome = await broker.db.transaction(async (tx) => {

@@ -11,7 +11,7 @@ import { hashToken, newId, newToken } from '../auth/tokens';
 
 export const ISLAND_TOKEN_PREFIX = 'isl_';
 /** No heartbeat (or claim) for this long and an Island counts as offline (ISLAND_OFFLINE_AFTER_MS: tests). */
-const ISLAND_OFFLINE_AFTER_MS = Number(process.env.ISLAND_OFFLINE_AFTER_MS) || 60_000;
+export const ISLAND_OFFLINE_AFTER_MS = Number(process.env.ISLAND_OFFLINE_AFTER_MS) || 60_000;
 
 export { HeartbeatBody, RegisterIslandBody } from '$lib/api';
 

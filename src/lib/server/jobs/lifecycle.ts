@@ -2,6 +2,7 @@
 // one guarded UPDATE: a row that no longer matches the guard is simply not touched.
 import { and, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db';
+import type { BrokerEvent } from '../events';
 import { jobProgress, jobs } from '../db/schema';
 import { refundJob } from '../ledger';
 import type { JobFailureCode } from '$lib/schemas/failures';
@@ -22,9 +23,10 @@ export interface AttemptFailure {
  * The Island that gave up is charged for it (trust/failures.ts) and its owner never gets the
  * job back; a job fails once MAX_ATTEMPTS owners gave up on it (a vouched Island may retry,
  * within twice that many claims). A canary fails at once: only its Island could run it.
- * Returns the rows as they ended up.
+ * Returns the rows as they ended up, and what else to announce after commit (an Island the
+ * failure count quarantined requeues its jobs and redraws its results).
  */
-export async function requeueOrFail(tx: Queryable, guard: SQL, failure: AttemptFailure, options: { chargeIslands?: boolean } = {}): Promise<JobRow[]> {
+export async function requeueOrFail(tx: Queryable, guard: SQL, failure: AttemptFailure, options: { chargeIslands?: boolean } = {}): Promise<Requeued> {
 	// The owner of the Island that held it, unless that Island is vouched (the operator's own).
 	const owner = sql`(select i.user_id from islands i where i.id = ${jobs.islandId} and not i.vouched)`;
 	const failedOwners = sql`case when ${owner} is null or ${owner} = any(${jobs.failedOwners}) then ${jobs.failedOwners} else array_append(${jobs.failedOwners}, ${owner}) end`;
@@ -43,9 +45,9 @@ export async function requeueOrFail(tx: Queryable, guard: SQL, failure: AttemptF
 		})
 		.where(and(eq(jobs.status, 'running'), guard))
 		.returning();
-	if (rows.length === 0) return rows;
+	if (rows.length === 0) return { rows, events: [] };
 	await tx.delete(jobProgress).where(inArray(jobProgress.jobId, rows.map((r) => r.id)));
-	if (options.chargeIslands !== false) await chargeFailures(tx, rows.map((r) => r.islandId).filter((id): id is string => id !== null));
+	const events = options.chargeIslands === false ? [] : await chargeFailures(tx, rows.map((r) => r.islandId).filter((id): id is string => id !== null));
 	const out: JobRow[] = [];
 	for (const row of rows) {
 		if (row.status !== 'failed') {
@@ -56,26 +58,32 @@ export async function requeueOrFail(tx: Queryable, guard: SQL, failure: AttemptF
 		const [updated] = await tx.update(jobs).set({ refunded }).where(eq(jobs.id, row.id)).returning();
 		out.push(updated);
 	}
-	return out;
+	return { rows: out, events };
 }
 
-/** After commit: wake Islands for requeued jobs, and every watcher of a changed job. */
-export async function announce(broker: Broker, rows: JobRow[]) {
+export interface Requeued {
+	rows: JobRow[];
+	events: BrokerEvent[];
+}
+
+/** After commit: wake Islands for requeued jobs, every watcher of a changed job, and `events`. */
+export async function announce(broker: Broker, rows: JobRow[], events: BrokerEvent[] = []) {
 	for (const row of rows) {
 		if (row.status === 'queued') await broker.bus.publish(queuedEvent(row));
 		await broker.bus.publish({ type: 'job', id: row.id });
 	}
+	for (const event of events) await broker.bus.publish(event);
 }
 
 /** Leases past their expiry (tab closed, Island crashed) go back to the queue. */
 export async function reapExpiredLeases(broker: Broker): Promise<JobRow[]> {
-	const rows = await broker.db.transaction((tx) =>
+	const { rows, events } = await broker.db.transaction((tx) =>
 		requeueOrFail(tx, lt(jobs.leaseExpiresAt, sql`now()`), {
 			code: 'island_unresponsive',
 			reason: 'The Island working on it stopped responding.'
 		})
 	);
-	await announce(broker, rows);
+	await announce(broker, rows, events);
 	return rows;
 }
 

@@ -1,6 +1,6 @@
 // The requester's side: quote, submit, read, cancel.
 import { randomInt } from 'node:crypto';
-import { and, asc, count as sqlCount, desc, eq, inArray, max } from 'drizzle-orm';
+import { and, asc, count as sqlCount, desc, eq, inArray, isNull, max } from 'drizzle-orm';
 import { z } from 'zod';
 import { costOf, paramsSchemaFor, UINT32_MAX, type GenerationParams } from '$lib/schemas/generation';
 import { MAX_BATCH_SIZE, type JobView, type QuoteResponse, type SubmitResponse } from '$lib/api/jobs';
@@ -18,6 +18,7 @@ import type { Broker } from './context';
 import { leaseTtlMs } from './lease';
 import { shareSecret, signedImageUrl } from './images';
 import { jobVersionBump, jobView } from './views';
+import { assertVariationInput } from './variations';
 
 const ACTIVE = ['queued', 'running'] as const;
 
@@ -25,6 +26,13 @@ const ACTIVE = ['queued', 'running'] as const;
 export const JobRequest = z.strictObject({
 	params: z.unknown(),
 	count: z.number().int().min(1).max(MAX_BATCH_SIZE).default(1)
+});
+
+/** GET /api/jobs?limit=&batch=&active=: newest first, at most 100. */
+export const JobListQuery = z.strictObject({
+	limit: z.coerce.number().int().min(1).max(100).default(10),
+	batch: z.string().min(1).max(100).optional().meta({ description: "Only this request's images (a batch id from POST /api/jobs)." }),
+	active: z.enum(['true', 'false']).optional().meta({ description: '`true`: only the jobs in flight (queued or running), your queue.' })
 });
 
 function validateParams(broker: Broker, raw: unknown): GenerationParams {
@@ -77,6 +85,7 @@ export async function submitJobs(broker: Broker, user: SessionUser, raw: unknown
 	const params = validateParams(broker, raw);
 	assertMayGenerate(user);
 	await assertPromptAllowed(user, { prompt: params.prompt, negativePrompt: params.negativePrompt }, broker.db);
+	await assertVariationInput(broker.db, user.id, params);
 	const model = broker.models.get(params.model)!;
 	const { cost, tier } = costOf(model, params);
 	// Recorded, so the same request can be reproduced from the history.
@@ -161,30 +170,37 @@ export interface JobFilter {
 	active?: boolean;
 }
 
-/** The caller's own jobs, newest first. */
+/** The caller's own jobs, newest first. Jobs whose picture the requester deleted are left out: deleting it takes it off the history. */
 export async function listOwnJobs(broker: Broker, userId: string, { limit, batchId, active }: JobFilter) {
 	const rows = await broker.db
 		.select()
 		.from(jobs)
-		.where(and(eq(jobs.userId, userId), batchId ? eq(jobs.batchId, batchId) : undefined, active ? inArray(jobs.status, ACTIVE) : undefined))
+		.where(
+			and(
+				eq(jobs.userId, userId),
+				isNull(jobs.imageDeletedAt),
+				batchId ? eq(jobs.batchId, batchId) : undefined,
+				active ? inArray(jobs.status, ACTIVE) : undefined
+			)
+		)
 		.orderBy(...newestFirst)
 		.limit(limit);
 	return rows.map((r) => jobView(r));
 }
 
-/** The caller's newest `limit` requests, each whole (a history entry per request, never half a batch). */
+/** The caller's newest `limit` requests, each whole (a history entry per request, never half a batch) but for the pictures they deleted. */
 export async function listOwnBatches(broker: Broker, userId: string, limit: number): Promise<JobView[][]> {
 	const newest = broker.db
 		.select({ id: jobs.batchId })
 		.from(jobs)
-		.where(eq(jobs.userId, userId))
+		.where(and(eq(jobs.userId, userId), isNull(jobs.imageDeletedAt)))
 		.groupBy(jobs.batchId)
 		.orderBy(desc(max(jobs.createdAt)), desc(jobs.batchId))
 		.limit(limit);
 	const rows = await broker.db
 		.select()
 		.from(jobs)
-		.where(and(eq(jobs.userId, userId), inArray(jobs.batchId, newest)))
+		.where(and(eq(jobs.userId, userId), isNull(jobs.imageDeletedAt), inArray(jobs.batchId, newest)))
 		.orderBy(...newestFirst);
 	const batches = new Map<string, JobView[]>();
 	for (const row of rows) {

@@ -1,4 +1,5 @@
 // The broker of this server process: started by the `init` hook, stopped on shutdown.
+import { forgetUser } from '../auth/identity-cache';
 import { builtinModels, ModelRegistry } from '$lib/models/registry';
 import { deleteExpiredSessions } from '../auth/sessions';
 import type { DatabaseHandle } from '../db/client';
@@ -79,6 +80,8 @@ export async function startBroker(handle: DatabaseHandle, models?: ModelRegistry
 	if (current) return current;
 	const broker = await createBroker(handle, models);
 	const sweep = periodicSweep(broker);
+	// Another instance deleted an account: its identity cache must not serve it for 5 s more.
+	const unsubscribe = broker.bus.subscribe((e) => e.type === 'identity' && forgetUser(e.userId));
 	// Leases that expired while no server was running go back to the queue at once.
 	let sweeping: Promise<unknown> = sweep().catch((err) => console.error('reaper:', err));
 	// Every instance reaps; the guarded UPDATEs make concurrent sweeps harmless.
@@ -90,6 +93,7 @@ export async function startBroker(handle: DatabaseHandle, models?: ModelRegistry
 		...broker,
 		async stop() {
 			clearInterval(timer);
+			unsubscribe();
 			await broker.close();
 			await sweeping;
 		}

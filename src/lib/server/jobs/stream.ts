@@ -67,7 +67,7 @@ function followJob(broker: Broker, jobId: string, lastVersion: number, emit: Emi
 	};
 
 	const sendSnapshot = async (job: JobRow) => {
-		if (job.status === 'completed') return send('completed', job.version, { status: job.status, imageUrl: imageUrl(job.imageId!), cost: job.cost, verification: job.verification });
+		if (job.status === 'completed') return send('completed', job.version, { status: job.status, imageUrl: job.imageId ? imageUrl(job.imageId) : null, cost: job.cost, verification: job.verification });
 		if (job.status === 'failed' || job.status === 'cancelled') {
 			return send('failed', job.version, {
 				status: job.status,

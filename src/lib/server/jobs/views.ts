@@ -22,6 +22,7 @@ export function jobView(row: JobRow, progress?: { step: number; total: number } 
 		failureReason: row.failureReason,
 		refunded: row.refunded,
 		imageUrl: row.imageId ? imageUrl(row.imageId) : null,
+		imageDeletedAt: row.imageDeletedAt?.toISOString() ?? null,
 		progress: row.status === 'running' && progress ? { step: progress.step, total: progress.total } : null,
 		verification: row.verification,
 		batchId: row.batchId ?? row.id,

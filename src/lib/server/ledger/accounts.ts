@@ -18,3 +18,10 @@ export class InsufficientCreditsError extends Error {
 		super(`insufficient credits in ${accountId} (needed ${needed})`);
 	}
 }
+
+/** A deleted user's account: nothing moves in or out of it any more. */
+export class AccountClosedError extends Error {
+	constructor(readonly accountId: string) {
+		super(`ledger account ${accountId} is closed`);
+	}
+}

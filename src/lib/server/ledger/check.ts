@@ -11,7 +11,7 @@ export interface LedgerCheck {
 /**
  * The ledger's invariants (README, `src/lib/server/ledger/`): entries sum to 0 overall and per
  * transaction, cached balances equal their entries, no balance that may not go negative is
- * below 0, at most one release per job, and every Island's escrow equals its held jobs' earnings. Each is one query, so the check stays cheap on a big ledger.
+ * below 0, closed accounts hold nothing, at most one release per job, and every Island's escrow equals its held jobs' earnings. Each is one query, so the check stays cheap on a big ledger.
  */
 export async function checkLedger(tx: Queryable): Promise<LedgerCheck> {
 	const problems: string[] = [];
@@ -40,6 +40,9 @@ export async function checkLedger(tx: Queryable): Promise<LedgerCheck> {
 	const negative = await q<{ id: string; balance: string }>(sql`
 		select id, balance::text as balance from ledger_accounts where may_go_negative = 0 and balance < 0 limit 20`);
 	for (const n of negative) problems.push(`account ${n.id} is negative (${n.balance})`);
+	const closed = await q<{ id: string; balance: string }>(sql`
+		select id, balance::text as balance from ledger_accounts where closed_at is not null and balance <> 0 limit 20`);
+	for (const c of closed) problems.push(`closed account ${c.id} still holds ${c.balance}`);
 
 	const doubled = await q<{ job_id: string; n: number }>(sql`
 		select job_id, count(*)::int as n from ledger_transactions

@@ -4,7 +4,7 @@ import { ledgerAccounts, ledgerEntries, ledgerTransactions } from '../db/schema'
 import { ledgerAccount, OWNER_SHARE } from './accounts';
 import { postTransaction } from './post';
 
-export { InsufficientCreditsError, ledgerAccount, OWNER_SHARE } from './accounts';
+export { AccountClosedError, InsufficientCreditsError, ledgerAccount, OWNER_SHARE } from './accounts';
 export { checkLedger, type LedgerCheck } from './check';
 
 /** Beta: credits are minted from platform:grants; no payment is taken. */
@@ -33,19 +33,22 @@ export function holdForJob(tx: Queryable, userId: string, jobId: string, cost: n
 	});
 }
 
+/** What the job's hold put in its requester's held account, unless already refunded or settled. */
 async function heldFor(tx: Queryable, jobId: string) {
+	// One statement: the job's transactions, each with its entry on the requester's held account.
 	const rows = await tx
-		.select({ kind: ledgerTransactions.kind, userId: ledgerTransactions.userId, id: ledgerTransactions.id })
+		.select({ kind: ledgerTransactions.kind, userId: ledgerTransactions.userId, amount: ledgerEntries.amount })
 		.from(ledgerTransactions)
+		.leftJoin(
+			ledgerEntries,
+			// ledgerAccount.held(user_id), spelled in SQL.
+			and(eq(ledgerEntries.transactionId, ledgerTransactions.id), eq(ledgerEntries.accountId, sql`'user:' || ${ledgerTransactions.userId} || ':held'`))
+		)
 		.where(eq(ledgerTransactions.jobId, jobId));
 	const hold = rows.find((r) => r.kind === 'hold');
 	if (!hold?.userId) return null;
 	if (rows.some((r) => r.kind === 'refund' || r.kind === 'settle')) return null;
-	const [entry] = await tx
-		.select({ amount: ledgerEntries.amount })
-		.from(ledgerEntries)
-		.where(and(eq(ledgerEntries.transactionId, hold.id), eq(ledgerEntries.accountId, ledgerAccount.held(hold.userId))));
-	return { userId: hold.userId, amount: entry?.amount ?? 0 };
+	return { userId: hold.userId, amount: hold.amount ?? 0 };
 }
 
 /** Returns the refunded amount; 0 when the job's hold was already released. */
@@ -112,6 +115,33 @@ export function moveEscrow(tx: Queryable, kind: 'release' | 'forfeit', job: { id
 			{ accountId: kind === 'release' ? ledgerAccount.available(ownerId) : ledgerAccount.fees, amount: job.earned }
 		]
 	});
+}
+
+/**
+ * A deleted user's accounts: whatever is left available goes back to platform:grants (beta
+ * credits are minted there and are worth nothing outside the platform) in one balanced `close`
+ * transaction, then both accounts are marked closed. Their entries stay: the ledger's history
+ * is never rewritten. Runs after the user's jobs were cancelled and refunded, so held is 0.
+ */
+export async function closeUserAccounts(tx: Queryable, userId: string): Promise<number> {
+	const ids = [ledgerAccount.available(userId), ledgerAccount.held(userId)];
+	const rows = await tx.select().from(ledgerAccounts).where(inArray(ledgerAccounts.id, ids)).for('update');
+	const held = rows.find((r) => r.id === ids[1])?.balance ?? 0;
+	if (held !== 0) throw new Error(`account ${ids[1]} still holds ${held}: cancel the user's jobs first`);
+	const left = rows.find((r) => r.id === ids[0])?.balance ?? 0;
+	if (left > 0) {
+		await postTransaction(tx, {
+			kind: 'close',
+			userId,
+			memo: 'account deleted: remaining credits returned to the platform',
+			entries: [
+				{ accountId: ids[0], amount: -left },
+				{ accountId: ledgerAccount.grants, amount: left }
+			]
+		});
+	}
+	await tx.update(ledgerAccounts).set({ closedAt: sql`now()` }).where(inArray(ledgerAccounts.id, ids));
+	return left;
 }
 
 export async function getBalances(tx: Queryable, userId: string) {

@@ -1,7 +1,7 @@
-import { and, eq, gte, or, sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db';
-import { ledgerAccounts, ledgerEntries, ledgerTransactions } from '../db/schema';
-import { InsufficientCreditsError, ledgerAccount } from './accounts';
+import type { ledgerTransactions } from '../db/schema';
+import { AccountClosedError, InsufficientCreditsError, ledgerAccount } from './accounts';
 
 // Beta credits are minted from grants; verification work is paid from fees before any were earned.
 const MAY_GO_NEGATIVE = new Set<string>([ledgerAccount.grants, ledgerAccount.fees]);
@@ -17,9 +17,12 @@ export interface Posting {
 }
 
 /**
- * Writes one balanced transaction. Must run inside the caller's database transaction:
- * each balance moves by one guarded UPDATE, so a concurrent hold waits on the row lock and
- * re-checks the balance instead of overselling it.
+ * Writes one balanced transaction in one statement. Must run inside the caller's database
+ * transaction, which a throw rolls back. Each balance moves by a guarded upsert: a concurrent
+ * hold waits on the row lock and re-checks the balance instead of overselling it, and an
+ * account that may not go negative can't be created negative. Only when every balance moved
+ * are the transaction and its entries written; otherwise this throws InsufficientCreditsError,
+ * or AccountClosedError for a deleted user's account.
  */
 export async function postTransaction(tx: Queryable, posting: Posting): Promise<number> {
 	const entries = posting.entries.filter((e) => e.amount !== 0);
@@ -27,30 +30,42 @@ export async function postTransaction(tx: Queryable, posting: Posting): Promise<
 	if (entries.some((e) => !Number.isSafeInteger(e.amount))) throw new Error('ledger amounts are integers');
 	if (entries.reduce((sum, e) => sum + e.amount, 0) !== 0) throw new Error('ledger entries must sum to 0');
 
-	await tx
-		.insert(ledgerAccounts)
-		.values(entries.map((e) => ({ id: e.accountId, mayGoNegative: MAY_GO_NEGATIVE.has(e.accountId) ? 1 : 0 })))
-		.onConflictDoNothing();
-
-	// A fixed lock order keeps two transactions touching the same accounts from deadlocking.
-	for (const entry of [...entries].sort((a, b) => a.accountId.localeCompare(b.accountId))) {
-		const updated = await tx
-			.update(ledgerAccounts)
-			.set({ balance: sql`${ledgerAccounts.balance} + ${entry.amount}` })
-			.where(
-				and(
-					eq(ledgerAccounts.id, entry.accountId),
-					or(eq(ledgerAccounts.mayGoNegative, 1), gte(sql`${ledgerAccounts.balance} + ${entry.amount}`, 0))
-				)
-			)
-			.returning({ id: ledgerAccounts.id });
-		if (updated.length === 0) throw new InsufficientCreditsError(entry.accountId, -entry.amount);
+	// One move per account (an upsert can't touch a row twice), in a fixed order: two
+	// transactions touching the same accounts lock them in the same order and can't deadlock.
+	const moves = new Map<string, number>();
+	for (const e of entries) moves.set(e.accountId, (moves.get(e.accountId) ?? 0) + e.amount);
+	const sorted = [...moves].filter(([, amount]) => amount !== 0).sort(([a], [b]) => a.localeCompare(b));
+	const rows = (list: SQL[]) => sql.join(list, sql`, `);
+	const moveRows = rows(sorted.map(([id, amount]) => sql`(${id}::text, ${amount}::bigint, ${MAY_GO_NEGATIVE.has(id) ? 1 : 0}::int)`));
+	const entryRows = rows(entries.map((e) => sql`(${e.accountId}::text, ${e.amount}::bigint)`));
+	const { rows: result } = await tx.execute(sql`
+		with m (account_id, amount, may_go_negative) as (values ${moveRows}),
+		moved as (
+			insert into ledger_accounts (id, balance, may_go_negative)
+			select account_id, amount, may_go_negative from m
+			where may_go_negative = 1 or amount >= 0 or exists (select 1 from ledger_accounts a where a.id = m.account_id)
+			order by account_id
+			on conflict (id) do update set balance = ledger_accounts.balance + excluded.balance
+			where ledger_accounts.closed_at is null
+				and (ledger_accounts.may_go_negative = 1 or ledger_accounts.balance + excluded.balance >= 0)
+			returning id
+		),
+		t as (
+			insert into ledger_transactions (kind, user_id, job_id, memo)
+			select ${posting.kind}, ${posting.userId ?? null}, ${posting.jobId ?? null}, ${posting.memo ?? ''}
+			where (select count(*) from moved) = ${sorted.length}
+			returning id
+		),
+		e (account_id, amount) as (values ${entryRows}),
+		written as (insert into ledger_entries (transaction_id, account_id, amount) select t.id, e.account_id, e.amount from t, e)
+		select (select id from t) as id, array(select id from moved) as moved,
+			array(select a.id from ledger_accounts a join m on m.account_id = a.id where a.closed_at is not null) as closed`);
+	const { id, moved, closed } = result[0] as { id: number | null; moved: string[]; closed: string[] };
+	if (id === null) {
+		// A deleted user's account (closed) refuses everything; any other refusal is a balance.
+		if (closed.length) throw new AccountClosedError(closed[0]);
+		const short = sorted.find(([account]) => !moved.includes(account))!;
+		throw new InsufficientCreditsError(short[0], -short[1]);
 	}
-
-	const [row] = await tx
-		.insert(ledgerTransactions)
-		.values({ kind: posting.kind, userId: posting.userId ?? null, jobId: posting.jobId ?? null, memo: posting.memo ?? '' })
-		.returning({ id: ledgerTransactions.id });
-	await tx.insert(ledgerEntries).values(entries.map((e) => ({ transactionId: row.id, ...e })));
-	return row.id;
+	return Number(id);
 }

@@ -41,7 +41,9 @@ export async function hit(tx: Queryable, key: string, policy: Policy): Promise<H
 }
 
 /** Keys under this prefix are remembered, not counted: they live for LONG_WINDOW_DAYS. */
-const REMEMBERED = 'known:';
+/** Keys of the addresses an account signed in from (`known:<email>|<address>`). */
+export const REMEMBERED_PREFIX = 'known:';
+const REMEMBERED = REMEMBERED_PREFIX;
 const LONG_WINDOW_DAYS = 90;
 
 /** Deletes windows long over (people long gone) and remembered keys past their days; the reaper calls it hourly. */

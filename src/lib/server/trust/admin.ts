@@ -1,7 +1,7 @@
 // The admin's side of Island trust (/admin): the Islands to look at, with the evidence, and
 // the two decisions an admin takes: reinstate a quarantined Island, or vouch for one (its
 // results become references, like the built-in Island's).
-import { and, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { islands, trustChecks, users } from '../db/schema';
 import { iso } from '../admin/console';
@@ -13,7 +13,8 @@ export async function islandsUnderReview(tx: Queryable, limit = 50) {
 		.select({ island: islands, owner: users.email })
 		.from(islands)
 		.innerJoin(users, eq(users.id, islands.userId))
-		.where(or(eq(islands.trust, 'quarantined'), suspiciousIslandsFilter()))
+		// A deleted account's Islands are retired, not under review.
+		.where(and(or(eq(islands.trust, 'quarantined'), suspiciousIslandsFilter()), isNull(users.deletedAt)))
 		.orderBy(desc(sql`coalesce(${islands.quarantinedAt}, ${islands.lastHeartbeatAt}, ${islands.createdAt})`))
 		.limit(limit);
 	const ids = rows.map((r) => r.island.id);

@@ -4,7 +4,7 @@
 // the platform, which pays the honest Islands that redo its work.
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db';
-import { islands, jobs } from '../db/schema';
+import { islands, jobs, users } from '../db/schema';
 import { ledgerAccount, moveEscrow } from '../ledger';
 import { trustConfig } from './config';
 
@@ -13,13 +13,25 @@ export function payeeOf(island: { id: string; userId: string; vouched: boolean }
 	return island.vouched ? ledgerAccount.available(island.userId) : ledgerAccount.escrow(island.id);
 }
 
-/** Releases the escrow of trusted Islands' jobs older than the window; returns how many. */
+/**
+ * Releases the escrow of trusted Islands' jobs older than the window; returns how many. An owner
+ * whose verification was revoked meanwhile gets nothing yet: the earnings wait in escrow until
+ * the owner is verified again (or are forfeited if the Island is caught).
+ */
 export async function releaseDueEscrow(tx: Queryable, limit = 500): Promise<number> {
 	const due = await tx
 		.select({ id: jobs.id, earned: jobs.earned, islandId: islands.id, ownerId: islands.userId })
 		.from(jobs)
 		.innerJoin(islands, eq(islands.id, jobs.islandId))
-		.where(and(eq(jobs.escrow, 'held'), eq(islands.trust, 'trusted'), lt(jobs.finishedAt, sql`now() - ${trustConfig().escrowWindowMs} * interval '1 millisecond'`)))
+		.innerJoin(users, eq(users.id, islands.userId))
+		.where(
+			and(
+				eq(jobs.escrow, 'held'),
+				eq(islands.trust, 'trusted'),
+				eq(users.kycStatus, 'verified'),
+				lt(jobs.finishedAt, sql`now() - ${trustConfig().escrowWindowMs} * interval '1 millisecond'`)
+			)
+		)
 		.limit(limit)
 		.for('update', { of: jobs, skipLocked: true });
 	for (const job of due) {

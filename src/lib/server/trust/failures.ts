@@ -6,7 +6,7 @@ import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { islands } from '../db/schema';
 import { trustConfig } from './config';
-import { quarantineIsland } from './quarantine';
+import { quarantineIsland, type Announcements } from './quarantine';
 
 type Counters = Pick<typeof islands.$inferSelect, 'attemptsFailed' | 'jobsDone'>;
 
@@ -20,9 +20,13 @@ function shouldQuarantine(row: Counters): boolean {
 	return row.attemptsFailed >= trustConfig().quarantineAfterFailures && row.attemptsFailed > 4 * row.jobsDone;
 }
 
-/** Counts one given-up attempt against each Island (once per job), quarantining the worst. */
-export async function chargeFailures(tx: Queryable, islandIds: string[]) {
-	if (islandIds.length === 0) return;
+/**
+ * Counts one given-up attempt against each Island (once per job), quarantining the worst;
+ * returns what the quarantines requeued and redrew, for the caller to announce after commit.
+ */
+export async function chargeFailures(tx: Queryable, islandIds: string[]): Promise<Announcements> {
+	const out: Announcements = [];
+	if (islandIds.length === 0) return out;
 	const counts = new Map<string, number>();
 	for (const id of islandIds) counts.set(id, (counts.get(id) ?? 0) + 1);
 	for (const [id, n] of counts) {
@@ -32,9 +36,10 @@ export async function chargeFailures(tx: Queryable, islandIds: string[]) {
 			.where(and(eq(islands.id, id), ne(islands.trust, 'quarantined'), eq(islands.vouched, false)))
 			.returning();
 		if (row && shouldQuarantine(row)) {
-			await quarantineIsland(tx, id, `it gave up ${row.attemptsFailed} jobs and finished ${row.jobsDone}`);
+			out.push(...(await quarantineIsland(tx, id, `it gave up ${row.attemptsFailed} jobs and finished ${row.jobsDone}`)));
 		}
 	}
+	return out;
 }
 
 /** Islands an admin should look at: suspicious by failures or by speed, and not yet quarantined. */

@@ -1,7 +1,7 @@
 // Quarantine: an Island caught lying (or giving up nearly every job) gets no more claims, its
 // escrow goes back to the platform, and every recent result of it that no other owner's Island
 // confirmed is redrawn for its requester on a trusted Island, free, with the job saying so.
-import { and, eq, gt, inArray, or, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../db';
 import { images, islands, jobs } from '../db/schema';
@@ -51,7 +51,7 @@ export async function quarantineIsland(tx: Queryable, islandId: string, reason: 
 	if (!island) return [];
 	const out: Announcements = [];
 	// Whatever it holds goes back to the queue, barred from its owner.
-	const released = await requeueOrFail(tx, eq(jobs.islandId, island.id), { code: 'island_error', reason: 'Its Island was quarantined.' }, { chargeIslands: false });
+	const { rows: released } = await requeueOrFail(tx, eq(jobs.islandId, island.id), { code: 'island_error', reason: 'Its Island was quarantined.' }, { chargeIslands: false });
 	for (const row of released) out.push(...(row.status === 'queued' ? [queuedEvent(row)] : []), { type: 'job', id: row.id });
 	// Canaries waiting for it are of no use now.
 	await tx.update(jobs).set({ status: 'cancelled', finishedAt: sql`now()` }).where(and(eq(jobs.targetIslandId, island.id), eq(jobs.status, 'queued')));
@@ -72,6 +72,8 @@ export async function quarantineIsland(tx: Queryable, islandId: string, reason: 
 				eq(jobs.kind, 'user'),
 				eq(jobs.status, 'completed'),
 				gt(jobs.finishedAt, since),
+				// A picture its requester deleted is not drawn again.
+				isNull(jobs.imageDeletedAt),
 				or(
 					and(eq(jobs.islandId, island.id), inArray(jobs.verification, ['unchecked', 'checking', 'disputed'])),
 					// A picture it drew (as a check or a rerun) that replaced another liar's.

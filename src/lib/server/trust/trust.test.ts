@@ -3,14 +3,16 @@
 // checked at once; a disagreement between two non-vouched Islands goes to a third run, which
 // quarantines whichever lied; escrow reaches the owner once its window passed.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { TRUST_OFF } from '../../../../harness/broker';
 import { drawFor } from '../../../../harness/test-island';
 import { createUser, type SessionUser } from '../auth/users';
 import { images, islands, jobs, users } from '../db/schema';
 import { checkLedger, getBalances, purchase } from '../ledger';
-import { claimOnce, completeJob, createBroker, recordHeartbeat, reapOnce, registerIsland, submitJob } from '../jobs';
+import { claimOnce, completeJob, createBroker, recordHeartbeat, reapOnce, registerIsland, reportFailure, submitJob } from '../jobs';
+import type { BrokerEvent } from '../events';
+import { until } from '../../../../harness/until';
 import { quarantineIsland } from './quarantine';
 
 describe.each(drivers)('trust verdicts on %s', (driver) => {
@@ -24,6 +26,7 @@ describe.each(drivers)('trust verdicts on %s', (driver) => {
 	afterEach(() => {
 		vi.stubEnv('TRUST_NEW_ISLAND_SPOT_CHECK_RATE', '0');
 		vi.stubEnv('TRUST_SPEED_BOUND_FACTOR', '1');
+		vi.stubEnv('TRUST_QUARANTINE_AFTER_FAILURES', '20');
 	});
 	afterAll(async () => {
 		vi.unstubAllEnvs();
@@ -132,5 +135,48 @@ describe.each(drivers)('trust verdicts on %s', (driver) => {
 		expect((await reapOnce(broker)).released).toBeGreaterThanOrEqual(1);
 		expect((await getBalances(t.db, isl.userId)).available).toBe(earned);
 		expect((await row(job.id)).escrow).toBe('released');
+	});
+
+	it('keeps escrow from an owner whose verification was revoked, until verified again', async () => {
+		const requester = await user(500);
+		const isl = await island();
+		const job = await submitJob(broker, requester, params);
+		await answer(isl);
+		const { earned } = await row(job.id);
+		await t.db.update(jobs).set({ finishedAt: sql`now() - interval '73 hours'` }).where(eq(jobs.id, job.id));
+		await t.db.update(users).set({ kycStatus: 'rejected' }).where(eq(users.id, isl.userId));
+		await reapOnce(broker);
+		expect((await getBalances(t.db, isl.userId)).available).toBe(0);
+		expect((await row(job.id)).escrow).toBe('held');
+		await t.db.update(users).set({ kycStatus: 'verified' }).where(eq(users.id, isl.userId));
+		await reapOnce(broker);
+		expect((await getBalances(t.db, isl.userId)).available).toBe(earned);
+		expect((await row(job.id)).escrow).toBe('released');
+	});
+
+	// Last: the rerun it leaves queued would be the next test's first claim.
+	it('announces at once the reruns of an Island its failures quarantined', async () => {
+		vi.stubEnv('TRUST_QUARANTINE_AFTER_FAILURES', '5');
+		const requester = await user(5000);
+		const isl = await island();
+		const done = await submitJob(broker, requester, params);
+		await answer(isl);
+		const events: BrokerEvent[] = [];
+		const unsubscribe = broker.bus.subscribe((e) => void events.push(e));
+		try {
+			for (let i = 0; i < 5; i++) {
+				const job = await submitJob(broker, requester, params);
+				const { claim } = await claimOnce(broker, isl);
+				expect(claim?.job.id).toBe(job.id);
+				await reportFailure(broker, isl.id, job.id, { lease: claim!.lease.token, reason: 'no' });
+			}
+			expect((await trustOf(isl.id)).trust).toBe('quarantined');
+			const [rerun] = await t.db.select().from(jobs).where(and(eq(jobs.subjectJobId, done.id), eq(jobs.kind, 'rerun')));
+			expect(rerun).toBeDefined();
+			// Published by the failure call itself, not found by the reaper's re-check later.
+			await until('the rerun announced', async () => events.some((e) => e.type === 'queued' && e.id === rerun.id), 5_000);
+		} finally {
+			unsubscribe();
+		}
 	});
 });

@@ -13,6 +13,7 @@ import { speedBound, trustConfig } from './config';
 import { queuedEvent } from './eligibility';
 import { payeeOf } from './escrow';
 import { quarantineIsland, redoOf, withdrawImage, type Announcements } from './quarantine';
+import { variationSteps } from '$lib/schemas/cost';
 
 type JobRow = typeof jobs.$inferSelect;
 type IslandRow = typeof islands.$inferSelect;
@@ -33,7 +34,9 @@ export interface Outcome {
 /** Megapixel-steps per second above the claimed backend's bound: an answer made up, not computed. */
 export function tooFast(job: Pick<JobRow, 'pixels' | 'params' | 'startedAt' | 'model'>, backend: string | null, now = Date.now()): boolean {
 	const seconds = Math.max(1e-3, (now - (job.startedAt?.getTime() ?? now)) / 1000);
-	return ((job.pixels / 1e6) * job.params.steps) / seconds > speedBound(job.model, backend);
+	// A variation runs only its last steps: judged by those, or an honest one would look too fast.
+	const steps = job.params.variation ? variationSteps(job.params.steps, job.params.variation.strength) : job.params.steps;
+	return ((job.pixels / 1e6) * steps) / seconds > speedBound(job.model, backend);
 }
 
 function spotCheckRate(island: IslandRow): number {

@@ -27,7 +27,8 @@ export const load: PageServerLoad = async ({ locals, url, depends }) => {
 		// The user's queue: every job of theirs in flight, from this tab or any other client.
 		queue: await listOwnJobs(b, user.id, { limit: 100, active: true }),
 		maxActive: capLimits().activeJobsPerUser,
-		shown: job ? siblings.map((s) => (s.id === job.id ? job : s)) : null,
+		// The named job even when its picture was deleted (its siblings list leaves such jobs out): it says so.
+		shown: job ? [job, ...siblings.filter((s) => s.id !== job.id)].sort((x, y) => x.batchIndex - y.batchIndex) : null,
 		lowBalance: LOW_BALANCE
 	};
 };

@@ -14,6 +14,9 @@ export const users = pgTable(
 		// Granted only through the operator's claim link or by another admin (auth/admin.ts),
 		// never from anything the person typed: signing up with an operator's email grants nothing.
 		isAdmin: boolean('is_admin').notNull().default(false),
+		// Set when the person deleted their account (privacy/account.ts): the row stays as the
+		// ledger's reference, with the email freed and nothing personal left on it.
+		deletedAt: timestamp('deleted_at', { withTimezone: true }),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 	},
 	(t) => [uniqueIndex('users_email_unique').on(sql`lower(${t.email})`)]

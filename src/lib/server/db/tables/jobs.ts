@@ -99,6 +99,11 @@ export const jobs = pgTable(
 		failureReason: text('failure_reason'),
 		refunded: bigint('refunded', { mode: 'number' }).notNull().default(0),
 		imageId: text('image_id'),
+		// A variation: the lease (hash) that fetched its input picture; only that lease's result counts.
+		inputLeaseHash: text('input_lease_hash'),
+		// The requester deleted the picture (privacy/images.ts): the row stays for the ledger,
+		// with its prompt erased and out of the history.
+		imageDeletedAt: timestamp('image_deleted_at', { withTimezone: true }),
 		// What the job is for (trust/): a requester's job, or the platform's own verification work.
 		kind: text('kind', { enum: JOB_KINDS }).notNull().default('user'),
 		// check/rerun: the requester's job being re-computed; canary/reference: the canary.

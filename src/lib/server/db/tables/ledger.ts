@@ -12,15 +12,19 @@ export const ledgerAccounts = pgTable('ledger_accounts', {
 	// Read as JS numbers, exact below 2^53.
 	balance: bigint('balance', { mode: 'number' }).notNull().default(0),
 	// Only platform:grants may go negative (beta credits are minted from it).
-	mayGoNegative: integer('may_go_negative').notNull().default(0)
+	mayGoNegative: integer('may_go_negative').notNull().default(0),
+	// A deleted user's accounts: emptied by a balanced `close` transaction, then nothing moves
+	// in or out of them again (post.ts refuses it; checkLedger checks they hold 0).
+	closedAt: timestamp('closed_at', { withTimezone: true })
 });
 
 export const ledgerTransactions = pgTable(
 	'ledger_transactions',
 	{
 		id: serial('id').primaryKey(),
-		// release: escrowed earnings paid out once their window passed; forfeit: a quarantined Island's escrow back to the platform.
-		kind: text('kind', { enum: ['purchase', 'hold', 'refund', 'settle', 'release', 'forfeit'] }).notNull(),
+		// release: escrowed earnings paid out once their window passed; forfeit: a quarantined Island's escrow back to the platform;
+		// close: a deleted account's credits back to the platform.
+		kind: text('kind', { enum: ['purchase', 'hold', 'refund', 'settle', 'release', 'forfeit', 'close'] }).notNull(),
 		userId: text('user_id').references(() => users.id),
 		jobId: text('job_id'),
 		memo: text('memo').notNull().default(''),

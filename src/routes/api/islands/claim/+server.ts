@@ -37,7 +37,7 @@ export const POST = api(async (event) => {
 
 async function claimFor(event: RequestEvent, island: IslandRow, body: ClaimBodyValue) {
 	const b = broker();
-	await touchIsland(b, island.id);
+	await touchIsland(b, island);
 	const gone = clientGone(event);
 	// A suspicious Island (it gives up far more jobs than it finishes) claims after the others.
 	if (isSuspicious(island)) await delay(trustConfig().suspiciousClaimDelayMs, undefined, { signal: gone.signal }).catch(() => {});
