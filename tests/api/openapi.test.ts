@@ -125,6 +125,28 @@ describe.each(drivers)('the API document on %s', (driver) => {
 		await check('DELETE', '/api/jobs/{id}', await bot.request('DELETE', `/api/jobs/${second.id}`));
 		await check('DELETE', '/api/jobs/{id}', await bot.request('DELETE', `/api/jobs/${second.id}`)); // 409
 
+		// A batch: its quote, its 201, the queue and the batch's list, one stream for all, the limit.
+		const quoted = await check('POST', '/api/jobs/quote', await bot.request('POST', '/api/jobs/quote', { json: { params: demoParams(), count: 3 } }));
+		expect(quoted.total).toBe(quoted.cost * 3);
+		const submitted = await check('POST', '/api/jobs', await bot.request('POST', '/api/jobs', { json: { params: demoParams(), count: 3 }, headers: { 'idempotency-key': randomUUID() } }));
+		expect(submitted.jobs.map((j: { batchIndex: number }) => j.batchIndex)).toEqual([0, 1, 2]);
+		expect((await check('GET', '/api/jobs', await bot.request('GET', '/api/jobs?active=true'))).jobs).toHaveLength(3);
+		expect((await check('GET', '/api/jobs', await bot.request('GET', `/api/jobs?batch=${submitted.batch.id}`))).jobs).toHaveLength(3);
+		const refused = await check('POST', '/api/jobs', await bot.request('POST', '/api/jobs', { json: { params: demoParams(), count: 2 } })); // 429
+		expect(refused.error.code).toBe('too_many_jobs');
+		// A stream still going never ends: its status and type are checked, its body isn't read.
+		const streaming = new AbortController();
+		const live = await fetch(`${url}/api/jobs/events?ids=${submitted.jobs.map((j: { id: string }) => j.id).join(',')}`, {
+			headers: { authorization: `Bearer ${created.secret}` },
+			signal: streaming.signal
+		});
+		expect(Object.keys(checker.response('GET', '/api/jobs/events', live.status).content ?? {})).toContain(live.headers.get('content-type')?.split(';')[0]);
+		streaming.abort();
+		for (const job of submitted.jobs) await check('DELETE', '/api/jobs/{id}', await bot.request('DELETE', `/api/jobs/${job.id}`));
+		await check('GET', '/api/jobs/events', await bot.request('GET', `/api/jobs/events?ids=${submitted.jobs.map((j: { id: string }) => j.id).join(',')}`)); // 204: all ended
+		await check('GET', '/api/models/{id}/tokenizer', await bot.request('GET', '/api/models/demo/tokenizer')); // 308: the app ships it
+		await check('GET', '/api/models/{id}/tokenizer', await bot.request('GET', '/api/models/nothing/tokenizer')); // 404
+
 		// Refusals: a missing scope, a session-only route, another's job.
 		const reader = new ApiClient(url);
 		reader.bearer = narrow.secret;

@@ -66,7 +66,7 @@ describe.each(drivers)('variations on %s', (driver) => {
 		const full = (await alice.json('POST', '/api/jobs/quote', { json: { params: plain } })).body;
 		const quote = (await alice.json('POST', '/api/jobs/quote', { json: { params } })).body;
 		// 8 steps at 0.5 run the last 4: half the work, half the price (rounded up).
-		expect(quote).toEqual({ cost: Math.ceil(full.cost / 2), tier: full.tier });
+		expect(quote).toEqual({ cost: Math.ceil(full.cost / 2), tier: full.tier, count: 1, total: Math.ceil(full.cost / 2) });
 
 		const submitted = await alice.json('POST', '/api/jobs', { json: { params } });
 		expect(submitted.status).toBe(201);

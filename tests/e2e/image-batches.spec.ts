@@ -107,7 +107,7 @@ test('a batch of four: one grid, progress per image, the failed image refunded a
 	await page.reload();
 	await ready(page);
 	await expect(tiles).toHaveCount(4);
-	const entries = page.getByTestId('history').getByRole('button');
+	const entries = page.getByTestId('history').locator('button[data-job]');
 	await expect(entries).toHaveCount(1);
 	await expect(entries.first()).toHaveAttribute('data-count', '4');
 	await expect(entries.first()).toHaveAttribute('data-status', 'completed failed completed completed');
