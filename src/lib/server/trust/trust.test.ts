@@ -157,6 +157,8 @@ describe.each(drivers)('trust verdicts on %s', (driver) => {
 	// Last: the rerun it leaves queued would be the next test's first claim.
 	it('announces at once the reruns of an Island its failures quarantined', async () => {
 		vi.stubEnv('TRUST_QUARANTINE_AFTER_FAILURES', '5');
+		// Each failed job goes back to the queue: five of them stay in flight, past the default queue limit.
+		vi.stubEnv('MAX_ACTIVE_JOBS_PER_USER', '100');
 		const requester = await user(5000);
 		const isl = await island();
 		const done = await submitJob(broker, requester, params);
