@@ -264,7 +264,7 @@ def ae_check(ae_path, n=96):
     UNet can reach at best."""
     from models import Decoder, Encoder
     ae = torch.load(ae_path)
-    enc, dec = Encoder(), Decoder()
+    enc, dec = Encoder(ae.get("down", 8)), Decoder(ae.get("down", 8))
     enc.load_state_dict(ae["encoder"])
     dec.load_state_dict(ae["decoder"])
     rng = random.Random(98)
