@@ -18,7 +18,7 @@ const require = createRequire(join(modulesDir, 'x.js'));
 const ort = require('onnxruntime-node');
 const { Tokenizer } = require('@huggingface/tokenizers');
 
-const dir = join(root, 'static', 'models', 'demo');
+const dir = process.env.DEMO_DIR ?? join(root, 'static', 'models', 'demo');
 const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
 const tokJson = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'));
 const tokenizer = new Tokenizer(tokJson, {});
@@ -117,7 +117,7 @@ function meanColour(rgb) {
 }
 
 // ---- tokenizer vs the training vocabulary
-const refDir = join(here, 'reference');
+const refDir = process.env.DEMO_REF ?? join(here, 'reference');
 const ref = existsSync(join(refDir, 'ref.json')) ? JSON.parse(readFileSync(join(refDir, 'ref.json'), 'utf8')) : null;
 if (ref) for (const r of ref.refs) assert(Array.from(ids(r.prompt)).join() === r.ids.join(), 'token ids differ for ' + r.prompt);
 assert(Array.from(ids('')).every((v) => v === 0), 'empty prompt must be all padding');

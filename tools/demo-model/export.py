@@ -45,7 +45,13 @@ def main():
     ap.add_argument("--ae", default=os.path.join(HERE, "ae.pt"))
     ap.add_argument("--guidance-default", type=float, default=GUIDANCE["default"])
     ap.add_argument("--steps-default", type=int, default=STEPS["default"])
+    ap.add_argument("--out", default=OUT, help="model folder (default static/models/demo)")
+    ap.add_argument("--ref", default=REF, help="torch reference folder for check_onnx.mjs")
     args = ap.parse_args()
+    export(args, args.out, args.ref)
+
+
+def export(args, OUT, REF):
     m = Model(args.ckpt, args.ae)
     os.makedirs(OUT, exist_ok=True)
     T, D = ds.MAX_LEN, m.te.ln.normalized_shape[0]
