@@ -6,6 +6,7 @@
 import { setKyc, TRUST_OFF } from '../harness/broker';
 import { until } from '../harness/until';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { decode } from 'fast-png';
@@ -18,6 +19,8 @@ import { startServer, type TestServer } from '../harness/server';
 
 const root = new URL('..', import.meta.url).pathname;
 const demoManifest = pathToFileURL(`${root}static/models/demo/manifest.json`).href;
+/** Image pixels per latent cell (the preview has one pixel per cell). */
+const downscale: number = JSON.parse(readFileSync(`${root}static/models/demo/manifest.json`, 'utf8')).latent.downscale;
 
 interface RunningIsland {
 	child: ChildProcess;
@@ -123,7 +126,7 @@ describe('headless Island end to end (demo model)', () => {
 		expect(progress.every((p) => p.total === 8 && p.step >= 1 && p.step <= 8)).toBe(true);
 		const preview = progress.find((p) => p.preview)?.preview as string;
 		expect(preview).toMatch(/^data:image\/png;base64,/);
-		expect(checkPng(Buffer.from(preview.split(',')[1], 'base64'), { width: 40, height: 32 }).ok).toBe(true);
+		expect(checkPng(Buffer.from(preview.split(',')[1], 'base64'), { width: 320 / downscale, height: 256 / downscale }).ok).toBe(true);
 
 		const scores = [];
 		for (const [k, id] of ids.entries()) {

@@ -18,7 +18,7 @@ const require = createRequire(join(modulesDir, 'x.js'));
 const ort = require('onnxruntime-node');
 const { Tokenizer } = require('@huggingface/tokenizers');
 
-const dir = join(root, 'static', 'models', 'demo');
+const dir = process.env.DEMO_DIR ?? join(root, 'static', 'models', 'demo');
 const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
 const tokJson = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'));
 const tokenizer = new Tokenizer(tokJson, {});
@@ -66,7 +66,8 @@ async function embed(text) {
 }
 
 async function generate(prompt, width, height, noise, steps, guidance) {
-  const h = height / 8, w = width / 8, n = 4 * h * w;
+  const DS = manifest.latent.downscale;
+  const h = height / DS, w = width / DS, n = 4 * h * w;
   const cond = await embed(prompt), uncond = await embed('');
   const D = cond.length / manifest.tokenizer.maxLength;
   const ehs = new Float32Array(2 * cond.length);
@@ -116,7 +117,7 @@ function meanColour(rgb) {
 }
 
 // ---- tokenizer vs the training vocabulary
-const refDir = join(here, 'reference');
+const refDir = process.env.DEMO_REF ?? join(here, 'reference');
 const ref = existsSync(join(refDir, 'ref.json')) ? JSON.parse(readFileSync(join(refDir, 'ref.json'), 'utf8')) : null;
 if (ref) for (const r of ref.refs) assert(Array.from(ids(r.prompt)).join() === r.ids.join(), 'token ids differ for ' + r.prompt);
 assert(Array.from(ids('')).every((v) => v === 0), 'empty prompt must be all padding');
@@ -146,7 +147,7 @@ function gaussian(n, seed) {
   const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 1) / 4294967297;
   return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
 }
-const noise = gaussian(4 * 32 * 32, 1);
+const noise = gaussian(4 * (256 / manifest.latent.downscale) ** 2, 1);
 const a = await generate('a red circle on a blue background', 256, 256, noise, steps, guidance);
 const b = await generate('a big white square on a black background', 256, 256, noise, steps, guidance);
 let diff = 0;
@@ -154,7 +155,7 @@ for (let i = 0; i < a.length; i++) diff += Math.abs(a[i] - b[i]);
 console.log('mean colour red/blue', meanColour(a), 'white/black', meanColour(b), 'mean |diff|', (diff / a.length).toFixed(1));
 assert(diff / a.length > 10, 'prompts must change the image');
 for (const [w, h] of [[512, 512], [384, 256], [256, 448]]) {
-  const nz = gaussian(4 * (w / 8) * (h / 8), w + h);
+  const nz = gaussian(4 * (w / manifest.latent.downscale) * (h / manifest.latent.downscale), w + h);
   const t0 = Date.now();
   await generate('a green heart on a yellow background', w, h, nz, 4, guidance);
   console.log(`${w}x${h} ok (${Date.now() - t0} ms, 4 steps)`);

@@ -137,16 +137,18 @@ def _heart(cx, cy, r, n=48):
     return pts
 
 
-def render(scene, width, height):
-    """RGB uint8 array [height, width, 3]."""
-    img = Image.new("RGB", (width, height), COLOURS[scene.background])
-    d = ImageDraw.Draw(img)
-    col = COLOURS[scene.colour]
+def shape_centre_radius(scene, width, height):
+    """Pixel centre and radius of the scene's shape."""
     gx, gy = POS_GRID[scene.position]
     cx = (POS_CENTRES[gx] + scene.dx) * width
     cy = (POS_CENTRES[gy] + scene.dy) * height
     r = SIZE_RADIUS[scene.size] * scene.ds * min(width, height)
-    s = scene.shape
+    return cx, cy, r
+
+
+def draw_shape(d, s, cx, cy, r, col, hole):
+    """Draw shape `s` centred at (cx, cy) with radius r on ImageDraw `d` (hole = the ring's
+    inside colour)."""
     if s == "circle":
         d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=col)
     elif s == "square":
@@ -167,7 +169,21 @@ def render(scene, width, height):
     elif s == "ring":
         d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=col)
         ri = r * 0.55
-        d.ellipse([cx - ri, cy - ri, cx + ri, cy + ri], fill=COLOURS[scene.background])
+        d.ellipse([cx - ri, cy - ri, cx + ri, cy + ri], fill=hole)
+
+
+def shape_mask(s, cx, cy, r, width, height):
+    """Boolean [height, width] mask of shape `s` (what the shape scorer matches against)."""
+    img = Image.new("L", (width, height), 0)
+    draw_shape(ImageDraw.Draw(img), s, cx, cy, r, 255, 0)
+    return np.asarray(img) > 0
+
+
+def render(scene, width, height):
+    """RGB uint8 array [height, width, 3]."""
+    img = Image.new("RGB", (width, height), COLOURS[scene.background])
+    cx, cy, r = shape_centre_radius(scene, width, height)
+    draw_shape(ImageDraw.Draw(img), scene.shape, cx, cy, r, COLOURS[scene.colour], COLOURS[scene.background])
     return np.asarray(img)
 
 
@@ -186,21 +202,30 @@ LABEL_HEADS = {"shape": SHAPES, "colour": COLOUR_NAMES, "background": COLOUR_NAM
                "size": SIZES, "position": POSITIONS}
 
 
-def prompt_with_labels(scene, rng, full=False):
-    """The prompt and, per LABEL_HEADS entry, the index of what it says (len = not said)."""
+N_TEMPLATES = 6
+
+
+def prompt_with_labels(scene, rng, full=False, template=None, say=None):
+    """The prompt and, per LABEL_HEADS entry, the index of what it says (len = not said).
+    template (0..N_TEMPLATES-1) and say = (size, position, background) booleans fix the
+    phrasing for evaluation; by default they are drawn from rng."""
     colour = rng.choice(COLOUR_SYNONYMS.get(scene.colour, [scene.colour]))
     bgc = rng.choice(COLOUR_SYNONYMS.get(scene.background, [scene.background]))
     shape = rng.choice(SHAPE_SYNONYMS[scene.shape])
     say_size = full or rng.random() < 0.85
     say_pos = full or rng.random() < 0.85
     say_bg = full or rng.random() < 0.95
+    if say is not None:
+        say_size, say_pos, say_bg = say
     size = rng.choice(SIZE_WORDS[scene.size]) if say_size else None
     pos = rng.choice(POS_PHRASES[scene.position]) if say_pos else None
     bgw = rng.choice(BG_WORDS)
     noun = " ".join(w for w in (size, colour, shape) if w)
     obj = f"{_a(noun)} {noun}"
     pos_phrase = pos
-    t = rng.randrange(6)
+    t = rng.randrange(N_TEMPLATES)
+    if template is not None:
+        t = template
     labels = [SHAPES.index(scene.shape), COLOUR_NAMES.index(scene.colour),
               COLOUR_NAMES.index(scene.background) if say_bg else len(COLOUR_NAMES),
               SIZES.index(scene.size) if say_size else len(SIZES),
@@ -281,7 +306,25 @@ def tokenizer_json(vocab):
     }
 
 
+def write_shape_fixtures(out_dir, seed=4242):
+    """Rendered scenes for the JavaScript shape scorer's unit test (tests/fixtures/shapes):
+    every shape, large and small, at 256x256 and 384x256."""
+    rng = random.Random(seed)
+    os.makedirs(out_dir, exist_ok=True)
+    for s in SHAPES:
+        for size, (w, h) in (("large", (256, 256)), ("small", (256, 256)), ("small", (384, 256))):
+            colour = rng.choice(COLOUR_NAMES)
+            bg = rng.choice([c for c in COLOUR_NAMES if c != colour])
+            sc = Scene(s, colour, bg, size, rng.choice(POSITIONS), rng.uniform(-0.04, 0.04),
+                       rng.uniform(-0.04, 0.04), rng.uniform(0.9, 1.1))
+            Image.fromarray(render(sc, w, h)).save(
+                os.path.join(out_dir, f"{s}-{size}-{w}x{h}-{colour}-on-{bg}.png"), optimize=True)
+
+
 if __name__ == "__main__":
+    if "--write-shape-fixtures" in sys.argv:
+        write_shape_fixtures(os.path.join(HERE, "..", "..", "tests", "fixtures", "shapes"))
+        sys.exit(0)
     if "--write-heldout" in sys.argv:
         print(len(write_heldout()), "held-out combinations written")
     rng = random.Random(0)

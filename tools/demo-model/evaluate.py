@@ -36,6 +36,65 @@ torch.set_num_threads(2)
 PALETTE = np.array([ds.COLOURS[c] for c in ds.COLOUR_NAMES], dtype=np.float32)
 
 
+def _template_boxes():
+    """Each shape's bounding box in units of its radius, relative to its centre."""
+    R, N = 200.0, 600
+    out = {}
+    for s in ds.SHAPES:
+        m = ds.shape_mask(s, N / 2, N / 2, R, N, N)
+        ys, xs = np.nonzero(m)
+        out[s] = ((xs.min() - N / 2) / R, (xs.max() + 1 - N / 2) / R,
+                  (ys.min() - N / 2) / R, (ys.max() + 1 - N / 2) / R)
+    return out
+
+
+TEMPLATE_BOX = _template_boxes()
+
+
+def _open3(m):
+    """3x3 binary opening: drops one-pixel specks and halos before the bounding box."""
+    p = np.pad(m, 1)
+    H, W = m.shape
+    e = np.ones_like(m)
+    for dy in range(3):
+        for dx in range(3):
+            e &= p[dy:dy + H, dx:dx + W]
+    p = np.pad(e, 1)
+    d = np.zeros_like(m)
+    for dy in range(3):
+        for dx in range(3):
+            d |= p[dy:dy + H, dx:dx + W]
+    return d
+
+
+def classify_shape(mask):
+    """Which of the 8 shapes a boolean mask is: for each shape, its mask drawn to fill the
+    measured bounding box (centre and radius from the box, radius scaled by 0.9/1/1.1),
+    scored by IoU; the best wins.  Returns (shape, {shape: best IoU}) or (None, {})."""
+    H, W = mask.shape
+    m = _open3(mask)
+    if m.sum() < 16:
+        m = mask
+    ys, xs = np.nonzero(m)
+    if len(xs) < 4:
+        return None, {}
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    ious = {}
+    for s, (tx0, tx1, ty0, ty1) in TEMPLATE_BOX.items():
+        r0 = 0.5 * ((x1 - x0) / (tx1 - tx0) + (y1 - y0) / (ty1 - ty0))
+        best = 0.0
+        for k in (0.9, 1.0, 1.1):
+            r = r0 * k
+            cx = 0.5 * (x0 + x1) - r * 0.5 * (tx0 + tx1)
+            cy = 0.5 * (y0 + y1) - r * 0.5 * (ty0 + ty1)
+            t = ds.shape_mask(s, cx, cy, r, W, H)
+            inter = (t & mask).sum()
+            union = (t | mask).sum()
+            best = max(best, inter / max(1, union))
+        ious[s] = float(best)
+    return max(ious, key=ious.get), ious
+
+
 def score(img, scene):
     px = img.reshape(-1, 3).astype(np.float32)
     d = ((px[:, None, :] - PALETTE[None]) ** 2).sum(-1)
@@ -45,9 +104,15 @@ def score(img, scene):
     bg_mean = px[cls == bg].mean(0)
     fg = ((px - bg_mean) ** 2).sum(1) > 60.0 ** 2
     res = {"background": ds.COLOUR_NAMES[bg] == scene.background, "colour": False, "position": False,
-           "pred_bg": ds.COLOUR_NAMES[bg], "pred_colour": None, "pred_cell": None}
+           "shape": False, "pred_bg": ds.COLOUR_NAMES[bg], "pred_colour": None, "pred_cell": None,
+           "pred_shape": None}
     if fg.sum() < 0.004 * len(px):
         return res
+    H, W = img.shape[:2]
+    # shape: the mask of everything far from the background (whatever its colour)
+    pred_shape, _ = classify_shape(fg.reshape(H, W))
+    res["pred_shape"] = pred_shape
+    res["shape"] = pred_shape == scene.shape
     fcounts = np.bincount(cls[fg], minlength=len(PALETTE))
     fcounts[bg] = 0
     if fcounts.max() == 0:
@@ -55,7 +120,6 @@ def score(img, scene):
     sc = fcounts.argmax()
     res["pred_colour"] = ds.COLOUR_NAMES[sc]
     res["colour"] = ds.COLOUR_NAMES[sc] == scene.colour
-    H, W = img.shape[:2]
     m = (fg & (cls == sc)).reshape(H, W)
     ys, xs = np.nonzero(m)
     cx, cy = xs.mean() / W, ys.mean() / H
@@ -65,31 +129,79 @@ def score(img, scene):
     return res
 
 
-def cases(combos, n, seed):
-    rng = random.Random(seed)
+# what a prompt says besides shape and colour: (size, position, background)
+SAY = [(True, True, True), (False, True, True), (True, False, True), (True, True, False)]
+SEEDS_PER_PROMPT = 4
+
+
+def pick_combos(combos, n):
+    """n combinations in a fixed order that cycles through every background colour and
+    every shape (the confusion matrix needs them all)."""
+    left = list(combos)
     out = []
     for i in range(n):
-        sh, co, bg = combos[i % len(combos)]
-        sc = ds.Scene(sh, co, bg, rng.choice(ds.SIZES), rng.choice(ds.POSITIONS))
-        out.append((sc, ds.prompt(sc, rng, full=True), rng.randrange(2 ** 31)))
+        bg, sh = ds.COLOUR_NAMES[i % len(ds.COLOUR_NAMES)], ds.SHAPES[i % len(ds.SHAPES)]
+        pool = ([c for c in left if c[2] == bg and c[0] == sh] or [c for c in left if c[2] == bg]
+                or [c for c in left if c[0] == sh] or left or list(combos))
+        c = pool[0]
+        if c in left:
+            left.remove(c)
+        out.append(c)
     return out
 
 
-def run(model, items, w, h, steps, guidance, keep=0):
-    tot = {"colour": 0, "background": 0, "position": 0, "all": 0}
+def cases(combos, n, seed, seeds=SEEDS_PER_PROMPT):
+    """n prompts x `seeds` fixed seeds.  Prompt i uses phrasing template i % 6 and leaves out
+    size, position or background by (i // 6) % 4 (SAY), as people type; what a prompt leaves
+    out is drawn at random for the scene and not scored.  Seeds are a fixed function of the
+    prompt index, never chosen after seeing images."""
+    rng = random.Random(seed)
+    out = []
+    for i, (sh, co, bg) in enumerate(pick_combos(combos, n)):
+        sc = ds.Scene(sh, co, bg, rng.choice(ds.SIZES), rng.choice(ds.POSITIONS))
+        say = SAY[(i // ds.N_TEMPLATES) % len(SAY)]
+        p, _ = ds.prompt_with_labels(sc, rng, template=i % ds.N_TEMPLATES, say=say)
+        for k in range(seeds):
+            out.append((sc, p, seed * 100003 + i * 17 + k, say))
+    return out
+
+
+KEYS = ("shape", "colour", "background", "position")
+
+
+def run(model, items, w, h, steps, guidance, keep=0, keep_every=SEEDS_PER_PROMPT):
+    """Scores: shape and colour on every image; background and position only on the images
+    whose prompt says them; "all" = every attribute the prompt says is right."""
+    tot = {k: 0 for k in KEYS} | {"all": 0}
+    cnt = {k: 0 for k in KEYS} | {"all": 0}
     imgs, rows = [], []
-    for sc, p, seed in items:
+    for j, (sc, p, seed, say) in enumerate(items):
         img = model.sample(p, w, h, steps=steps, guidance=guidance, seed=seed)
         r = score(img, sc)
-        for k in ("colour", "background", "position"):
-            tot[k] += r[k]
-        tot["all"] += r["colour"] and r["background"] and r["position"]
-        rows.append({"prompt": p, "size": sc.size, **{k: (v if not isinstance(v, (np.bool_,)) else bool(v))
-                                                         for k, v in r.items()}})
-        if len(imgs) < keep:
+        asked = {"shape": True, "colour": True, "background": say[2], "position": say[1]}
+        ok = True
+        for k in KEYS:
+            if asked[k]:
+                tot[k] += bool(r[k])
+                cnt[k] += 1
+                ok = ok and bool(r[k])
+        tot["all"] += ok
+        cnt["all"] += 1
+        rows.append({"prompt": p, "seed": seed, "true_shape": sc.shape, "size": sc.size,
+                     **{k: (bool(v) if isinstance(v, (np.bool_, bool)) else v) for k, v in r.items()}})
+        if len(imgs) < keep and j % keep_every == 0:
             imgs.append((img, p))
-    n = len(items)
-    return {k: round(100.0 * v / n, 1) for k, v in tot.items()} | {"n": n}, rows, imgs
+    acc = {k: round(100.0 * tot[k] / max(1, cnt[k]), 1) for k in tot}
+    return acc | {"n": len(items), "n_background": cnt["background"], "n_position": cnt["position"]}, rows, imgs
+
+
+def confusion(rows):
+    """rows of one run -> {true shape: {predicted shape or "none": count}}"""
+    m = {s: {} for s in ds.SHAPES}
+    for r in rows:
+        p = r["pred_shape"] or "none"
+        m[r["true_shape"]][p] = m[r["true_shape"]].get(p, 0) + 1
+    return m
 
 
 def grid(samples, path, cols=4, cell=256):
@@ -115,17 +227,67 @@ def grid(samples, path, cols=4, cell=256):
     canvas.save(path)
 
 
-def tune(model, train_combos):
-    """The manifest's default guidance and steps are chosen here, on training combinations
-    only, so the held-out scores stay an honest test."""
-    items = cases(train_combos, 48, 3)
+def tune(model, train_combos, guidances=(1.5, 2.0, 3.0, 4.0), steps=12, prompts=12):
+    """The manifest's default guidance is chosen here by the shape score (then "all"), on
+    training combinations only, so the held-out scores stay an honest test."""
+    items = cases(train_combos, prompts, 3)
     table = []
-    for steps, guidance in [(12, 1.5), (12, 2.0), (12, 3.0), (12, 4.0), (12, 5.0), (8, 3.0), (20, 3.0)]:
+    for guidance in guidances:
+        t0 = time.time()
         acc, _, _ = run(model, items, 256, 256, steps, guidance)
-        table.append({"steps": steps, "guidance": guidance, **acc})
+        table.append({"steps": steps, "guidance": guidance, **acc, "seconds": round(time.time() - t0)})
         print(table[-1], flush=True)
+    best = max(table, key=lambda r: (r["shape"], r["all"]))
     with open(os.path.join(HERE, "tune_results.json"), "w") as f:
-        json.dump({"step": model.step, "runs": table}, f, indent=1)
+        json.dump({"step": model.step, "chosen_by": "shape, then all", "best": best, "runs": table}, f, indent=1)
+    print("best", best)
+
+
+def scorer_check(n=64):
+    """The scorer on ground-truth renders (must be ~100 %, shape >= 98 %), small shapes
+    included, at three sizes."""
+    rng = random.Random(99)
+    ok = {k: 0 for k in KEYS}
+    tot = 0
+    for _ in range(n):
+        sc = ds.Scene.random(rng)
+        for (w, h) in ((256, 256), (512, 512), (384, 256)):
+            r = score(ds.render(sc, w, h), sc)
+            for k in ok:
+                ok[k] += bool(r[k])
+            tot += 1
+    return {k: round(100.0 * v / tot, 1) for k, v in ok.items()} | {"n": tot}
+
+
+def ae_check(ae_path, n=96):
+    """The autoencoder's round trip of rendered scenes, scored like model output: what the
+    UNet can reach at best."""
+    from models import Decoder, Encoder
+    ae = torch.load(ae_path)
+    enc, dec = Encoder(ae.get("down", 8)), Decoder(ae.get("down", 8))
+    enc.load_state_dict(ae["encoder"])
+    dec.load_state_dict(ae["decoder"])
+    rng = random.Random(98)
+    out = {}
+    for (w, h) in ((256, 256), (512, 512)):
+        ok = {k: 0 for k in KEYS}
+        small = [0, 0]
+        for _ in range(n if w == 256 else n // 2):
+            sc = ds.Scene.random(rng)
+            x = torch.from_numpy(ds.render(sc, w, h).copy()).permute(2, 0, 1).float()[None] / 127.5 - 1
+            with torch.no_grad():
+                y = dec(enc(x))
+            img = (((y[0] + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+            r = score(img, sc)
+            for k in ok:
+                ok[k] += bool(r[k])
+            if sc.size == "small":
+                small[0] += bool(r["shape"])
+                small[1] += 1
+        m = n if w == 256 else n // 2
+        out[f"{w}x{h}"] = {k: round(100.0 * v / m, 1) for k, v in ok.items()} | {
+            "shape_small": round(100.0 * small[0] / max(1, small[1]), 1), "n": m}
+    return out
 
 
 def main():
@@ -136,10 +298,12 @@ def main():
     ap.add_argument("--grid", action="store_true")
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--guidance", type=float, default=None)
-    ap.add_argument("--n", type=int, default=72, help="images per held-out 256x256 run")
+    ap.add_argument("--prompts", type=int, default=24, help="held-out prompts at 256x256 (x4 seeds)")
+    ap.add_argument("--prompts512", type=int, default=12, help="held-out prompts at 512x512 (x4 seeds)")
     ap.add_argument("--out", default=os.path.join(HERE, "eval_results.json"))
     ap.add_argument("--tune", action="store_true",
-                    help="sweep guidance x steps on training combinations (never held-out ones)")
+                    help="choose guidance on training combinations by the shape score (never held-out ones)")
+    ap.add_argument("--checks", action="store_true", help="only the scorer and autoencoder checks")
     args = ap.parse_args()
     man_path = os.path.join(HERE, "..", "..", "static", "models", "demo", "manifest.json")
     steps, guidance = 8, 5.0
@@ -155,42 +319,39 @@ def main():
                     if b != c and (s, c, b) not in hs]
     random.Random(7).shuffle(train_combos)
 
-    # scorer sanity check on ground truth
-    gt = cases(held, 48, 99)
-    ok = {k: 0 for k in ("colour", "background", "position")}
-    for sc, _, _ in gt:
-        for (w, h) in ((256, 256), (512, 512), (384, 256)):
-            r = score(ds.render(sc, w, h), sc)
-            for k in ok:
-                ok[k] += r[k]
-    gt_acc = {k: round(100.0 * v / (3 * len(gt)), 1) for k, v in ok.items()}
+    gt_acc = scorer_check()
     print("scorer on ground truth:", gt_acc, flush=True)
-
+    ae_acc = ae_check(args.ae)
+    print("autoencoder round trip:", ae_acc, flush=True)
+    if args.checks:
+        return
     model = Model(args.ckpt, args.ae)
     if args.tune:
-        tune(model, train_combos)
+        tune(model, train_combos, steps=steps)
         return
     results = {"step": model.step, "train_minutes": round(model.seconds / 60, 1), "steps": steps,
-               "guidance": guidance, "scorer_ground_truth": gt_acc, "runs": {}}
-    plan = [("held-out 256x256", held, args.n, 256, 256)]
+               "guidance": guidance, "seeds_per_prompt": SEEDS_PER_PROMPT, "scorer_ground_truth": gt_acc,
+               "autoencoder_round_trip": ae_acc, "runs": {}, "confusion": {}}
+    plan = [("held-out 256x256", held, args.prompts, 256, 256)]
     if not args.quick:
-        plan += [("training combos 256x256", train_combos, 48, 256, 256),
-                 ("held-out 512x512", held, 24, 512, 512),
-                 ("held-out 384x256", held, 48, 384, 256)]
+        plan += [("held-out 512x512", held, args.prompts512, 512, 512),
+                 ("training combos 256x256", train_combos, 8, 256, 256),
+                 ("held-out 384x256", held, 6, 384, 256)]
     samples = []
     for name, combos, n, w, h in plan:
         t0 = time.time()
         acc, rows, imgs = run(model, cases(combos, n, 1), w, h, steps, guidance, keep=8 if "held" in name else 0)
         acc["seconds"] = round(time.time() - t0, 1)
         results["runs"][name] = acc
+        results["confusion"][name] = confusion(rows)
         results.setdefault("details", {})[name] = rows
         print(name, acc, flush=True)
         if w == h == 256:
             samples += imgs
         elif len(samples) < 16:
             samples += imgs[:4]
-    with open(args.out, "w") as f:
-        json.dump(results, f, indent=1)
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=1)
     if args.grid:
         grid(samples[:16], os.path.join(HERE, "samples.png"))
         print("wrote samples.png")

@@ -45,7 +45,13 @@ def main():
     ap.add_argument("--ae", default=os.path.join(HERE, "ae.pt"))
     ap.add_argument("--guidance-default", type=float, default=GUIDANCE["default"])
     ap.add_argument("--steps-default", type=int, default=STEPS["default"])
+    ap.add_argument("--out", default=OUT, help="model folder (default static/models/demo)")
+    ap.add_argument("--ref", default=REF, help="torch reference folder for check_onnx.mjs")
     args = ap.parse_args()
+    export(args, args.out, args.ref)
+
+
+def export(args, OUT, REF):
     m = Model(args.ckpt, args.ae)
     os.makedirs(OUT, exist_ok=True)
     T, D = ds.MAX_LEN, m.te.ln.normalized_shape[0]
@@ -54,7 +60,7 @@ def main():
     torch.onnx.export(m.te, (ids,), os.path.join(OUT, "text_encoder.onnx"), opset_version=17,
                       input_names=["input_ids"], output_names=["last_hidden_state"],
                       dynamic_axes={"input_ids": {0: "batch"}, "last_hidden_state": {0: "batch"}})
-    sample = torch.randn(2, 4, 32, 40)
+    sample = torch.randn(2, 4, 256 // m.down, 320 // m.down)
     tstep = torch.tensor([500, 500], dtype=torch.int64)
     ehs = torch.randn(2, T, D)
     torch.onnx.export(m.unet, (sample, tstep, ehs), os.path.join(OUT, "unet.onnx"), opset_version=17,
@@ -63,7 +69,7 @@ def main():
                       dynamic_axes={"sample": {0: "batch", 2: "h", 3: "w"}, "timestep": {0: "batch"},
                                     "encoder_hidden_states": {0: "batch"},
                                     "out_sample": {0: "batch", 2: "h", 3: "w"}})
-    torch.onnx.export(m.dec, (torch.randn(1, 4, 32, 40),), os.path.join(OUT, "vae_decoder.onnx"),
+    torch.onnx.export(m.dec, (torch.randn(1, 4, 256 // m.down, 320 // m.down),), os.path.join(OUT, "vae_decoder.onnx"),
                       opset_version=17, input_names=["latent_sample"], output_names=["sample"],
                       dynamic_axes={"latent_sample": {2: "h", 3: "w"}, "sample": {2: "H", 3: "W"}})
     for f in ("text_encoder.onnx", "unet.onnx", "vae_decoder.onnx"):
@@ -99,7 +105,7 @@ def main():
                            "outputs": {"sample": {"type": "float32", "shape": [1, 3, "H", "W"]}}},
         },
         "tokenizer": {"maxLength": T, "padId": 0, "bosId": None, "eosId": None},
-        "latent": {"channels": 4, "downscale": 8, "scale": round(float(m.scale), 6)},
+        "latent": {"channels": 4, "downscale": m.down, "scale": round(float(m.scale), 6)},
         "scheduler": {"type": "ddim", "prediction": "v_prediction", "trainTimesteps": 1000,
                       "betaSchedule": "squaredcos_cap_v2", "betaStart": 0.00085, "betaEnd": 0.012,
                       "stepsOffset": 1},
@@ -120,7 +126,7 @@ def main():
     for i, (prompt, w, h) in enumerate([("a red circle on a blue background", 256, 256),
                                         ("a small yellow star in the top left corner, green background", 320, 256)]):
         g = torch.Generator().manual_seed(1000 + i)
-        noise = torch.randn(1, 4, h // 8, w // 8, generator=g)
+        noise = torch.randn(1, 4, h // m.down, w // m.down, generator=g)
         img = m.sample(prompt, w, h, steps=args.steps_default, guidance=args.guidance_default, noise=noise)
         noise.numpy().astype("<f4").tofile(os.path.join(REF, f"noise{i}.bin"))
         img.astype(np.uint8).tofile(os.path.join(REF, f"image{i}.rgb"))

@@ -43,7 +43,9 @@ def main():
     ap.add_argument("--ae", default=os.path.join(HERE, "ae.pt"))
     args = ap.parse_args()
     ae = torch.load(args.ae)
-    enc, dec = Encoder(), Decoder()
+    # The layout the checkpoint was trained with (8x for the shipped ae.pt; see models.py).
+    down = ae.get("down", 8)
+    enc, dec = Encoder(down), Decoder(down)
     enc.load_state_dict(ae["encoder"])
     dec.load_state_dict(ae["decoder"])
     enc.eval()

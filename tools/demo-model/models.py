@@ -1,4 +1,5 @@
-"""Networks of the demo model: text encoder, latent autoencoder (8x down, 4 channels),
+"""Networks of the demo model: text encoder, latent autoencoder (4x down, 4 channels; the
+8x layout of model v2 still loads),
 denoising UNet with cross-attention and x/y coordinate channels.  Everything is written
 with plain ops (no fused attention, no shape-dependent Python) so that torch.onnx.export
 (opset 17) gives graphs with dynamic batch / height / width."""
@@ -67,13 +68,20 @@ class PlainRes(nn.Module):
         return x + self.c2(F.silu(self.c1(F.silu(x))))
 
 
-class Encoder(nn.Module):
-    """8x down, 4 channels.  Used only to pre-encode training latents (not exported)."""
+# Latent downscale of new training runs.  4x: a small shape (radius 23 px at 256x256) is
+# ~12 latent pixels wide, and the round trip keeps its outline; at 8x (model v2) small
+# stars, hearts and crosses came back as dots.  A checkpoint says its own ("down", 8 if
+# absent) and the classes below build either layout.
+DOWN = 4
 
-    def __init__(self):
+
+class Encoder(nn.Module):
+    """4 channels, `down` x down.  Pre-encodes training latents (and an img2img vae_encoder)."""
+
+    def __init__(self, down=DOWN):
         super().__init__()
         self.net = nn.Sequential(
-            nn.PixelUnshuffle(8), nn.Conv2d(192, 96, 1), nn.SiLU(),
+            nn.PixelUnshuffle(down), nn.Conv2d(3 * down * down, 96, 1), nn.SiLU(),
             nn.Conv2d(96, 64, 3, padding=1), nn.SiLU(), PlainRes(64), nn.SiLU(),
             nn.Conv2d(64, 4, 3, padding=1))
 
@@ -82,23 +90,29 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self):
+    """4 -> 3 channels, `down` x up: nearest-neighbour upsamplings (one at 4x, two at 8x),
+    then a pixel shuffle; no normalisation layers."""
+
+    def __init__(self, down=DOWN):
         super().__init__()
+        self.down = down
         self.inp = nn.Conv2d(4, 64, 3, padding=1)
         self.res = PlainRes(64)
         self.c1 = nn.Conv2d(64, 48, 3, padding=1)
         self.c1b = nn.Conv2d(48, 48, 3, padding=1)
-        self.c2 = nn.Conv2d(48, 32, 3, padding=1)
-        self.c2b = nn.Conv2d(32, 32, 3, padding=1)
-        self.out = nn.Conv2d(32, 12, 3, padding=1)
+        if down == 8:
+            self.c2 = nn.Conv2d(48, 32, 3, padding=1)
+            self.c2b = nn.Conv2d(32, 32, 3, padding=1)
+        self.out = nn.Conv2d(32 if down == 8 else 48, 12, 3, padding=1)
         self.ps = nn.PixelShuffle(2)
 
     def forward(self, z):
         h = self.res(self.inp(z))
         h = F.interpolate(F.silu(h), scale_factor=2.0, mode="nearest")
         h = F.silu(self.c1b(F.silu(self.c1(h))))
-        h = F.interpolate(h, scale_factor=2.0, mode="nearest")
-        h = F.silu(self.c2b(F.silu(self.c2(h))))
+        if self.down == 8:
+            h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+            h = F.silu(self.c2b(F.silu(self.c2(h))))
         return self.ps(self.out(h))
 
 
@@ -187,14 +201,19 @@ def pos_features(x, lin):
 
 
 class UNet(nn.Module):
-    def __init__(self, ch=(32, 64, 128), ctx_dim=TEXT_DIM, tdim=128):
+    def __init__(self, ch=(32, 64, 128), ctx_dim=TEXT_DIM, tdim=128, patch=2):
         super().__init__()
         c0, c1, c2 = ch
         self.temb = nn.Sequential(nn.Linear(64, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
         # the whole scene is global (one shape), so the pooled text joins the time embedding
         # (as SDXL's pooled text does); cross-attention still sees every token
         self.text_pool = nn.Sequential(nn.Linear(ctx_dim, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
-        self.inp = nn.Conv2d(4 + 3, c0, 3, padding=1)
+        # patch 2 (4x latents): a 2x2 patch embedding puts the UNet's first level at 8x, so it
+        # costs what the 8x model's did, and a pixel shuffle gives the 4x output back;
+        # patch 1 is model v2's layout (8x latents)
+        self.patch = patch
+        self.inp = (nn.Conv2d(4 + 3, c0, 4, stride=2, padding=1) if patch == 2
+                    else nn.Conv2d(4 + 3, c0, 3, padding=1))
         self.d0 = ResBlock(c0, c0, tdim)
         self.down0 = nn.Conv2d(c0, c1, 3, stride=2, padding=1)
         self.d1 = ResBlock(c1, c1, tdim)
@@ -210,9 +229,10 @@ class UNet(nn.Module):
         self.u0 = ResBlock(c1 + c0, c0, tdim)
         self.u0x = Attn(c0, ctx_dim)
         self.outn = gn(c0)
-        self.out = nn.Conv2d(c0, 4, 3, padding=1)
+        self.out = nn.Conv2d(c0, 4 * patch * patch, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
+        self.ps = nn.PixelShuffle(patch) if patch > 1 else nn.Identity()
 
     def forward(self, sample, timestep, encoder_hidden_states):
         ctx = encoder_hidden_states
@@ -227,7 +247,7 @@ class UNet(nn.Module):
         h = self.u1x(self.u1(torch.cat([h, h1], dim=1), t), ctx)
         h = F.interpolate(h, scale_factor=2.0, mode="nearest")
         h = self.u0x(self.u0(torch.cat([h, h0], dim=1), t), ctx)
-        return self.out(F.silu(self.outn(h)))
+        return self.ps(self.out(F.silu(self.outn(h))))
 
 
 # ------------------------------------------------------------------ schedule

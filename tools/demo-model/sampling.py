@@ -39,10 +39,13 @@ class Model:
         self.seconds = ck["seconds"]
         self.te = TextEncoder(len(self.vocab))
         self.te.load_state_dict(ck["ema_te"])
-        self.unet = UNet()
+        ae = torch.load(ae_path)
+        self.down = ae.get("down", 8)  # model v2's autoencoder (8x) has no "down"
+        assert ck.get("down", 8) == self.down, "UNet checkpoint and autoencoder differ in latent downscale"
+        self.unet = UNet(patch=8 // self.down)
         self.unet.load_state_dict(ck["ema_unet"])
-        self.dec = Decoder()
-        self.dec.load_state_dict(torch.load(ae_path)["decoder"])
+        self.dec = Decoder(self.down)
+        self.dec.load_state_dict(ae["decoder"])
         for m in (self.te, self.unet, self.dec):
             m.eval()
 
@@ -56,7 +59,7 @@ class Model:
                negative=""):
         if noise is None:
             g = torch.Generator().manual_seed(seed)
-            noise = torch.randn(1, 4, height // 8, width // 8, generator=g)
+            noise = torch.randn(1, 4, height // self.down, width // self.down, generator=g)
         x = noise.clone()
         ctx = self.encode_text([negative, prompt])
         ts = timesteps(steps)

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import dataset as ds  # noqa: E402
-from models import Decoder, Encoder, TextEncoder, TextHeads, UNet, alphas_cumprod_cosine, count  # noqa: E402
+from models import DOWN, Decoder, Encoder, TextEncoder, TextHeads, UNet, alphas_cumprod_cosine, count  # noqa: E402
 
 SEED = 20261125
 WORK = os.path.join(HERE, "work")
@@ -35,10 +35,10 @@ CKPT = os.path.join(HERE, "ckpt")
 AE_PATH = os.path.join(HERE, "ae.pt")
 TEXT_PATH = os.path.join(HERE, "ckpt", "text.pt")
 # latent (h, w) buckets used for training; 256x256 images are the main bucket
-BUCKETS = [(32, 32), (48, 48), (64, 64), (32, 48), (48, 32), (32, 64), (64, 32), (48, 64), (64, 48)]
+BUCKETS = [(64, 64), (96, 96), (128, 128), (64, 96), (96, 64), (64, 128), (128, 64), (96, 128), (128, 96)]
 BUCKET_P = [0.6] + [0.4 / 8] * 8
-N_MAIN, N_OTHER = 10000, 1000
-PIX_PER_BATCH = 32 * 32 * 32  # batch 32 at 32x32 latents, 8 at 64x64
+N_MAIN, N_OTHER = 5000, 300
+PIX_PER_BATCH = 32 * 64 * 64  # batch 32 at 64x64 latents (256x256 images), 8 at 128x128
 torch.set_num_threads(2)
 
 
@@ -56,44 +56,67 @@ def vocab_index():
 
 
 # ------------------------------------------------------------------ 1. autoencoder
-def train_ae(steps=1200, batch=16):
+def _edges(x):
+    return (x[:, :, :, 1:] - x[:, :, :, :-1]).abs(), (x[:, :, 1:] - x[:, :, :-1]).abs()
+
+
+def train_ae(steps=1200, batch=16, minutes=None):
+    """Autoencoder, 4x down.  Crops are centred near the shape 70 % of the time (a shape is
+    2-10 % of a scene) and the loss adds an edge term (L1 between image gradients) so
+    outlines stay sharp: the shape's outline is what tells a star from a circle."""
     rng = random.Random(SEED)
     torch.manual_seed(SEED)
     enc, dec = Encoder(), Decoder()
     aeparams = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.Adam(aeparams, 1e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=steps, pct_start=0.05)
     t0 = time.time()
-    for step in range(steps):
+    crop = 128
+    step = 0
+    while step < steps and (minutes is None or time.time() - t0 < minutes * 60):
         imgs = []
         for _ in range(batch):
             sc = ds.Scene.random(rng)
             w, h = rng.choice(range(256, 513, 64)), rng.choice(range(256, 513, 64))
             im = ds.render(sc, w, h)
-            # crop biased towards the shape so edges are well represented
-            x0 = rng.randrange(0, w - 128 + 1, 8)
-            y0 = rng.randrange(0, h - 128 + 1, 8)
-            imgs.append(to_tensor(im[y0:y0 + 128, x0:x0 + 128]))
+            if rng.random() < 0.7:
+                cx, cy, _ = ds.shape_centre_radius(sc, w, h)
+                x0 = int(min(max(0, cx - crop / 2 + rng.uniform(-32, 32)), w - crop)) // DOWN * DOWN
+                y0 = int(min(max(0, cy - crop / 2 + rng.uniform(-32, 32)), h - crop)) // DOWN * DOWN
+            else:
+                x0 = rng.randrange(0, w - crop + 1, DOWN)
+                y0 = rng.randrange(0, h - crop + 1, DOWN)
+            imgs.append(to_tensor(im[y0:y0 + crop, x0:x0 + crop]))
         x = torch.stack(imgs)
         z = enc(x)
         zn = z + 0.1 * torch.randn_like(z)  # decoder must tolerate imperfect latents
         r = dec(zn)
-        loss = F.mse_loss(r, x) + 0.5 * (r - x).abs().mean() + 1e-2 * z.pow(2).mean()
+        gx, gy = _edges(x)
+        rx, ry = _edges(r)
+        loss = (F.mse_loss(r, x) + 0.5 * (r - x).abs().mean() + 1e-2 * z.pow(2).mean()
+                + 0.5 * ((rx - gx).abs().mean() + (ry - gy).abs().mean()))
+        frac = step / steps if minutes is None else max(step / steps, (time.time() - t0) / (minutes * 60))
+        lr = 1e-3 * min(1.0, (step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+        for g in opt.param_groups:
+            g["lr"] = lr
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(aeparams, 1.0)
         opt.step()
-        sched.step()
-        if step % 50 == 0 or step == steps - 1:
+        step += 1
+        if step % 50 == 0 or step == steps:
             log(f"ae step {step} loss {loss.item():.4f} z std {z.std().item():.3f} {time.time() - t0:.0f}s")
-    torch.save({"encoder": enc.state_dict(), "decoder": dec.state_dict(), "steps": steps,
-                "seconds": time.time() - t0}, AE_PATH)
+        if step % 200 == 0:
+            torch.save({"encoder": enc.state_dict(), "decoder": dec.state_dict(), "steps": step,
+                        "seconds": time.time() - t0, "down": DOWN}, AE_PATH + ".tmp")
+    torch.save({"encoder": enc.state_dict(), "decoder": dec.state_dict(), "steps": step,
+                "seconds": time.time() - t0, "down": DOWN}, AE_PATH)
     log("saved", AE_PATH)
 
 
 # ------------------------------------------------------------------ 2. latents
 def encode():
     ae = torch.load(AE_PATH)
+    assert ae.get("down", 8) == DOWN, "ae.pt has another latent downscale: retrain it (train.py ae)"
     enc = Encoder()
     enc.load_state_dict(ae["encoder"])
     enc.eval()
@@ -104,20 +127,20 @@ def encode():
     t0 = time.time()
     all_z = []
     for (lh, lw) in BUCKETS:
-        n = N_MAIN if (lh, lw) == (32, 32) else N_OTHER
+        n = N_MAIN if (lh, lw) == BUCKETS[0] else N_OTHER
         scenes, zs = [], []
         for i in range(0, n, 64):
             batch = []
             for _ in range(min(64, n - i)):
                 sc = ds.Scene.random(rng, exclude=held)
                 scenes.append((sc.shape, sc.colour, sc.background, sc.size, sc.position))
-                batch.append(to_tensor(ds.render(sc, lw * 8, lh * 8)))
+                batch.append(to_tensor(ds.render(sc, lw * DOWN, lh * DOWN)))
             with torch.no_grad():
                 zs.append(enc(torch.stack(batch)).half())
         z = torch.cat(zs)
         all_z.append(z[:500].float())
         out[f"{lh}x{lw}"] = {"z": z, "scenes": scenes}
-        log(f"encoded {n} at {lw * 8}x{lh * 8} ({time.time() - t0:.0f}s)")
+        log(f"encoded {n} at {lw * DOWN}x{lh * DOWN} ({time.time() - t0:.0f}s)")
     allz = torch.cat([a.flatten() for a in all_z])
     std = allz.std().item()
     out["std"] = std
@@ -172,7 +195,7 @@ def train_text(steps=1500, batch=256, lr=1e-3):
 
 
 # ------------------------------------------------------------------ 4. UNet
-def shape_weight(x0, boost=4.0):
+def shape_weight(x0, boost=6.0):
     """Per-pixel loss weight: the shape covers 2-10 % of a scene, so a plain MSE is nearly all
     background and the shape (its colour and place) was learned last, if at all.  Latents far
     from the scene's median latent are the shape's; the border ring is the autoencoder's
@@ -187,13 +210,13 @@ def shape_weight(x0, boost=4.0):
     return w / w.mean(dim=(1, 2, 3), keepdim=True)
 
 
-def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
+def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240, warm_start=None):
     data = torch.load(os.path.join(WORK, "latents.pt"))
     scale = 1.0 / data["std"]
     vocab, vidx = vocab_index()
     torch.manual_seed(SEED)
-    te, unet = TextEncoder(len(vocab)), UNet()
-    ema_te, ema_unet = TextEncoder(len(vocab)), UNet()
+    te, unet = TextEncoder(len(vocab)), UNet(patch=8 // DOWN)
+    ema_te, ema_unet = TextEncoder(len(vocab)), UNet(patch=8 // DOWN)
     te.load_state_dict(torch.load(TEXT_PATH)["te"])
     te.requires_grad_(False)  # frozen, as SD's is
     params = list(unet.parameters())
@@ -209,8 +232,20 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
         step, seconds = ck["step"], ck["seconds"]
         rng.setstate(ck["rng"]); torch.set_rng_state(ck["torch_rng"])
         log(f"resumed at step {step} ({seconds / 60:.1f} min trained)")
+    elif warm_start:
+        # a checkpoint of another latent layout (the 8x model): every layer whose shape still
+        # fits is copied (text pathway, attention, ResBlocks); the patch embedding and output
+        # conv start fresh
+        ck = torch.load(warm_start)
+        own = unet.state_dict()
+        take = {k: v for k, v in ck["ema_unet"].items() if k in own and own[k].shape == v.shape}
+        unet.load_state_dict(take, strict=False)
+        ema_unet.load_state_dict(unet.state_dict())
+        log(f"warm start from {warm_start}: {len(take)}/{len(own)} tensors")
     elif os.path.exists(os.path.join(CKPT, "unet_ema.pt")):  # committed slim checkpoint
         ck = torch.load(os.path.join(CKPT, "unet_ema.pt"))
+        if ck.get("down", 8) != DOWN:
+            sys.exit("ckpt/unet_ema.pt has another latent layout: pass it as --warm-start instead")
         for m_, e_ in ((te, "ema_te"), (unet, "ema_unet")):
             m_.load_state_dict(ck[e_])
         ema_te.load_state_dict(ck["ema_te"]); ema_unet.load_state_dict(ck["ema_unet"])
@@ -232,7 +267,7 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
         torch.save(ck, full + ".tmp")
         os.replace(full + ".tmp", full)
         slim = {"ema_te": ema_te.state_dict(), "ema_unet": ema_unet.state_dict(), "step": step,
-                "seconds": seconds, "vocab": vocab, "scale": scale, "seed": SEED}
+                "seconds": seconds, "vocab": vocab, "scale": scale, "seed": SEED, "down": DOWN}
         torch.save(slim, os.path.join(CKPT, "unet_ema.pt.tmp"))
         os.replace(os.path.join(CKPT, "unet_ema.pt.tmp"), os.path.join(CKPT, "unet_ema.pt"))
         with open(os.path.join(CKPT, "progress.json"), "w") as f:
@@ -260,9 +295,9 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240):
                 ids.append(ds.tokenize(ds.prompt(ds.Scene(sh, co, bg, si, po), rng), vidx))
         ids = torch.tensor(ids, dtype=torch.int32)
         # timesteps: uniform, plus extra weight on high noise where layout/colour are decided
-        u = torch.rand(bsz)
-        hi = torch.rand(bsz) < 0.3
-        t = torch.where(hi, 500 + u * 500, u * 1000).long().clamp(0, 999)
+        # and on the middle, where the outline (which shape) is decided
+        u, c = torch.rand(bsz), torch.rand(bsz)
+        t = torch.where(c < 0.25, 500 + u * 500, torch.where(c < 0.5, 150 + u * 450, u * 1000)).long().clamp(0, 999)
         a = acp[t].sqrt()[:, None, None, None]
         s = (1 - acp[t]).sqrt()[:, None, None, None]
         eps = torch.randn_like(x0)
@@ -306,13 +341,15 @@ if __name__ == "__main__":
     ap.add_argument("phase", choices=["ae", "encode", "text", "unet"])
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--ae-steps", type=int, default=1200)
+    ap.add_argument("--warm-start", default=None, help="copy matching UNet layers from this slim checkpoint")
+    ap.add_argument("--ae-minutes", type=float, default=None, help="stop the autoencoder early")
     ap.add_argument("--lr", type=float, default=1e-3)
     args = ap.parse_args()
     if args.phase == "ae":
-        train_ae(args.ae_steps)
+        train_ae(args.ae_steps, minutes=args.ae_minutes)
     elif args.phase == "encode":
         encode()
     elif args.phase == "text":
         train_text()
     else:
-        train_unet(args.minutes, lr=args.lr)
+        train_unet(args.minutes, lr=args.lr, warm_start=args.warm_start)

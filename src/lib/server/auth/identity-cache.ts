@@ -21,17 +21,31 @@ interface Entry {
 }
 
 const entries = new Map<string, Entry>();
+/**
+ * Loads in flight, shared: a cold burst (200 requests with one key at once) reads the database
+ * once, not 200 times. Any change of rights empties it, so no request after the change joins a
+ * load that began before it.
+ */
+let pending = new Map<string, Promise<Identity | null>>();
 
 /** `load` once per TTL for `key`; unknown credentials (null) are never remembered. */
 export async function cachedIdentity<T extends Identity>(key: string, load: () => Promise<T | null>): Promise<T | null> {
-	const now = Date.now();
 	const hit = entries.get(key);
-	if (hit && hit.until > now) return hit.value as T;
-	const value = await load();
-	if (!value) {
-		entries.delete(key);
-		return null;
+	if (hit && hit.until > Date.now()) return hit.value as T;
+	const inFlight = pending.get(key);
+	if (inFlight) return (await inFlight) as T | null;
+	const loads = pending;
+	const loading = load().finally(() => {
+		if (loads.get(key) === loading) loads.delete(key);
+	});
+	loads.set(key, loading);
+	const value = await loading;
+	// A change of rights while it loaded (forgetUser replaced `pending`): used once, not kept.
+	if (!value || loads !== pending) {
+		if (!value) entries.delete(key);
+		return value;
 	}
+	const now = Date.now();
 	if (entries.size >= MAX_ENTRIES) {
 		for (const [k, e] of entries) if (e.until <= now) entries.delete(k);
 		if (entries.size >= MAX_ENTRIES) entries.clear();
@@ -43,4 +57,5 @@ export async function cachedIdentity<T extends Identity>(key: string, load: () =
 /** Something about this user's rights changed: their next request reads the database again. */
 export function forgetUser(userId: string): void {
 	for (const [k, e] of entries) if (e.value.user.id === userId) entries.delete(k);
+	pending = new Map();
 }
