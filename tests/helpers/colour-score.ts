@@ -25,7 +25,11 @@ export interface ColourScore {
 	cell: [number, number] | null;
 }
 
-export function scoreColours(data: ArrayLike<number>, width: number, height: number, channels = 4): ColourScore {
+/**
+ * Each pixel's nearest palette colour, the background (the most common one) and the mask of
+ * pixels far (> 60 RGB units) from the background's mean colour: what both scorers start from.
+ */
+export function paletteClasses(data: ArrayLike<number>, width: number, height: number, channels = 4) {
 	const n = width * height;
 	const cls = new Uint8Array(n);
 	const counts = new Array(NAMES.length).fill(0);
@@ -42,13 +46,20 @@ export function scoreColours(data: ArrayLike<number>, width: number, height: num
 	const bg = counts.indexOf(Math.max(...counts));
 	const mean = [0, 0, 0];
 	for (let p = 0; p < n; p++) if (cls[p] === bg) for (let c = 0; c < 3; c++) mean[c] += data[p * channels + c] / counts[bg];
-	const fg = new Array(NAMES.length).fill(0);
 	const far = new Uint8Array(n);
-	let fgTotal = 0;
 	for (let p = 0; p < n; p++) {
 		const d = (data[p * channels] - mean[0]) ** 2 + (data[p * channels + 1] - mean[1]) ** 2 + (data[p * channels + 2] - mean[2]) ** 2;
-		if (d > 60 ** 2) (far[p] = 1, fg[cls[p]]++, fgTotal++);
+		if (d > 60 ** 2) far[p] = 1;
 	}
+	return { cls, bg, far };
+}
+
+export function scoreColours(data: ArrayLike<number>, width: number, height: number, channels = 4): ColourScore {
+	const n = width * height;
+	const { cls, bg, far } = paletteClasses(data, width, height, channels);
+	const fg = new Array(NAMES.length).fill(0);
+	let fgTotal = 0;
+	for (let p = 0; p < n; p++) if (far[p]) (fg[cls[p]]++, fgTotal++);
 	fg[bg] = 0;
 	const top = Math.max(...fg);
 	const shape = fgTotal >= 0.004 * n && top > 0 ? NAMES[fg.indexOf(top)] : null;

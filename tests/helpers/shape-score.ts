@@ -4,7 +4,7 @@
 // tools/demo-model/dataset.py draws it) is fitted to the mask's bounding box, with the
 // radius scaled by 0.9 / 1 / 1.1, and the shape whose outline overlaps the mask best
 // (intersection over union) wins.
-import { PALETTE } from './colour-score';
+import { paletteClasses } from './colour-score';
 
 export const SHAPES = ['circle', 'square', 'triangle', 'star', 'heart', 'diamond', 'cross', 'ring'] as const;
 export type Shape = (typeof SHAPES)[number];
@@ -78,27 +78,7 @@ const BOX: Record<Shape, [number, number, number, number]> = Object.fromEntries(
 
 /** The mask of pixels far from the background (the most common palette colour). */
 export function foregroundMask(data: ArrayLike<number>, width: number, height: number, channels = 4): Uint8Array {
-	const names = Object.keys(PALETTE), n = width * height;
-	const cls = new Uint8Array(n), counts = new Array(names.length).fill(0);
-	for (let p = 0; p < n; p++) {
-		let best = 0, bestD = Infinity;
-		for (let k = 0; k < names.length; k++) {
-			const c = PALETTE[names[k]];
-			const d = (data[p * channels] - c[0]) ** 2 + (data[p * channels + 1] - c[1]) ** 2 + (data[p * channels + 2] - c[2]) ** 2;
-			if (d < bestD) (bestD = d), (best = k);
-		}
-		cls[p] = best;
-		counts[best]++;
-	}
-	const bg = counts.indexOf(Math.max(...counts));
-	const mean = [0, 0, 0];
-	for (let p = 0; p < n; p++) if (cls[p] === bg) for (let c = 0; c < 3; c++) mean[c] += data[p * channels + c] / counts[bg];
-	const far = new Uint8Array(n);
-	for (let p = 0; p < n; p++) {
-		const d = (data[p * channels] - mean[0]) ** 2 + (data[p * channels + 1] - mean[1]) ** 2 + (data[p * channels + 2] - mean[2]) ** 2;
-		if (d > 60 ** 2) far[p] = 1;
-	}
-	return far;
+	return paletteClasses(data, width, height, channels).far;
 }
 
 /** 3×3 opening (erode, then dilate): drops one-pixel specks and halos. */
