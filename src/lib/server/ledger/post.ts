@@ -1,6 +1,6 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { and, inArray, isNotNull, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db';
-import type { ledgerTransactions } from '../db/schema';
+import { ledgerAccounts, type ledgerTransactions } from '../db/schema';
 import { AccountClosedError, InsufficientCreditsError, ledgerAccount } from './accounts';
 
 // Beta credits are minted from grants; verification work is paid from fees before any were earned.
@@ -58,14 +58,17 @@ export async function postTransaction(tx: Queryable, posting: Posting): Promise<
 		),
 		e (account_id, amount) as (values ${entryRows}),
 		written as (insert into ledger_entries (transaction_id, account_id, amount) select t.id, e.account_id, e.amount from t, e)
-		select (select id from t) as id, array(select id from moved) as moved,
-			array(select a.id from ledger_accounts a join m on m.account_id = a.id where a.closed_at is not null) as closed`);
-	const { id, moved, closed } = result[0] as { id: number | null; moved: string[]; closed: string[] };
+		select (select id from t) as id, array(select id from moved) as moved`);
+	const { id, moved } = result[0] as { id: number | null; moved: string[] };
 	if (id === null) {
-		// A deleted user's account (closed) refuses everything; any other refusal is a balance.
-		if (closed.length) throw new AccountClosedError(closed[0]);
-		const short = sorted.find(([account]) => !moved.includes(account))!;
-		throw new InsufficientCreditsError(short[0], -short[1]);
+		const refused = sorted.filter(([account]) => !moved.includes(account));
+		// Only a refusal pays for telling a deleted user's (closed) account from a short balance.
+		const [closed] = await tx
+			.select({ id: ledgerAccounts.id })
+			.from(ledgerAccounts)
+			.where(and(inArray(ledgerAccounts.id, refused.map(([account]) => account)), isNotNull(ledgerAccounts.closedAt)));
+		if (closed) throw new AccountClosedError(closed.id);
+		throw new InsufficientCreditsError(refused[0][0], -refused[0][1]);
 	}
 	return Number(id);
 }
