@@ -15,10 +15,12 @@ import { checkPng } from '../src/lib/server/jobs/png-check';
 import { readPngText } from './helpers/png-text';
 import { ApiClient } from '../harness/client';
 import { scoreColours } from './helpers/colour-score';
+import { scoreObject } from './helpers/objects-score';
 import { startServer, type TestServer } from '../harness/server';
 
 const root = new URL('..', import.meta.url).pathname;
 const demoManifest = pathToFileURL(`${root}static/models/demo/manifest.json`).href;
+const objectsManifest = pathToFileURL(`${root}static/models/objects/manifest.json`).href;
 /** Image pixels per latent cell (the preview has one pixel per cell). */
 const downscale: number = JSON.parse(readFileSync(`${root}static/models/demo/manifest.json`, 'utf8')).latent.downscale;
 
@@ -29,7 +31,7 @@ interface RunningIsland {
 }
 
 function startIsland(url: string, token: string): RunningIsland {
-	const child = spawn(process.execPath, ['build/island/index.js', '--url', url, '--token', token, '--model', demoManifest], {
+	const child = spawn(process.execPath, ['build/island/index.js', '--url', url, '--token', token, '--model', demoManifest, '--model', objectsManifest], {
 		cwd: root,
 		env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
 		stdio: ['ignore', 'pipe', 'pipe']
@@ -42,7 +44,7 @@ function startIsland(url: string, token: string): RunningIsland {
 }
 
 
-describe('headless Island end to end (demo model)', () => {
+describe('headless Island end to end (demo and objects models)', () => {
 	let server: TestServer;
 	let requester: ApiClient;
 	let island: RunningIsland;
@@ -156,6 +158,18 @@ describe('headless Island end to end (demo model)', () => {
 			const right = scores.filter((s) => s.background === c.background && s.shape === c.shape && (!c.cell || s.cell?.join() === c.cell));
 			expect(right.length, `${c.prompt}: ${JSON.stringify(scores)}`).toBeGreaterThanOrEqual(2);
 		}
+	});
+
+	it('draws "a red apple on a blue background" with the objects model: an apple on blue, from the pixels', async () => {
+		const scores = [];
+		for (const seed of [1, 2, 3]) {
+			const id = await submit({ model: 'objects', prompt: 'a red apple on a blue background', width: 256, height: 256, steps: 12, seed });
+			const img = decode(await image(id));
+			expect([img.width, img.height]).toEqual([256, 256]);
+			scores.push(scoreObject(img));
+		}
+		const right = scores.filter((s) => s.ranked[0] === 'red-apple' && s.top === 'blue' && s.bottom === 'blue');
+		expect(right.length, JSON.stringify(scores.map((s) => ({ ...s, ranked: s.ranked.slice(0, 3) })))).toBeGreaterThanOrEqual(2);
 	});
 
 	it('streams progress, and drops a job cancelled mid-run, then takes the next one', async () => {

@@ -4,6 +4,7 @@
 // the torch reference render written by export.py (reference/), same noise, same maths.
 //
 //   node tools/demo-model/check_onnx.mjs
+// (DEMO_DIR and DEMO_REF point it at another model of the same format, e.g. the objects model)
 // (uses onnxruntime-node and @huggingface/tokenizers from the app's node_modules, or from
 //  ORT_CHECK_MODULES=/tmp/ortcheck/node_modules)
 import { readFileSync, existsSync } from 'node:fs';
@@ -67,7 +68,8 @@ async function embed(text) {
 
 async function generate(prompt, width, height, noise, steps, guidance) {
   const DS = manifest.latent.downscale;
-  const h = height / DS, w = width / DS, n = 4 * h * w;
+  const C = manifest.latent.channels;
+  const h = height / DS, w = width / DS, n = C * h * w;
   const cond = await embed(prompt), uncond = await embed('');
   const D = cond.length / manifest.tokenizer.maxLength;
   const ehs = new Float32Array(2 * cond.length);
@@ -82,12 +84,12 @@ async function generate(prompt, width, height, noise, steps, guidance) {
     sample.set(x, 0);
     sample.set(x, n);
     const r = await unet.run({
-      sample: new ort.Tensor('float32', sample, [2, 4, h, w]),
+      sample: new ort.Tensor('float32', sample, [2, C, h, w]),
       timestep: new ort.Tensor('int64', BigInt64Array.from([BigInt(t), BigInt(t)]), [2]),
       encoder_hidden_states: new ort.Tensor('float32', ehs, [2, manifest.tokenizer.maxLength, D]),
     });
     const o = r.out_sample;
-    assert(o.dims.join() === [2, 4, h, w].join(), 'unet shape ' + o.dims);
+    assert(o.dims.join() === [2, C, h, w].join(), 'unet shape ' + o.dims);
     const aT = acp[t], aP = tPrev >= 0 ? acp[tPrev] : 1.0;
     const nx = new Float32Array(n);
     for (let j = 0; j < n; j++) {
@@ -99,7 +101,7 @@ async function generate(prompt, width, height, noise, steps, guidance) {
     x = nx;
   }
   const lat = x.map((v) => v / manifest.latent.scale);
-  const r = await dec.run({ latent_sample: new ort.Tensor('float32', lat, [1, 4, h, w]) });
+  const r = await dec.run({ latent_sample: new ort.Tensor('float32', lat, [1, C, h, w]) });
   const s = r.sample;
   assert(s.dims.join() === [1, 3, height, width].join(), 'decoder shape ' + s.dims);
   const rgb = new Uint8Array(3 * width * height);
@@ -147,7 +149,8 @@ function gaussian(n, seed) {
   const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 1) / 4294967297;
   return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
 }
-const noise = gaussian(4 * (256 / manifest.latent.downscale) ** 2, 1);
+const C = manifest.latent.channels;
+const noise = gaussian(C * (256 / manifest.latent.downscale) ** 2, 1);
 const a = await generate('a red circle on a blue background', 256, 256, noise, steps, guidance);
 const b = await generate('a big white square on a black background', 256, 256, noise, steps, guidance);
 let diff = 0;
@@ -155,7 +158,7 @@ for (let i = 0; i < a.length; i++) diff += Math.abs(a[i] - b[i]);
 console.log('mean colour red/blue', meanColour(a), 'white/black', meanColour(b), 'mean |diff|', (diff / a.length).toFixed(1));
 assert(diff / a.length > 10, 'prompts must change the image');
 for (const [w, h] of [[512, 512], [384, 256], [256, 448]]) {
-  const nz = gaussian(4 * (w / manifest.latent.downscale) * (h / manifest.latent.downscale), w + h);
+  const nz = gaussian(C * (w / manifest.latent.downscale) * (h / manifest.latent.downscale), w + h);
   const t0 = Date.now();
   await generate('a green heart on a yellow background', w, h, nz, 4, guidance);
   console.log(`${w}x${h} ok (${Date.now() - t0} ms, 4 steps)`);

@@ -201,7 +201,7 @@ def pos_features(x, lin):
 
 
 class UNet(nn.Module):
-    def __init__(self, ch=(32, 64, 128), ctx_dim=TEXT_DIM, tdim=128, patch=2):
+    def __init__(self, ch=(32, 64, 128), ctx_dim=TEXT_DIM, tdim=128, patch=2, channels=4):
         super().__init__()
         c0, c1, c2 = ch
         self.temb = nn.Sequential(nn.Linear(64, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
@@ -212,8 +212,9 @@ class UNet(nn.Module):
         # costs what the 8x model's did, and a pixel shuffle gives the 4x output back;
         # patch 1 is model v2's layout (8x latents)
         self.patch = patch
-        self.inp = (nn.Conv2d(4 + 3, c0, 4, stride=2, padding=1) if patch == 2
-                    else nn.Conv2d(4 + 3, c0, 3, padding=1))
+        # channels: the latent's (4 here; the objects model's designed latent has more)
+        self.inp = (nn.Conv2d(channels + 3, c0, 4, stride=2, padding=1) if patch == 2
+                    else nn.Conv2d(channels + 3, c0, 3, padding=1))
         self.d0 = ResBlock(c0, c0, tdim)
         self.down0 = nn.Conv2d(c0, c1, 3, stride=2, padding=1)
         self.d1 = ResBlock(c1, c1, tdim)
@@ -229,7 +230,7 @@ class UNet(nn.Module):
         self.u0 = ResBlock(c1 + c0, c0, tdim)
         self.u0x = Attn(c0, ctx_dim)
         self.outn = gn(c0)
-        self.out = nn.Conv2d(c0, 4 * patch * patch, 3, padding=1)
+        self.out = nn.Conv2d(c0, channels * patch * patch, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
         self.ps = nn.PixelShuffle(patch) if patch > 1 else nn.Identity()
