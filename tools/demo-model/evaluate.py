@@ -290,6 +290,28 @@ def ae_check(ae_path, n=96):
     return out
 
 
+def designed_check(v4, n=96):
+    """The designed latent's round trips: scene -> its latent -> decoder (what the UNet aims
+    at), and scene -> the variations' encoder -> decoder."""
+    rng = random.Random(11)
+    scenes = [ds.Scene.random(rng) for _ in range(n)]
+    dec = v4.load().dec
+    enc = v4.load_encoder() if os.path.exists(os.path.join(v4.V4, "encoder.pt")) else None
+    out = {}
+    for name, to_latent in (("designed latent", lambda s, img: torch.from_numpy(v4.latent(s, 256, 256))[None]),
+                            ("encoder", enc and (lambda s, img: enc(torch.from_numpy(img.copy()).permute(2, 0, 1)
+                                                                     .float()[None] / 127.5 - 1)))):
+        if to_latent is None:
+            continue
+        rows = []
+        for s in scenes:
+            with torch.no_grad():
+                img = ((dec(to_latent(s, ds.render(s, 256, 256))) + 1) * 127.5).clamp(0, 255)
+            rows.append(score(img[0].permute(1, 2, 0).numpy().round().astype(np.uint8), s))
+        out[name] = {k: round(100.0 * sum(bool(r[k]) for r in rows) / n, 1) for k in KEYS}
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default=os.path.join(HERE, "ckpt", "unet_ema.pt"))
@@ -304,6 +326,7 @@ def main():
     ap.add_argument("--tune", action="store_true",
                     help="choose guidance on training combinations by the shape score (never held-out ones)")
     ap.add_argument("--checks", action="store_true", help="only the scorer and autoencoder checks")
+    ap.add_argument("--designed", action="store_true", help="the v4 model on the designed latent (designed_shapes.py)")
     args = ap.parse_args()
     man_path = os.path.join(HERE, "..", "..", "static", "models", "demo", "manifest.json")
     steps, guidance = 8, 5.0
@@ -321,11 +344,16 @@ def main():
 
     gt_acc = scorer_check()
     print("scorer on ground truth:", gt_acc, flush=True)
-    ae_acc = ae_check(args.ae)
+    if args.designed:
+        import designed_shapes
+        ae_acc = designed_check(designed_shapes)
+        model = designed_shapes.load()
+    else:
+        ae_acc = ae_check(args.ae)
+        model = Model(args.ckpt, args.ae)
     print("autoencoder round trip:", ae_acc, flush=True)
     if args.checks:
         return
-    model = Model(args.ckpt, args.ae)
     if args.tune:
         tune(model, train_combos, steps=steps)
         return

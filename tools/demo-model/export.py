@@ -30,6 +30,9 @@ torch.set_num_threads(2)
 
 STEPS = {"standard": [4, 12], "high": [13, 30], "default": 12}
 GUIDANCE = {"min": 1, "max": 12, "default": 5}
+EXAMPLES = ["a red circle on a blue background", "a small yellow star in the top left corner, green background",
+            "blue backdrop with a big orange heart on the right", "a white ring on a black background",
+            "a purple triangle at the bottom on a yellow background", "a green cross in the middle, pink background"]
 
 
 def sha(path):
@@ -47,20 +50,25 @@ def main():
     ap.add_argument("--steps-default", type=int, default=STEPS["default"])
     ap.add_argument("--out", default=OUT, help="model folder (default static/models/demo)")
     ap.add_argument("--ref", default=REF, help="torch reference folder for check_onnx.mjs")
+    ap.add_argument("--designed", action="store_true", help="the v4 model on the designed latent (designed_shapes.py)")
     args = ap.parse_args()
     export(args, args.out, args.ref)
 
 
 def export(args, OUT, REF):
-    m = Model(args.ckpt, args.ae)
+    if args.designed:
+        import designed_shapes
+        m = designed_shapes.load()
+    else:
+        m = Model(args.ckpt, args.ae)
     os.makedirs(OUT, exist_ok=True)
-    T, D = ds.MAX_LEN, m.te.ln.normalized_shape[0]
+    T, D, C = ds.MAX_LEN, m.te.ln.normalized_shape[0], getattr(m, "channels", 4)
 
     ids = torch.zeros(1, T, dtype=torch.int32)
     torch.onnx.export(m.te, (ids,), os.path.join(OUT, "text_encoder.onnx"), opset_version=17,
                       input_names=["input_ids"], output_names=["last_hidden_state"],
                       dynamic_axes={"input_ids": {0: "batch"}, "last_hidden_state": {0: "batch"}})
-    sample = torch.randn(2, 4, 256 // m.down, 320 // m.down)
+    sample = torch.randn(2, C, 256 // m.down, 320 // m.down)
     tstep = torch.tensor([500, 500], dtype=torch.int64)
     ehs = torch.randn(2, T, D)
     torch.onnx.export(m.unet, (sample, tstep, ehs), os.path.join(OUT, "unet.onnx"), opset_version=17,
@@ -69,7 +77,7 @@ def export(args, OUT, REF):
                       dynamic_axes={"sample": {0: "batch", 2: "h", 3: "w"}, "timestep": {0: "batch"},
                                     "encoder_hidden_states": {0: "batch"},
                                     "out_sample": {0: "batch", 2: "h", 3: "w"}})
-    torch.onnx.export(m.dec, (torch.randn(1, 4, 256 // m.down, 320 // m.down),), os.path.join(OUT, "vae_decoder.onnx"),
+    torch.onnx.export(m.dec, (torch.randn(1, C, 256 // m.down, 320 // m.down),), os.path.join(OUT, "vae_decoder.onnx"),
                       opset_version=17, input_names=["latent_sample"], output_names=["sample"],
                       dynamic_axes={"latent_sample": {2: "h", 3: "w"}, "sample": {2: "H", 3: "W"}})
     for f in ("text_encoder.onnx", "unet.onnx", "vae_decoder.onnx"):
@@ -93,19 +101,20 @@ def export(args, OUT, REF):
                         "position grid. Try: 'a red circle on a blue background', "
                         "'a small yellow star in the top left corner, green background'."),
         "costWeight": 1,
+        "examples": EXAMPLES,
         "files": files,
         "io": {
             "textEncoder": {"inputs": {"input_ids": {"type": "int32", "shape": [1, T]}},
                             "outputs": {"last_hidden_state": {"type": "float32", "shape": [1, T, D]}}},
-            "unet": {"inputs": {"sample": {"type": "float32", "shape": ["batch", 4, "h", "w"]},
+            "unet": {"inputs": {"sample": {"type": "float32", "shape": ["batch", C, "h", "w"]},
                                 "timestep": {"type": "int64", "shape": ["batch"]},
                                 "encoder_hidden_states": {"type": "float32", "shape": ["batch", T, D]}},
-                     "outputs": {"out_sample": {"type": "float32", "shape": ["batch", 4, "h", "w"]}}},
-            "vaeDecoder": {"inputs": {"latent_sample": {"type": "float32", "shape": [1, 4, "h", "w"]}},
+                     "outputs": {"out_sample": {"type": "float32", "shape": ["batch", C, "h", "w"]}}},
+            "vaeDecoder": {"inputs": {"latent_sample": {"type": "float32", "shape": [1, C, "h", "w"]}},
                            "outputs": {"sample": {"type": "float32", "shape": [1, 3, "H", "W"]}}},
         },
         "tokenizer": {"maxLength": T, "padId": 0, "bosId": None, "eosId": None},
-        "latent": {"channels": 4, "downscale": m.down, "scale": round(float(m.scale), 6)},
+        "latent": {"channels": C, "downscale": m.down, "scale": round(float(m.scale), 6)},
         "scheduler": {"type": "ddim", "prediction": "v_prediction", "trainTimesteps": 1000,
                       "betaSchedule": "squaredcos_cap_v2", "betaStart": 0.00085, "betaEnd": 0.012,
                       "stepsOffset": 1},
@@ -126,7 +135,7 @@ def export(args, OUT, REF):
     for i, (prompt, w, h) in enumerate([("a red circle on a blue background", 256, 256),
                                         ("a small yellow star in the top left corner, green background", 320, 256)]):
         g = torch.Generator().manual_seed(1000 + i)
-        noise = torch.randn(1, 4, h // m.down, w // m.down, generator=g)
+        noise = torch.randn(1, C, h // m.down, w // m.down, generator=g)
         img = m.sample(prompt, w, h, steps=args.steps_default, guidance=args.guidance_default, noise=noise)
         noise.numpy().astype("<f4").tofile(os.path.join(REF, f"noise{i}.bin"))
         img.astype(np.uint8).tofile(os.path.join(REF, f"image{i}.rgb"))

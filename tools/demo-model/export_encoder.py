@@ -41,13 +41,20 @@ def sha(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ae", default=os.path.join(HERE, "ae.pt"))
+    ap.add_argument("--designed", action="store_true", help="v4: the encoder trained onto the designed latent")
     args = ap.parse_args()
-    ae = torch.load(args.ae)
-    # The layout the checkpoint was trained with (8x for the shipped ae.pt; see models.py).
-    down = ae.get("down", 8)
-    enc, dec = Encoder(down), Decoder(down)
-    enc.load_state_dict(ae["encoder"])
-    dec.load_state_dict(ae["decoder"])
+    if args.designed:
+        import designed_shapes
+        enc, dec = designed_shapes.load_encoder(), designed_shapes.load().dec
+        channels = designed_shapes.CHANNELS
+    else:
+        ae = torch.load(args.ae)
+        # The layout the checkpoint was trained with (8x for the shipped ae.pt; see models.py).
+        down = ae.get("down", 8)
+        enc, dec = Encoder(down), Decoder(down)
+        enc.load_state_dict(ae["encoder"])
+        dec.load_state_dict(ae["decoder"])
+        channels = 4
     enc.eval()
     dec.eval()
 
@@ -75,7 +82,7 @@ def main():
                                       "bytes": os.path.getsize(path)}
     manifest["io"]["vaeEncoder"] = {
         "inputs": {"sample": {"type": "float32", "shape": [1, 3, "H", "W"]}},
-        "outputs": {"latent_sample": {"type": "float32", "shape": [1, 4, "h", "w"]}}}
+        "outputs": {"latent_sample": {"type": "float32", "shape": [1, channels, "h", "w"]}}}
     with open(mpath, "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

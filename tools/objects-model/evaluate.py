@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import scenes as sc  # noqa: E402
 import score  # noqa: E402
-from sample import Model  # noqa: E402
+from sample import load  # noqa: E402
 
 SEEDS = [11, 22, 33, 44]
 torch.set_num_threads(2)
@@ -43,7 +43,7 @@ def run(model, items, size, seeds, steps, guidance, batch=16):
     jobs = [(c, s) for c in items for s in seeds]
     for k in range(0, len(jobs), batch):
         part = jobs[k:k + batch]
-        imgs = model.sample([c[0] for c, _ in part], size, size, steps, guidance, seeds=[s for _, s in part])
+        imgs = model.sample_batch([c[0] for c, _ in part], size, size, steps, guidance, seeds=[s for _, s in part])
         for ((text, thing, bg, pos), seed), img in zip(part, imgs):
             r = score.score(img)
             rows.append({"prompt": text, "seed": seed, "thing": thing, "background": bg, "position": pos,
@@ -82,7 +82,7 @@ def main():
     ap.add_argument("--grid", default=None)
     ap.add_argument("--out", default=os.path.join(HERE, "eval_results.json"))
     args = ap.parse_args()
-    model = Model()
+    model = load()
     items = cases()
     if args.limit:
         items = items[:: max(1, len(items) // args.limit)][: args.limit]

@@ -22,7 +22,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import scenes as sc  # noqa: E402
-from sample import Model  # noqa: E402
+from sample import load  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(ROOT, "static", "models", "objects")
@@ -40,7 +40,7 @@ def sha(path):
 
 
 def export(guidance, out_dir=OUT, ref_dir=REF):
-    m = Model()
+    m = load()
     os.makedirs(out_dir, exist_ok=True)
     T, D, C = sc.MAX_LEN, m.te.ln.normalized_shape[0], sc.CHANNELS
     path = lambda name: os.path.join(out_dir, name)  # noqa: E731
@@ -101,11 +101,11 @@ def export(guidance, out_dir=OUT, ref_dir=REF):
     for i, (prompt, w, h) in enumerate([("a red apple on a blue background", 256, 256),
                                         ("a big rocket in the top left corner on a yellow background", 320, 256)]):
         noise = torch.randn(1, C, h // sc.DOWN, w // sc.DOWN, generator=torch.Generator().manual_seed(1000 + i))
-        img = m.sample([prompt], w, h, STEPS["default"], guidance, noise=noise)[0]
+        img = m.sample_batch([prompt], w, h, STEPS["default"], guidance, noise=noise)[0]
         noise.numpy().astype("<f4").tofile(os.path.join(ref_dir, f"noise{i}.bin"))
         img.astype(np.uint8).tofile(os.path.join(ref_dir, f"image{i}.rgb"))
         refs.append({"prompt": prompt, "width": w, "height": h, "noise": f"noise{i}.bin", "image": f"image{i}.rgb",
-                     "ids": sc.tokenize(prompt, m.vidx)})
+                     "ids": m.tokenize(prompt)})
     with open(os.path.join(ref_dir, "ref.json"), "w") as f:
         json.dump({"steps": STEPS["default"], "guidance": guidance, "refs": refs}, f)
 

@@ -4,7 +4,7 @@ plain or two-colour background, small or large, in a 3x3 grid of places.
 Everything is seeded.  `Scene.random(rng)` draws a scene, `render(scene, w, h)` composes it
 from the atlas (`render_atlas.mjs`, resvg) at any size, `prompt_with_labels` writes one of
 many natural-English descriptions, and `latent(scene, w, h)` writes the scene's latent (see
-models.py: this model's latent space is designed, not learned).  Held-out (thing,
+designed.py: this model's latent space is designed, not learned).  Held-out (thing,
 background, position) combinations are in heldout.json and never used in training.
 """
 import json
@@ -20,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools", "demo-model"))
 import dataset as shapes  # noqa: E402  (colours, position phrases, tokenizer of the shapes model)
+import designed  # noqa: E402
 
 COLOURS, COLOUR_NAMES, POSITIONS = shapes.COLOURS, shapes.COLOUR_NAMES, shapes.POSITIONS
 with open(os.path.join(HERE, "things.json")) as f:
@@ -34,27 +35,14 @@ SIZE_WORDS = shapes.SIZE_WORDS
 # side of the thing's square as a fraction of min(width, height); centres of the 3x3 grid
 SIZE_SIDE = {"small": 0.26, "large": 0.44}
 POS_CENTRES = [0.24, 0.5, 0.76]
-DOWN = 16          # latent downscale
+DOWN = designed.DOWN
 CODE_DIM = 16      # channels of a thing's code
 CHANNELS = 4 + CODE_DIM
 ATLAS = os.path.join(HERE, "work", "atlas.png")
 ATLAS_CELL = 128
 
 
-def codes(n=len(ICONS), dim=CODE_DIM, seed=7):
-    """One +-1 code per thing, far apart (greedy: the candidate farthest from those kept)."""
-    rng = np.random.default_rng(seed)
-    cand = rng.choice([-1.0, 1.0], size=(4096, dim))
-    kept = [cand[0]]
-    dist = np.abs(cand - cand[0]).sum(1) / 2
-    for _ in range(n - 1):
-        i = int(np.argmax(dist))
-        kept.append(cand[i])
-        dist = np.minimum(dist, np.abs(cand - cand[i]).sum(1) / 2)
-    return np.stack(kept).astype(np.float32)
-
-
-CODES = codes()
+CODES = designed.far_codes(len(ICONS), CODE_DIM)
 
 
 def load_atlas():
@@ -125,26 +113,10 @@ def render(scene, w, h):
     return np.asarray(img.convert("RGB"))
 
 
-def _coverage_1d(lo, hi, n):
-    """Fraction of each latent cell [i, i+1) covered by [lo, hi) (in latent cells)."""
-    i = np.arange(n, dtype=np.float32)
-    return np.clip(np.minimum(i + 1, hi) - np.maximum(i, lo), 0, 1)
-
-
 def latent(scene, w, h):
-    """[CHANNELS, h/16, w/16]: background RGB in [-1, 1], the thing's square coverage mapped
-    to [-1, 1], then the thing's code times its coverage."""
-    lh, lw = h // DOWN, w // DOWN
-    z = np.zeros((CHANNELS, lh, lw), np.float32)
-    top = np.array(COLOURS[scene.top], np.float32) / 127.5 - 1
-    bottom = np.array(COLOURS[scene.bottom], np.float32) / 127.5 - 1
-    frac_top = _coverage_1d(0, lh / 2, lh)[:, None]  # share of each row above the middle
-    z[0:3] = (top[:, None, None] * frac_top + bottom[:, None, None] * (1 - frac_top))
-    cx, cy, side = (v / DOWN for v in scene.square(w, h))
-    cov = _coverage_1d(cy - side / 2, cy + side / 2, lh)[:, None] * _coverage_1d(cx - side / 2, cx + side / 2, lw)[None]
-    z[3] = cov * 2 - 1
-    z[4:] = CODES[ICONS.index(scene.thing)][:, None, None] * cov[None]
-    return z
+    """The scene's designed latent (designed.py): background, the thing's square, its code."""
+    top, bottom = (np.array(COLOURS[c], np.float32) / 127.5 - 1 for c in (scene.top, scene.bottom))
+    return designed.write_latent(w, h, top, bottom, scene.square(w, h), CODES[ICONS.index(scene.thing)])
 
 
 # ---------------------------------------------------------------- prompts

@@ -1,0 +1,303 @@
+"""A designed latent space and what works on it, shared by the objects model (scenes.py) and
+the shapes model v4 (tools/demo-model/designed_shapes.py).
+
+The latent is not learned by an autoencoder: it is written from the scene — 16x down, the
+background's RGB, the coverage of the thing's square, then per thing either a code (the
+objects model: the sprite's colours are the thing's own) or an RGB colour and a code (the
+shapes model: a shape takes any colour), each times the coverage.  An autoencoder learned
+on a 2-core CPU kept colours and places but lost outlines (the shapes model's lesson,
+issue 17), and a diffusion model learns "a blob of this colour here" far faster than "this
+outline here".  So the UNet only paints a square of the right numbers at the right place
+and size on the right background; the decoder reads them back and draws the thing:
+
+* where: the centre of the coverage (its first moments) and the side (the square root of
+  its area), robust to the UNet's small errors because they are sums over the whole latent;
+* what: the coverage-weighted mean code, matched against every thing's code (softmax);
+* how it looks: one learned RGBA (or alpha-only, tinted) sprite per thing, blended by those
+  weights and drawn into the square by separable bilinear sampling — two matrix products, no
+  GridSample, so every onnxruntime backend runs it; the background is the latent's RGB,
+  upsampled.  The sprites are the decoder's only weights.
+
+train_unet and Model below are the diffusion half: the shapes model's text encoder and
+UNet (tools/demo-model/models.py) trained and sampled on these latents.
+"""
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "demo-model"))
+from models import TextEncoder, TextHeads, UNet, alphas_cumprod_cosine, count  # noqa: E402,F401
+from sampling import ddim_step, timesteps  # noqa: E402
+
+DOWN = 16
+TEX = 96
+COVERAGE_FLOOR = 0.08  # coverage below this is the UNet's noise, not the thing
+# image sizes trained on (256x256 is the main one)
+SIZES = [(256, 256), (384, 384), (512, 512), (256, 384), (384, 256), (256, 512), (512, 256), (384, 512), (512, 384),
+         (320, 320), (448, 448)]
+SIZE_P = [0.5] + [0.05] * 10
+LATENT_PIX_PER_BATCH = 64 * 16 * 16
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def save(obj, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    torch.save(obj, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def far_codes(n, dim, seed=7):
+    """n codes of +-1, far apart (greedy: the candidate farthest from those kept)."""
+    rng = np.random.default_rng(seed)
+    cand = rng.choice([-1.0, 1.0], size=(4096, dim))
+    kept = [cand[0]]
+    dist = np.abs(cand - cand[0]).sum(1) / 2
+    for _ in range(n - 1):
+        i = int(np.argmax(dist))
+        kept.append(cand[i])
+        dist = np.minimum(dist, np.abs(cand - cand[i]).sum(1) / 2)
+    return np.stack(kept).astype(np.float32)
+
+
+def coverage_1d(lo, hi, n):
+    """Fraction of each latent cell [i, i+1) covered by [lo, hi) (in latent cells)."""
+    i = np.arange(n, dtype=np.float32)
+    return np.clip(np.minimum(i + 1, hi) - np.maximum(i, lo), 0, 1)
+
+
+def write_latent(w, h, top, bottom, square, code, tint=None):
+    """[C, h/16, w/16]: background RGB (top half, bottom half; colours in [-1, 1]), the
+    square's coverage mapped to [-1, 1], then (tint RGB and) the code, times the coverage.
+    square = (centre x, centre y, side) in pixels."""
+    lh, lw = h // DOWN, w // DOWN
+    extra = 0 if tint is None else 3
+    z = np.zeros((4 + extra + len(code), lh, lw), np.float32)
+    frac_top = coverage_1d(0, lh / 2, lh)[:, None]
+    z[0:3] = np.asarray(top, np.float32)[:, None, None] * frac_top + np.asarray(bottom, np.float32)[:, None, None] * (1 - frac_top)
+    cx, cy, side = (v / DOWN for v in square)
+    cov = coverage_1d(cy - side / 2, cy + side / 2, lh)[:, None] * coverage_1d(cx - side / 2, cx + side / 2, lw)[None]
+    z[3] = cov * 2 - 1
+    if tint is not None:
+        z[4:7] = np.asarray(tint, np.float32)[:, None, None] * cov[None]
+    z[4 + extra:] = np.asarray(code, np.float32)[:, None, None] * cov[None]
+    return z
+
+
+class SpriteDecoder(nn.Module):
+    """Designed latent -> image [B, 3, 16h, 16w] in [-1, 1].  tint: alpha-only sprites painted
+    in the latent's colour (channels 4-6), the code after it."""
+
+    def __init__(self, codes, down=DOWN, tex=TEX, tint=False):
+        super().__init__()
+        self.down, self.tex, self.tint = down, tex, tint
+        n = codes.shape[0]
+        self.register_buffer("codes", codes.clone())
+        self.register_buffer("texel", torch.arange(tex, dtype=torch.float32))
+        if not tint:
+            self.rgb = nn.Parameter(torch.zeros(n, 3, tex, tex))
+        self.alpha = nn.Parameter(torch.full((n, 1, tex, tex), -3.0))
+
+    def forward(self, latent_sample):
+        z = latent_sample
+        d = float(self.down)
+        bg = F.interpolate(z[:, :3], scale_factor=d, mode="bilinear", align_corners=False)
+        cov = ((z[:, 3:4] + 1) * 0.5).clamp(0, 1)
+        w = F.relu(cov - COVERAGE_FLOOR) * (1.0 / (1 - COVERAGE_FLOOR))
+        mass = w.sum(dim=(2, 3)) + 1e-4  # [B, 1]
+        cov_mass = (cov * w).sum(dim=(2, 3)) + 1e-4
+        first = 7 if self.tint else 4
+        code = (z[:, first:] * w).sum(dim=(2, 3)) / cov_mass  # [B, K]
+        p = torch.softmax(code @ self.codes.t(), dim=1)
+        alpha = torch.sigmoid(self.alpha)
+        if self.tint:
+            sprites = alpha
+        else:
+            sprites = torch.cat([self.rgb * alpha, alpha], dim=1)
+        ch = sprites.shape[1]
+        tex = torch.matmul(p, sprites.flatten(1)).reshape(-1, ch, self.tex, self.tex)  # premultiplied
+        ones = torch.ones_like(w)
+        cx = (w * (torch.cumsum(ones, dim=3) - 0.5)).sum(dim=(2, 3)) / mass * d  # [B, 1] pixels
+        cy = (w * (torch.cumsum(ones, dim=2) - 0.5)).sum(dim=(2, 3)) / mass * d
+        side = torch.sqrt(mass) * d
+        xs = torch.cumsum(torch.ones_like(bg[:, 0, :1, :]), dim=2) - 0.5  # [B, 1, W]
+        ys = torch.cumsum(torch.ones_like(bg[:, 0, :, :1]).transpose(1, 2), dim=2) - 0.5  # [B, 1, H]
+        tu = ((xs - cx[:, :, None]) / side[:, :, None] + 0.5) * self.tex - 0.5
+        tv = ((ys - cy[:, :, None]) / side[:, :, None] + 0.5) * self.tex - 0.5
+        ax = F.relu(1 - (tu.transpose(1, 2) - self.texel).abs())  # [B, W, T]
+        ay = F.relu(1 - (tv.transpose(1, 2) - self.texel).abs())  # [B, H, T]
+        drawn = torch.matmul(torch.matmul(ay[:, None], tex), ax.transpose(1, 2)[:, None])  # [B, ch, H, W]
+        if self.tint:
+            colour = (z[:, 4:7] * w).sum(dim=(2, 3)) / cov_mass  # [B, 3]
+            return drawn * colour[:, :, None, None] + (1 - drawn) * bg
+        return drawn[:, :3] + (1 - drawn[:, 3:4]) * bg
+
+
+def init_sprites(dec, pictures):
+    """Each sprite starts as its thing's picture (float RGBA [tex, tex, 4] in [0, 1]): learned
+    from zero, one sprite in 129 gets a gradient per scene, and Adam's bounded steps took
+    thousands of steps to move them (tried: the loss had not moved after 100)."""
+    with torch.no_grad():
+        for i, pic in enumerate(pictures):
+            a = torch.from_numpy(np.asarray(pic, np.float32)).permute(2, 0, 1)
+            alpha = a[3:4].clamp(1e-3, 1 - 1e-3)
+            dec.alpha[i] = torch.log(alpha / (1 - alpha))
+            if not dec.tint:
+                dec.rgb[i] = a[:3] * 2 - 1
+
+
+def to_tensor(img):
+    return torch.from_numpy(img.copy()).permute(2, 0, 1).float() / 127.5 - 1.0
+
+
+def train_decoder(dec, draw, path, seed, steps=200, batch=12, lr=0.003):
+    """Fine-tunes the sprites on rendered scenes of every size.  draw(rng, w, h) -> (image
+    uint8 [h, w, 3], latent)."""
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam([p for p in dec.parameters() if p.requires_grad], lr)
+    t0 = time.time()
+    for step in range(steps):
+        w, h = rng.choices(SIZES, SIZE_P)[0]
+        pairs = [draw(rng, w, h) for _ in range(batch)]
+        x = torch.stack([to_tensor(img) for img, _ in pairs])
+        z = torch.stack([torch.from_numpy(lat) for _, lat in pairs])
+        loss = F.mse_loss(dec(z), x)
+        opt.zero_grad()
+        loss.backward()
+        for g in opt.param_groups:
+            g["lr"] = lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        opt.step()
+        if step % 50 == 0 or step == steps - 1:
+            log(f"decoder step {step} loss {loss.item():.5f} {time.time() - t0:.0f}s")
+    save({"decoder": dec.state_dict(), "steps": steps, "seconds": time.time() - t0}, path)
+
+
+def object_weight(x0, boost=5.0):
+    """The thing's square covers 4-20 % of a scene; weighting its latent pixels keeps a plain
+    MSE from being nearly all background (the shapes model learned its shape last)."""
+    w = 1.0 + boost * ((x0[:, 3:4] + 1) * 0.5).clamp(0, 1)
+    return w / w.mean(dim=(1, 2, 3), keepdim=True)
+
+
+def train_unet(task, minutes, lr=1e-3, ema_decay=0.999, ckpt_every=180):
+    """task: .ckpt_dir, .seed, .channels, .unet_ch, .text_encoder() (frozen), .tokenize(text),
+    .max_len, .draw(rng, w, h) -> (latent, prompt) of a training scene.  Resumes from
+    ckpt_dir/full.pt; this run's learning rate is constant, then a cosine to 10 % over its
+    second half."""
+    torch.manual_seed(task.seed)
+    te = task.text_encoder()
+    te.requires_grad_(False)  # frozen, as SD's is
+    make = lambda: UNet(ch=task.unet_ch, patch=1, channels=task.channels)  # noqa: E731
+    unet, ema = make(), make()
+    opt = torch.optim.AdamW(unet.parameters(), lr, weight_decay=0.01)
+    step, seconds, avg = 0, 0.0, None
+    rng = random.Random(task.seed + 3)
+    full = os.path.join(task.ckpt_dir, "full.pt")
+    if os.path.exists(full):
+        ck = torch.load(full)
+        unet.load_state_dict(ck["unet"]); ema.load_state_dict(ck["ema"]); opt.load_state_dict(ck["opt"])
+        step, seconds, avg = ck["step"], ck["seconds"], ck["avg"]
+        rng.setstate(ck["rng"]); torch.set_rng_state(ck["torch_rng"])
+        log(f"resumed at step {step} ({seconds / 60:.1f} min trained)")
+    else:
+        ema.load_state_dict(unet.state_dict())
+        log(f"fresh: unet {count(unet)} params, text encoder {count(te)}")
+    params, ema_params = list(unet.parameters()), list(ema.parameters())
+    acp = alphas_cumprod_cosine()
+
+    def checkpoint():
+        save({"unet": unet.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step,
+              "seconds": seconds, "avg": avg, "rng": rng.getstate(), "torch_rng": torch.get_rng_state()}, full)
+        save({"ema_unet": ema.state_dict(), "step": step, "seconds": seconds, "seed": task.seed, "ch": task.unet_ch},
+             os.path.join(task.ckpt_dir, "unet_ema.pt"))
+        with open(os.path.join(task.ckpt_dir, "progress.json"), "w") as f:
+            json.dump({"step": step, "minutes": round(seconds / 60, 1), "loss": round(avg, 5)}, f)
+
+    t_start = time.time()
+    t_end, last_ck, t_log, n_img = t_start + minutes * 60, t_start, t_start, 0
+    while time.time() < t_end:
+        t0 = time.time()
+        w, h = rng.choices(SIZES, SIZE_P)[0]
+        bsz = max(4, LATENT_PIX_PER_BATCH // ((w // DOWN) * (h // DOWN)))
+        ids, zs = [], []
+        for _ in range(bsz):
+            lat, text = task.draw(rng, w, h)
+            zs.append(torch.from_numpy(lat))
+            ids.append([0] * task.max_len if rng.random() < 0.1 else task.tokenize(text))
+        x0, ids = torch.stack(zs), torch.tensor(ids, dtype=torch.int32)
+        u, c = torch.rand(bsz), torch.rand(bsz)
+        t = torch.where(c < 0.3, 500 + u * 500, u * 1000).long().clamp(0, 999)
+        a, s_ = acp[t].sqrt()[:, None, None, None], (1 - acp[t]).sqrt()[:, None, None, None]
+        eps = torch.randn_like(x0)
+        with torch.no_grad():
+            ctx = te(ids)
+        pred = unet(a * x0 + s_ * eps, t, ctx)
+        loss = (object_weight(x0) * (pred - (a * eps - s_ * x0)) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        frac = (time.time() - t_start) / (minutes * 60)
+        decay = 1.0 if frac < 0.5 else 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, (frac - 0.5) / 0.5)))
+        for g in opt.param_groups:
+            g["lr"] = lr * min(1.0, (step + 1) / 200) * decay
+        opt.step()
+        step += 1
+        dec = min(ema_decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for pe, p in zip(ema_params, params):
+                pe.mul_(dec).add_(p.detach(), alpha=1 - dec)
+        seconds += time.time() - t0
+        n_img += bsz
+        avg = loss.item() if avg is None else 0.98 * avg + 0.02 * loss.item()
+        if step % 50 == 0:
+            log(f"step {step} loss {avg:.4f} {n_img / (time.time() - t_log):.1f} img/s trained {seconds / 60:.1f} min")
+            t_log, n_img = time.time(), 0
+        if time.time() - last_ck > ckpt_every:
+            checkpoint()
+            last_ck = time.time()
+    checkpoint()
+    log("done", step)
+
+
+class Model:
+    """A trained designed-latent model, sampled exactly as docs/model-format.md says (the
+    shapes model's DDIM step and timesteps)."""
+
+    def __init__(self, te, unet, dec, tokenize, channels):
+        self.te, self.unet, self.dec, self.tokenize, self.channels = te, unet, dec, tokenize, channels
+        for m in (te, unet, dec):
+            m.eval()
+
+    @torch.no_grad()
+    def latents(self, prompts, width, height, steps, guidance, seeds=None, noise=None):
+        n = len(prompts)
+        if noise is None:
+            noise = torch.cat([torch.randn(1, self.channels, height // DOWN, width // DOWN,
+                                           generator=torch.Generator().manual_seed(s)) for s in seeds])
+        x = noise.clone()
+        ctx = self.te(torch.tensor([self.tokenize(p) for p in [""] + list(prompts)], dtype=torch.int32))
+        ctx = torch.cat([ctx[:1].expand(n, -1, -1), ctx[1:]])
+        ts = timesteps(steps)
+        for i, t in enumerate(ts):
+            t_prev = ts[i + 1] if i + 1 < len(ts) else -1
+            out = self.unet(x.repeat(2, 1, 1, 1), torch.full((2 * n,), t, dtype=torch.int64), ctx)
+            out = out[:n] + guidance * (out[n:] - out[:n])
+            x = ddim_step(x, out, t, t_prev)
+        return x
+
+    @torch.no_grad()
+    def sample_batch(self, prompts, width, height, steps=12, guidance=3.0, seeds=None, noise=None):
+        img = ((self.dec(self.latents(prompts, width, height, steps, guidance, seeds, noise)) + 1) / 2).clamp(0, 1)
+        return (img.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
