@@ -16,6 +16,7 @@ import { readPngText } from './helpers/png-text';
 import { ApiClient } from '../harness/client';
 import { scoreColours } from './helpers/colour-score';
 import { scoreObject } from './helpers/objects-score';
+import { scoreShape } from './helpers/shape-score';
 import { startServer, type TestServer } from '../harness/server';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -142,20 +143,21 @@ describe('headless Island end to end (demo and objects models)', () => {
 		expect(right.length, JSON.stringify(scores)).toBeGreaterThanOrEqual(2);
 	});
 
-	it('draws what another prompt says from the same seeds: colours and place come from the words', async () => {
+	it('draws what another prompt says from the same seeds: shape, colours and place come from the words', async () => {
 		const cases = [
-			{ prompt: 'a small green star at the top left on a yellow background', background: 'yellow', shape: 'green', cell: '0,0' },
-			{ prompt: 'white backdrop with a big black square on the right', background: 'white', shape: 'black', cell: '2,1' },
-			// The issue's own example: no size, no position (either is then random).
-			{ prompt: 'a red circle on a blue background', background: 'blue', shape: 'red', cell: null }
+			{ prompt: 'a small green star at the top left on a yellow background', background: 'yellow', colour: 'green', shape: 'star', cell: '0,0' },
+			{ prompt: 'white backdrop with a big black square on the right', background: 'white', colour: 'black', shape: 'square', cell: '2,1' },
+			{ prompt: 'a purple triangle at the bottom on a yellow background', background: 'yellow', colour: 'purple', shape: 'triangle', cell: '1,2' },
+			// The README's example: no size, no position (either is then random).
+			{ prompt: 'a red circle on a blue background', background: 'blue', colour: 'red', shape: 'circle', cell: null }
 		];
 		for (const c of cases) {
 			const scores = [];
 			for (const seed of [1, 2, 3]) {
 				const img = decode(await image(await submit({ prompt: c.prompt, width: 256, height: 256, steps: 12, seed })));
-				scores.push(scoreColours(img.data, img.width, img.height, img.channels));
+				scores.push({ ...scoreColours(img.data, img.width, img.height, img.channels), drawn: scoreShape(img.data, img.width, img.height, img.channels).shape });
 			}
-			const right = scores.filter((s) => s.background === c.background && s.shape === c.shape && (!c.cell || s.cell?.join() === c.cell));
+			const right = scores.filter((s) => s.background === c.background && s.shape === c.colour && s.drawn === c.shape && (!c.cell || s.cell?.join() === c.cell));
 			expect(right.length, `${c.prompt}: ${JSON.stringify(scores)}`).toBeGreaterThanOrEqual(2);
 		}
 	});

@@ -309,6 +309,8 @@ def designed_check(v4, n=96):
                 img = ((dec(to_latent(s, ds.render(s, 256, 256))) + 1) * 127.5).clamp(0, 255)
             rows.append(score(img[0].permute(1, 2, 0).numpy().round().astype(np.uint8), s))
         out[name] = {k: round(100.0 * sum(bool(r[k]) for r in rows) / n, 1) for k in KEYS}
+        small = [r for r, s in zip(rows, scenes) if s.size == "small"]
+        out[name] |= {"shape_small": round(100.0 * sum(bool(r["shape"]) for r in small) / max(1, len(small)), 1), "n": n}
     return out
 
 
@@ -347,6 +349,7 @@ def main():
     if args.designed:
         import designed_shapes
         ae_acc = designed_check(designed_shapes)
+        args.out = args.out if args.out != os.path.join(HERE, "eval_results.json") else os.path.join(designed_shapes.V4, "eval_results.json")
         model = designed_shapes.load()
     else:
         ae_acc = ae_check(args.ae)

@@ -40,7 +40,7 @@ from sampling import ddim_step, timesteps  # noqa: E402
 
 DOWN = 16
 TEX = 96
-COVERAGE_FLOOR = 0.08  # coverage below this is the UNet's noise, not the thing
+COVERAGE_FLOOR = 0.2  # coverage below this is the UNet's noise, not the thing
 # image sizes trained on (256x256 is the main one)
 SIZES = [(256, 256), (384, 384), (512, 512), (256, 384), (384, 256), (256, 512), (512, 256), (384, 512), (512, 384),
          (320, 320), (448, 448)]
@@ -109,17 +109,32 @@ class SpriteDecoder(nn.Module):
             self.rgb = nn.Parameter(torch.zeros(n, 3, tex, tex))
         self.alpha = nn.Parameter(torch.full((n, 1, tex, tex), -3.0))
 
+    def background(self, rgb, weight):
+        """Two flat colours, the top half's and the bottom half's: each the mean of its half's
+        latent RGB away from the thing, so the UNet's leftover noise averages out."""
+        rows = torch.cumsum(torch.ones_like(weight), dim=2)  # 1 .. h
+        top = (rows <= rows[:, :, -1:, :] * 0.5).float() * weight
+        bottom = (rows > rows[:, :, -1:, :] * 0.5).float() * weight
+        c_top = (rgb * top).sum(dim=(2, 3)) / (top.sum(dim=(2, 3)) + 1e-4)  # [B, 3]
+        c_bottom = (rgb * bottom).sum(dim=(2, 3)) / (bottom.sum(dim=(2, 3)) + 1e-4)
+        ones = F.interpolate(torch.ones_like(rgb[:, :1]), scale_factor=float(self.down), mode="nearest")
+        px_rows = torch.cumsum(ones, dim=2)
+        upper = (px_rows <= px_rows[:, :, -1:, :] * 0.5).float()
+        return upper * c_top[:, :, None, None] + (1 - upper) * c_bottom[:, :, None, None]
+
     def forward(self, latent_sample):
         z = latent_sample
         d = float(self.down)
-        bg = F.interpolate(z[:, :3], scale_factor=d, mode="bilinear", align_corners=False)
         cov = ((z[:, 3:4] + 1) * 0.5).clamp(0, 1)
+        bg = self.background(z[:, :3], 1 - cov)
         w = F.relu(cov - COVERAGE_FLOOR) * (1.0 / (1 - COVERAGE_FLOOR))
         mass = w.sum(dim=(2, 3)) + 1e-4  # [B, 1]
         cov_mass = (cov * w).sum(dim=(2, 3)) + 1e-4
         first = 7 if self.tint else 4
         code = (z[:, first:] * w).sum(dim=(2, 3)) / cov_mass  # [B, K]
-        p = torch.softmax(code @ self.codes.t(), dim=1)
+        # codes are >= 4 signs apart, so a right code beats the next by >= 8 before this x4:
+        # one sprite, not a ghostly blend of several when the UNet's code is a little off
+        p = torch.softmax(code @ self.codes.t() * 4.0, dim=1)
         alpha = torch.sigmoid(self.alpha)
         if self.tint:
             sprites = alpha
