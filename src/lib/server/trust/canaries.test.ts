@@ -48,7 +48,7 @@ describe.each(drivers)('canaries per model on %s', (driver) => {
 		await t.dispose();
 	});
 
-	async function island(models: string[], { vouched = false, trusted = vouched } = {}) {
+	async function island(models: string[], { vouched = false, trusted = vouched }: { vouched?: boolean; trusted?: boolean } = {}) {
 		const row = (await createUser(t.db, `${crypto.randomUUID()}@example.com`, 'x'))!;
 		await t.db.update(users).set({ kycStatus: 'verified' }).where(eq(users.id, row.id));
 		const { island } = await registerIsland(t.db, row.id, { name: 'i', models, maxPixels: 512 * 512 });
