@@ -155,6 +155,19 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		}
 		expect(order).toEqual(['Negative prompt (opt', 'aspect', 'size', 'Standard', 'High quality', 'steps', 'seed', 'INPUT', 'Advanced']);
 
+		// The model comes first; each model offers its own examples, from its manifest.
+		const model = page.getByLabel('Model', { exact: true });
+		await expect(model).toHaveValue('demo');
+		await expect(model.locator('option')).toHaveText(['Archipelago Shapes (demo)', 'Archipelago Objects']);
+		await model.selectOption('objects');
+		await expect(page.getByTestId('model-hint')).toContainText('everyday things');
+		await expect(page.getByTestId('examples')).toContainText('Archipelago Objects draws well');
+		await expect(page.getByRole('button', { name: 'a red circle on a blue background' })).toHaveCount(0);
+		await page.getByRole('button', { name: 'a big rocket in the top left corner on a yellow background' }).click();
+		await expect(page.getByLabel('Prompt', { exact: true })).toHaveValue('a big rocket in the top left corner on a yellow background');
+		await model.selectOption('demo');
+		await expect(page.getByRole('button', { name: 'a big rocket in the top left corner on a yellow background' })).toHaveCount(0);
+
 		await page.getByRole('button', { name: 'a red circle on a blue background' }).click();
 		await expect(page.getByLabel('Prompt', { exact: true })).toHaveValue('a red circle on a blue background');
 		await expect(page.getByLabel('Prompt', { exact: true })).toBeFocused();
