@@ -160,7 +160,7 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		await expect(model).toHaveValue('demo');
 		await expect(model.locator('option')).toHaveText(['Archipelago Shapes (demo)', 'Archipelago Objects']);
 		await model.selectOption('objects');
-		await expect(page.getByTestId('model-hint')).toContainText('everyday things');
+		await expect(page.getByTestId('model-description')).toContainText('everyday things');
 		await expect(page.getByTestId('examples')).toContainText('Archipelago Objects draws well');
 		await expect(page.getByRole('button', { name: 'a red circle on a blue background' })).toHaveCount(0);
 		await page.getByRole('button', { name: 'a big rocket in the top left corner on a yellow background' }).click();
