@@ -34,7 +34,7 @@ export function demoParams(overrides: Record<string, unknown> = {}) {
 	return { prompt: 'a red circle on a blue background', model: 'demo', width, height, steps: manifest.steps.standard[0], ...overrides };
 }
 
-const objects = JSON.parse(readFileSync(new URL('../static/models/objects/manifest.json', import.meta.url), 'utf8')) as typeof manifest;
+const objects = JSON.parse(readFileSync(new URL('../static/models/objects/manifest.json', import.meta.url), 'utf8')) as typeof manifest & { name: string; description: string };
 export const objectsManifest = objects;
 
 /** Valid params for the objects model, read from its manifest (a stand-in until the trained export lands). */
