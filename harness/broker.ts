@@ -34,6 +34,15 @@ export function demoParams(overrides: Record<string, unknown> = {}) {
 	return { prompt: 'a red circle on a blue background', model: 'demo', width, height, steps: manifest.steps.standard[0], ...overrides };
 }
 
+const objects = JSON.parse(readFileSync(new URL('../static/models/objects/manifest.json', import.meta.url), 'utf8')) as typeof manifest & { name: string; description: string };
+export const objectsManifest = objects;
+
+/** Valid params for the objects model, read from its manifest (a stand-in until the trained export lands). */
+export function objectsParams(overrides: Record<string, unknown> = {}) {
+	const [width, height] = objects.sizes.reduce((a, b) => (b[0] * b[1] < a[0] * a[1] ? b : a));
+	return { prompt: 'a red apple on a blue background', model: 'objects', width, height, steps: objects.steps.standard[0], ...overrides };
+}
+
 /** The sandbox provider decides from the legal name: these reach each status the way a person does. */
 const SANDBOX_NAMES = { verified: 'Test Person', pending: 'Pending Person', rejected: 'Reject Person' } as const;
 

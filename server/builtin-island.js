@@ -11,6 +11,12 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 
+/**
+ * The built-in models it offers, read from the app's own files (no HTTP round trip to the
+ * server it starts beside): src/lib/models/builtin.ts's list, which a test keeps this equal to.
+ */
+export const BUILTIN_MODELS = ['demo', 'objects'];
+
 /** Call before importing index.js (the server reads the token at init). */
 export function prepareBuiltinIsland(env = process.env) {
 	if (env.BUILTIN_ISLANDS === '0') return null;
@@ -28,19 +34,20 @@ export function prepareBuiltinIsland(env = process.env) {
 	env.BUILTIN_ISLAND_TOKEN = token;
 	const host = env.HOST && !['0.0.0.0', '::'].includes(env.HOST) ? env.HOST : '127.0.0.1';
 	const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-	const manifest = pathToFileURL(join(root, 'static/models/demo/manifest.json')).href;
+	const manifests = BUILTIN_MODELS.flatMap((id) => ['--model', pathToFileURL(join(root, `static/models/${id}/manifest.json`)).href]);
 	const grace = Number(env.ISLAND_STOP_GRACE_MS ?? 30_000);
 	/** @type {import('node:child_process').ChildProcess | null} */
 	let child = null;
 	let stopping = false;
 
 	function spawnIsland() {
+		/** @type {NodeJS.ProcessEnv} */
 		const childEnv = { ...env, ISLAND_URL: url, ISLAND_TOKEN: token, ORT_DISABLE_TELEMETRY: '1' };
 		delete childEnv.BUILTIN_ISLAND_TOKEN;
 		// Own process group: a terminal's Ctrl-C reaches only the server, which then asks the
 		// Island to finish its job before it stops answering. The IPC channel lets the Island
 		// notice if the server dies without a word.
-		child = spawn(process.execPath, [entry, '--model', manifest], {
+		child = spawn(process.execPath, [entry, ...manifests], {
 			cwd: root,
 			env: childEnv,
 			stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

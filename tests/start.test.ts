@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../harness/client';
-import { demoParams } from '../harness/broker';
+import { demoParams, objectsParams } from '../harness/broker';
 import { freePort } from '../harness/server';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -17,7 +17,7 @@ describe('npm start', () => {
 	const dataDir = mkdtempSync(join(tmpdir(), 'archipelago-start-'));
 	afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-	it('serves, and its built-in Island makes the first image; SIGTERM stops both', async () => {
+	it('serves, and its built-in Island makes the first image, of either built-in model; SIGTERM stops both', async () => {
 		const port = await freePort();
 		const child = spawn(process.execPath, ['server/start.js'], {
 			cwd: root,
@@ -41,11 +41,15 @@ describe('npm start', () => {
 			await expect.poll(async () => (await me.json('GET', `/api/jobs/${job}`)).body.job.status, { timeout: 60_000, interval: 250 }).toBe('completed');
 			const image = await me.request('GET', (await me.json('GET', `/api/jobs/${job}`)).body.job.imageUrl);
 			expect(image.headers.get('content-type')).toBe('image/png');
+			// It offers every built-in model: an objects job is made too.
+			expect(log).toMatch(/offering demo, objects/);
+			const objects = (await me.json('POST', '/api/jobs', { json: { params: objectsParams() } })).body.job.id;
+			await expect.poll(async () => (await me.json('GET', `/api/jobs/${objects}`)).body.job.status, { timeout: 60_000, interval: 250 }).toBe('completed');
 			expect(log).toMatch(/\[admin\] No admin yet/);
 		} finally {
 			child.kill('SIGTERM');
 		}
 		expect(await exited).toBe(0);
-		expect(log).toMatch(/SIGTERM received[\s\S]*stopped after 1 job/);
+		expect(log).toMatch(/SIGTERM received[\s\S]*stopped after 2 job/);
 	});
 });

@@ -40,8 +40,21 @@ export class NodeEngine implements IslandEngine {
 		return p;
 	}
 
-	async warmUp(): Promise<void> {
-		await Promise.all(this.#sources.map((m) => this.#model(m.id)));
+	/**
+	 * Loads every model, one after another (one model's files in memory at a time). A model
+	 * that fails to load is dropped, so the Island advertises only what it can run; it throws
+	 * only when none loaded.
+	 */
+	async warmUp(log: (msg: string) => void = () => {}): Promise<void> {
+		for (const src of [...this.#sources]) {
+			try {
+				await this.#model(src.id);
+			} catch (e) {
+				log(`model ${src.id} not offered: ${e instanceof Error ? e.message : e}`);
+				this.#sources = this.#sources.filter((m) => m !== src);
+			}
+		}
+		if (this.#sources.length === 0) throw new Error('no model could be loaded');
 	}
 
 	async generate(p: JobParams, onStep: (s: EngineStep) => void, signal: AbortSignal, input?: Uint8Array): Promise<Uint8Array> {
@@ -73,10 +86,12 @@ export class HeadlessIsland {
 	readonly client: IslandClient;
 	readonly engine: NodeEngine;
 	#runner: IslandRunner;
+	#log: (msg: string) => void;
 	#stopped = false;
 
 	constructor(opts: HeadlessIslandOptions) {
 		const log = opts.log ?? ((m: string) => console.log(`[island] ${m}`));
+		this.#log = log;
 		this.client = new IslandClient({ url: opts.url, token: opts.token, fetch: opts.fetch });
 		this.engine = new NodeEngine(opts.models);
 		const started = new Map<string, number>();
@@ -110,7 +125,7 @@ export class HeadlessIsland {
 
 	/** Loads every model up front so the first job doesn't pay for downloads. */
 	warmUp() {
-		return this.engine.warmUp();
+		return this.engine.warmUp(this.#log);
 	}
 
 	/** Runs until stop(); resolves once the last job has been finished or handed back. */

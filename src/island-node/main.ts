@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadNodeModel, nodeFetchBytes, toUrl } from './node-runtime';
 import { HeadlessIsland, type ModelSource } from './headless';
+import { modelUrls } from './model-urls';
 import { loadManifest } from '../lib/diffusion/manifest';
 import { loadSdTurboManifest } from '../lib/diffusion/sdturbo';
 
@@ -13,7 +14,7 @@ const { values } = parseArgs({
 	options: {
 		url: { type: 'string' },
 		token: { type: 'string' },
-		// Manifest URLs or paths; default: the broker's demo model.
+		// Manifest URLs or paths; default: every built-in model, from the broker (model-urls.ts).
 		model: { type: 'string', multiple: true },
 		threads: { type: 'string' },
 		'max-pixels': { type: 'string' },
@@ -29,37 +30,54 @@ if (values.help || !url || !token) {
 	process.exit(values.help ? 0 : 2);
 }
 const threads = Number(values.threads ?? process.env.ISLAND_THREADS ?? 0) || undefined;
-const fromEnv = process.env.ISLAND_MODELS?.split(',').map((s) => s.trim()).filter(Boolean);
-const modelUrls = values.model ?? (fromEnv?.length ? fromEnv : [`${url.replace(/\/+$/, '')}/models/demo/manifest.json`]);
-
-async function sources(): Promise<ModelSource[]> {
-	const out: ModelSource[] = [];
-	for (const u of modelUrls) {
-		const manifest = await loadManifest(toUrl(u), nodeFetchBytes);
-		out.push({ id: manifest.id, load: () => loadNodeModel(u, manifest, { threads }) });
-	}
-	const turboBase = process.env.SDTURBO_BASE_URL;
-	if (turboBase) {
-		const manifest = await loadSdTurboManifest(turboBase, nodeFetchBytes);
-		if (manifest) out.push({ id: manifest.id, load: () => loadNodeModel(turboBase, manifest, { threads }) });
-	}
-	return out;
-}
+const manifests = modelUrls({ url, cli: values.model, env: process.env.ISLAND_MODELS });
 
 const log = (m: string) => console.log(`[island ${new Date().toISOString()}] ${m}`);
 
-// The broker may still be starting (built-in Island): retry reading the manifests.
-let models: ModelSource[] = [];
-for (let attempt = 0; ; attempt++) {
-	try {
-		models = await sources();
-		break;
-	} catch (e) {
-		if (attempt >= 30) throw e;
-		log(`waiting for models (${e instanceof Error ? e.message : e})`);
+/** A broker that answered 404: it doesn't ship that model (an older one); asking again won't help. */
+const notThere = (e: unknown) => e instanceof Error && /HTTP 404\b/.test(e.message);
+
+/**
+ * The manifests, each read once it can be: the broker may still be starting (built-in Island),
+ * so an unreachable one is asked again, up to 30 times with backoff. One the broker answers 404
+ * for is left out; the Island offers the rest (it stops only when it has none).
+ */
+async function sources(): Promise<ModelSource[]> {
+	const out: ModelSource[] = [];
+	let pending = [...manifests];
+	for (let attempt = 0; pending.length > 0; attempt++) {
+		const failed: string[] = [];
+		let last: unknown;
+		for (const u of pending) {
+			try {
+				const manifest = await loadManifest(toUrl(u), nodeFetchBytes);
+				out.push({ id: manifest.id, load: () => loadNodeModel(u, manifest, { threads }) });
+			} catch (e) {
+				if (notThere(e)) log(`${u} not offered by the broker (404): left out`);
+				else (failed.push(u), (last = e));
+			}
+		}
+		pending = failed;
+		if (pending.length === 0) break;
+		if (attempt >= 30) {
+			if (out.length === 0) throw last;
+			log(`left out after ${attempt + 1} tries: ${pending.join(', ')}`);
+			break;
+		}
+		log(`waiting for models (${last instanceof Error ? last.message : last})`);
 		await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
 	}
+	const turboBase = process.env.SDTURBO_BASE_URL;
+	if (turboBase) {
+		// As on the server: a bad mirror keeps SD-Turbo out, not the Island's other models.
+		const manifest = await loadSdTurboManifest(turboBase, nodeFetchBytes).catch((e) => (log(`SD-Turbo not offered: ${e instanceof Error ? e.message : e}`), null));
+		if (manifest) out.push({ id: manifest.id, load: () => loadNodeModel(turboBase, manifest, { threads }) });
+	}
+	if (out.length === 0) throw new Error('no model to offer');
+	return out;
 }
+
+const models = await sources();
 
 const island = new HeadlessIsland({
 	url,
@@ -85,7 +103,7 @@ process.on('disconnect', () => {
 
 log(`models: ${models.map((m) => m.id).join(', ')}; loading…`);
 await island.warmUp();
-log(`ready, claiming from ${url}`);
+log(`ready, claiming from ${url} (offering ${island.engine.modelIds.join(', ')})`);
 await island.run();
 log(`stopped after ${island.jobsDone} job(s)`);
 process.exit(0);

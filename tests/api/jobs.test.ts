@@ -27,7 +27,7 @@ describe.each(drivers)('jobs on %s', (driver) => {
 		expect(r.status).toBe(200);
 		const demo = r.body.models.find((m: { id: string }) => m.id === 'demo');
 		expect(demo).toMatchObject({ sizes: demoManifest.sizes, steps: demoManifest.steps, costWeight: 1 });
-		expect(Object.keys(demo).sort()).toEqual(['costWeight', 'guidance', 'id', 'name', 'sizes', 'steps', 'variations']);
+		expect(Object.keys(demo).sort()).toEqual(['costWeight', 'description', 'examples', 'guidance', 'id', 'name', 'sizes', 'steps', 'variations']);
 		expect(demo.variations).toBe(true);
 	});
 

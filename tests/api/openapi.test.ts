@@ -55,6 +55,21 @@ describe.each(drivers)('the API document on %s', (driver) => {
 		await expect(checker.check('GET', '/api/health', answer({ ok: true, database: 'pglite' }))).resolves.toEqual({ ok: true, database: 'pglite' });
 	});
 
+	it('documents each model’s description and example prompts, how jobs follow an Island’s models, and the unknown-model refusal', async () => {
+		const model = doc.components.schemas.Model;
+		expect(Object.keys(model.properties)).toEqual(expect.arrayContaining(['description', 'examples', 'variations']));
+		expect(model.properties.examples.description).toMatch(/at most 8/);
+		expect(doc.paths['/api/models'].get.description).toMatch(/demo.*objects/s);
+		expect(JSON.stringify(doc.paths['/api/islands/heartbeat'].post.requestBody)).toMatch(/only jobs of these models/);
+		const models = await checker.check('GET', '/api/models', await fetch(`${server.url}/api/models`));
+		expect(models.models.map((m: { id: string }) => m.id)).toEqual(['demo', 'objects']);
+		const requester = new ApiClient(server.url);
+		await requester.signUp();
+		await requester.json('POST', '/api/kyc/start', { json: { legalName: 'Test Person', dateOfBirth: '1990-01-01', country: 'FR' } });
+		const refused = await checker.check('POST', '/api/jobs', await requester.request('POST', '/api/jobs', { json: { params: demoParams({ model: 'nope' }) } }));
+		expect(refused.error).toMatchObject({ code: 'invalid_params', issues: [{ path: ['model'] }] });
+	});
+
 	it('real answers validate against it: a requester working with an API key, an Island, refusals', async () => {
 		const check = (method: string, path: string, res: Response) => checker.check(method, path, res);
 		const url = server.url;

@@ -11,6 +11,10 @@ import { startServer, type TestServer } from '../../harness/server';
 import { ADMIN_CLAIM_TOKEN, ledgerAdmin, revokeKyc, TRUST_OFF } from '../../harness/broker';
 import { previewDataUrl, registerIsland, ScriptedIsland, startHeadlessIsland } from './image-islands';
 
+/** The built-in models' names and words as their manifests say them (the objects model's are a stand-in's until its export lands). */
+const manifest = (id: string) => JSON.parse(readFileSync(new URL(`../../static/models/${id}/manifest.json`, import.meta.url), 'utf8')) as { name: string; description: string };
+const [DEMO, OBJECTS] = [manifest('demo'), manifest('objects')];
+
 // A server of its own: this file registers Islands and leaves jobs queued, which must not
 // reach other specs' Islands on the shared worker server (nor theirs reach ours). It spends a
 // balance down with ten queued images, past the default limit of 4 in flight per user
@@ -154,6 +158,19 @@ test('a new requester goes from sign-up to a shared image, through every state o
 			}));
 		}
 		expect(order).toEqual(['Negative prompt (opt', 'aspect', 'size', 'Standard', 'High quality', 'steps', 'seed', 'INPUT', 'Advanced']);
+
+		// The model comes first; each model offers its own examples, from its manifest.
+		const model = page.getByLabel('Model', { exact: true });
+		await expect(model).toHaveValue('demo');
+		await expect(model.locator('option')).toHaveText([DEMO.name, OBJECTS.name]);
+		await model.selectOption('objects');
+		await expect(page.getByTestId('model-description')).toHaveText(OBJECTS.description);
+		await expect(page.getByTestId('examples')).toContainText(`${OBJECTS.name} draws well`);
+		await expect(page.getByRole('button', { name: 'a red circle on a blue background' })).toHaveCount(0);
+		await page.getByRole('button', { name: 'a big rocket in the top left corner on a yellow background' }).click();
+		await expect(page.getByLabel('Prompt', { exact: true })).toHaveValue('a big rocket in the top left corner on a yellow background');
+		await model.selectOption('demo');
+		await expect(page.getByRole('button', { name: 'a big rocket in the top left corner on a yellow background' })).toHaveCount(0);
 
 		await page.getByRole('button', { name: 'a red circle on a blue background' }).click();
 		await expect(page.getByLabel('Prompt', { exact: true })).toHaveValue('a red circle on a blue background');

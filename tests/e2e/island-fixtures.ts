@@ -3,6 +3,7 @@
 import type { Page } from '@playwright/test';
 import { test as base, expect } from './csp-guard';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ApiClient } from '../../harness/client';
 import { startServer, type TestServer } from '../../harness/server';
 import { ADMIN_CLAIM_TOKEN, claimAdmin, setKyc, TRUST_OFF } from '../../harness/broker';
@@ -26,6 +27,23 @@ export { expect };
 
 /** The smallest job the broker accepts: 256×256 at the fewest standard steps. */
 export const SMALL_JOB = { prompt: 'a red circle on a blue background', model: 'demo', width: 256, height: 256, steps: 4, seed: 1234, guidance: 5 };
+
+const objects = JSON.parse(readFileSync(new URL('../../static/models/objects/manifest.json', import.meta.url), 'utf8')) as {
+	sizes: [number, number][];
+	steps: { standard: [number, number] };
+	guidance: { default: number };
+};
+const [objectsWidth, objectsHeight] = [...objects.sizes].sort((a, b) => a[0] * a[1] - b[0] * b[1])[0];
+/** The objects model's smallest job, from its manifest (its files are a stand-in until its export lands). */
+export const OBJECTS_JOB = {
+	prompt: 'a red apple on a blue background',
+	model: 'objects',
+	width: objectsWidth,
+	height: objectsHeight,
+	steps: objects.steps.standard[0],
+	seed: 1234,
+	guidance: objects.guidance.default
+};
 
 /** A signed-up, KYC-verified requester with credits. */
 export async function requester(baseUrl: string): Promise<ApiClient> {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadNodeModel } from '../../src/island-node/node-runtime';
 import { encodePng } from '../../src/lib/diffusion/png';
 import { compareImages } from '../../src/lib/server/trust/compare';
-import { balance, expect, ledgerCheck, openIsland, requester, SMALL_JOB, submitJob, test, waitForJob } from './island-fixtures';
+import { balance, expect, ledgerCheck, OBJECTS_JOB, openIsland, requester, SMALL_JOB, submitJob, test, waitForJob } from './island-fixtures';
 
 const demoManifest = fileURLToPath(new URL('../../static/models/demo/manifest.json', import.meta.url));
 
@@ -51,6 +51,14 @@ test('a job submitted through the API is done by the /island tab on WASM and mat
 	const earned = Number(await page.getByTestId('credits-earned').textContent());
 	expect(earned).toBe(Math.floor(job.cost * 0.8));
 
+	// The tab offers both built-in models and runs a job of either on that model's sessions.
+	const mine = (await (await page.request.get('/api/islands')).json()).islands as { models: string[] }[];
+	expect(mine.map((i) => i.models)).toEqual([['demo', 'objects']]);
+	const objectsJob = await submitJob(alice, OBJECTS_JOB);
+	await expect(page.getByTestId('jobs-done')).toHaveText('2', { timeout: 90_000 });
+	const objectsDone = await waitForJob(alice, objectsJob.id, ['completed']);
+	expect(decode(new Uint8Array(await (await alice.request('GET', objectsDone.imageUrl!)).arrayBuffer())).width).toBe(OBJECTS_JOB.width);
+
 	// Pause claims nothing more, resume claims again, stop ends the loop with the model kept.
 	await page.getByRole('button', { name: 'Pause' }).click();
 	await expect(page.getByTestId('island-status')).toHaveText('Paused');
@@ -67,7 +75,7 @@ test('a job submitted through the API is done by the /island tab on WASM and mat
 	const pngBytes = new Uint8Array(await res.arrayBuffer());
 	const png = decode(pngBytes);
 	expect([png.width, png.height]).toEqual([SMALL_JOB.width, SMALL_JOB.height]);
-	expect(await balance(alice)).toEqual({ available: before.available - job.cost, held: 0 });
+	expect(await balance(alice)).toEqual({ available: before.available - job.cost - objectsJob.cost, held: 0 });
 	expect((await ledgerCheck(server.url)).problems).toEqual([]);
 
 	// Same picture everywhere: the headless Island's runtime on the same request.

@@ -22,7 +22,10 @@ export const JobParams = z.object({
 export type JobParams = z.infer<typeof JobParams>;
 
 const backend = z.enum(['webgpu', 'wasm', 'node']);
-const models = z.array(z.string().min(1).max(40)).max(20);
+const models = z
+	.array(z.string().min(1).max(40))
+	.max(20)
+	.meta({ description: 'The ids (GET /api/models) of the models the Island has loaded: the broker gives it only jobs of these models.' });
 const maxPixels = z.number().int().positive().max(4096 * 4096);
 
 /** What an Island can run: sent at registration, in heartbeats, optionally with a claim. */

@@ -29,6 +29,8 @@ export const PublicModelSchema = z
 	.object({
 		id: z.string(),
 		name: z.string(),
+		description: z.string().optional().meta({ description: 'What the model draws, in a sentence or two.' }),
+		examples: z.array(z.string()).optional().meta({ description: 'Prompts the model draws well (at most 8, from its manifest), to start from; empty when it gives none.' }),
 		sizes: z.array(range).meta({ description: '[width, height] pairs the model draws' }),
 		steps: z.object({ standard: range, high: range, default: z.number().int() }),
 		guidance: z.object({ min: z.number(), max: z.number(), default: z.number() }),

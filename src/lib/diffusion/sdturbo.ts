@@ -24,6 +24,8 @@ export function buildSdTurboManifest(baseUrl: string, files: ManifestFiles): Mod
 		name: 'SD-Turbo',
 		version: '1',
 		description: 'Stability AI SD-Turbo (distilled SD 2.1), 512×512, one step, no guidance.',
+		// A general model: the /image page offers these to start from.
+		examples: ['a lighthouse on a cliff at sunset, oil painting', 'a cat asleep on a windowsill, photograph', 'a bowl of fruit, watercolour', 'a sailing boat on a calm sea at dawn'],
 		// Roughly 40× the demo model's work per image: the heaviest weight the cost allows.
 		costWeight: 2,
 		files: {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { demoManifest } from '$lib/models/registry';
-import { publicModel } from '$lib/schemas/cost';
+import { builtinModels, demoManifest } from '$lib/models/registry';
+import { costOf, publicModel } from '$lib/schemas/cost';
 import { paramsSchemaFor } from '$lib/schemas/generation';
 import { aspectGroups, GenerationForm, presetSteps } from './form.svelte';
 
@@ -120,3 +120,50 @@ describe('GenerationForm with two models', () => {
 		expect(f.steps).toBe(demo.steps.default);
 	});
 });
+
+describe('GenerationForm with the built-in models', () => {
+	const builtin = builtinModels().map(publicModel);
+	const objects = builtin.find((m) => m.id === 'objects')!;
+
+	function both(models = builtin) {
+		const f = new GenerationForm(models);
+		f.setSchema(paramsSchemaFor(models));
+		return f;
+	}
+
+	it('starts on the demo model with its examples; choosing the objects model shows the objects examples', () => {
+		const f = both();
+		expect(f.models.map((m) => m.id)).toEqual(['demo', 'objects']);
+		expect(f.modelId).toBe('demo');
+		expect(f.examples).toContain('a red circle on a blue background');
+		f.selectModel('objects');
+		expect(f.modelId).toBe('objects');
+		expect(f.examples).toEqual(objects.examples);
+		expect(f.examples).toContain('a red apple on a blue background');
+		expect(f.description).toBe(objects.description);
+		f.prompt = 'a cat';
+		expect(f.validParams?.model).toBe('objects');
+		f.selectModel('demo');
+		expect(f.examples).toContain('a red circle on a blue background');
+	});
+
+	it('has no examples for a model whose manifest gives none', () => {
+		const f = both([{ ...objects, examples: undefined }]);
+		expect(f.examples).toEqual([]);
+	});
+
+	it('quotes with the chosen model’s cost weight, live', () => {
+		const heavy = { ...objects, costWeight: 2 };
+		const f = both([demo, heavy]);
+		f.steps = demo.steps.standard[0];
+		expect(f.quote?.cost).toBe(10);
+		f.selectModel('objects');
+		f.steps = heavy.steps.standard[0];
+		const [w, h] = [f.width, f.height];
+		expect(f.quote?.cost).toBe(costOf(heavy, { width: w, height: h, steps: f.steps }).cost);
+		expect(f.quote!.cost).toBeGreaterThan(10);
+		f.selectModel('demo');
+		expect(f.quote?.cost).toBe(10);
+	});
+});
+

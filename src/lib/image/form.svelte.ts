@@ -87,6 +87,10 @@ export class GenerationForm {
 	groups = $derived(this.model ? aspectGroups(this.model) : []);
 	aspect = $derived(this.groups.find((g) => g.sizes.some(([w, h]) => w === this.width && h === this.height))?.key ?? '');
 	tier = $derived(this.model ? tierOf(this.model, this.steps) : null);
+	/** The chosen model's example prompts (its manifest's): switching model switches them. */
+	examples = $derived<string[]>(this.model?.examples ?? []);
+	/** What the chosen model draws, shown under the model choice. */
+	description = $derived(this.model?.description ?? '');
 
 	/** Switching model keeps what still fits and falls back to the model's defaults otherwise. */
 	selectModel(id: string) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { demoManifest } from '$lib/models/registry';
+import { demoManifest, objectsManifest } from '$lib/models/registry';
 import { costOf, publicModel } from '$lib/schemas/cost';
 import { paramsSchemaFor } from '$lib/schemas/generation';
 import type { JobView } from '$lib/api/jobs';
@@ -24,6 +24,18 @@ describe('VariationDraft', () => {
 		expect(canVary(job(), [demo])).toBe(true);
 		expect(canVary(job({ status: 'running', imageUrl: null }), [demo])).toBe(false);
 		expect(canVary(job({ params: { ...job().params, model: 'plain' } }), [demo, noEncoder])).toBe(false);
+	});
+
+	it('offers no variation of an objects picture (its manifest has no VAE encoder), and the server schema refuses one', () => {
+		const objects = publicModel(objectsManifest);
+		const picture = job({ params: { ...job().params, model: 'objects' } });
+		expect(canVary(picture, [demo, objects])).toBe(false);
+		const draft = new VariationDraft([demo, objects]);
+		draft.open(picture);
+		expect(draft.source).toBeNull();
+		const asked = { prompt: 'a cat', model: 'objects', width: 256, height: 256, steps: 4, variation: { imageId: 'img_123', strength: 0.5 } };
+		const issues = paramsSchemaFor([demo, objects]).safeParse(asked).error?.issues ?? [];
+		expect(issues.map((i) => i.path.join('.'))).toEqual(['variation']);
 	});
 
 	it('keeps the picture’s settings, takes a new prompt, and quotes the steps it runs', () => {

@@ -1,10 +1,12 @@
 // The browser Island's one owner: it holds the inference worker and the broker client, runs
 // the shared Island loop (runner.ts: heartbeat, claim, progress, result) on the worker, and
-// exposes state to /island. The page only reads these fields and calls the methods.
+// exposes state to /island. The page only reads these fields and calls the methods. It offers
+// every built-in model (src/lib/models/builtin.ts) and advertises exactly those that loaded.
 import * as Comlink from 'comlink';
-import type { FileKey } from '../diffusion/manifest';
+import { BUILTIN_MODEL_IDS, builtinManifestPath } from '../models/builtin';
 import { clearModels, storageUsage, type FileProgress, type StorageUsage } from './model-cache';
-import { BrokerError, IslandClient } from './protocol';
+import type { IslandClient } from './protocol';
+import { IslandRegistration } from './registration';
 import { IslandRunner, type IslandEngine } from './runner';
 import { IslandStanding } from './standing.svelte';
 import { WakeLock } from './wake-lock.svelte';
@@ -15,6 +17,7 @@ export type IslandStatus = 'idle' | 'loading' | 'ready' | 'working' | 'paused' |
 
 export interface CurrentJob {
 	id: string;
+	model: string;
 	prompt: string;
 	width: number;
 	height: number;
@@ -23,7 +26,8 @@ export interface CurrentJob {
 	previewUrl: string | null;
 }
 
-const MANIFEST_URL = '/models/demo/manifest.json';
+/** The built-in models' manifests, loaded in this order (the default model first). */
+const MANIFEST_PATHS = BUILTIN_MODEL_IDS.map((id) => `/${builtinManifestPath(id)}`);
 const HEARTBEAT_MS = 30_000;
 const PROGRESS_EVERY_MS = 250;
 const MAX_PIXELS = 512 * 512;
@@ -34,7 +38,8 @@ export class Island {
 	backend = $state<Backend>('wasm');
 	threads = $state(1);
 	loaded = $state<LoadResult | null>(null);
-	files = $state<Partial<Record<FileKey, FileProgress>>>({});
+	/** Download progress by `model/key`, every model's files in load order. */
+	files = $state<Record<string, FileProgress>>({});
 	usage = $state<StorageUsage | null>(null);
 	job = $state<CurrentJob | null>(null);
 	jobsDone = $state(0);
@@ -42,7 +47,7 @@ export class Island {
 	wakeLock: WakeLock;
 	readonly standing: IslandStanding;
 
-	#userId: string;
+	#registration: IslandRegistration;
 	#raw: Worker;
 	#worker: Comlink.Remote<IslandWorker>;
 	#client: IslandClient | null = null;
@@ -51,8 +56,10 @@ export class Island {
 	#handedOff: string | null = null;
 
 	constructor(userId: string, worker: Worker, owner: { verified: boolean; escrowWindowHours: number }) {
-		this.#userId = userId;
-		this.standing = new IslandStanding({ islandId: localStorage.getItem(this.#idKey), ...owner });
+		this.standing = new IslandStanding({ islandId: null, ...owner });
+		this.#registration = new IslandRegistration(userId, this.standing);
+		const stored = this.#registration.storedId();
+		if (stored) this.standing.setIsland(stored);
 		this.#raw = worker;
 		this.#worker = Comlink.wrap<IslandWorker>(worker);
 		this.wakeLock = new WakeLock();
@@ -62,15 +69,6 @@ export class Island {
 
 	static create(userId: string, owner: { verified: boolean; escrowWindowHours: number }): Island {
 		return new Island(userId, new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'island-inference' }), owner);
-	}
-
-	get #tokenKey() {
-		return `archipelago.island-token.${this.#userId}`;
-	}
-
-	/** The Island's id beside its token: GET /api/islands lists the owner's Islands by id. */
-	get #idKey() {
-		return `archipelago.island-id.${this.#userId}`;
 	}
 
 	get working() {
@@ -86,22 +84,23 @@ export class Island {
 		this.usage = await storageUsage().catch(() => null);
 	}
 
-	/** Downloads (or reads from the local store) the model and creates the sessions. */
+	/** Every model's verified files (downloaded, or read from the local store) and sessions. */
 	async load(): Promise<LoadResult | null> {
 		if (this.status === 'working' || this.status === 'paused') return this.loaded;
 		this.status = 'loading';
 		this.message = '';
 		this.files = {};
 		try {
-			const url = new URL(MANIFEST_URL, location.origin).href;
-			const result = await this.#worker.load({ manifestUrl: url, backend: this.backend, threads: this.threads }, Comlink.proxy((p: FileProgress) => (this.files = { ...this.files, [p.key]: p })));
+			const manifestUrls = MANIFEST_PATHS.map((path) => new URL(path, location.origin).href);
+			const onFile = (p: FileProgress) => (this.files = { ...this.files, [`${p.model}/${p.key}`]: p });
+			const result = await this.#worker.load({ manifestUrls, backend: this.backend, threads: this.threads }, Comlink.proxy(onFile));
 			this.loaded = result;
 			this.status = 'ready';
 			await this.refreshUsage();
 			return result;
 		} catch (e) {
 			this.loaded = null;
-			this.#fail(`Loading the model failed: ${e instanceof Error ? e.message : String(e)}`);
+			this.#fail(`Loading the models failed: ${e instanceof Error ? e.message : String(e)}`);
 			await this.refreshUsage();
 			return null;
 		}
@@ -185,46 +184,14 @@ export class Island {
 		this.#raw.terminate();
 	}
 
+	/** Exactly the models whose sessions exist in the worker: the broker sends only those. */
 	#capabilities() {
-		return { backend: this.loaded!.backend, models: [this.loaded!.model], maxPixels: MAX_PIXELS };
+		return { backend: this.loaded!.backend, models: this.loaded!.models.map((m) => m.id), maxPixels: MAX_PIXELS };
 	}
 
-	/** This browser's Island token (registered once per user and browser), and a client for it. */
 	async #clientFor(): Promise<IslandClient> {
-		let token = localStorage.getItem(this.#tokenKey);
-		if (!token) {
-			const res = await fetch('/api/islands', {
-				method: 'POST',
-				headers: { 'content-type': 'application/json' },
-				body: JSON.stringify({ name: `Browser Island (${this.backend === 'webgpu' ? 'WebGPU' : 'WASM'})`, ...this.#capabilities() })
-			});
-			if (!res.ok) throw await registrationError(res);
-			const body = (await res.json()) as { token: string; island: { id: string } };
-			token = body.token;
-			localStorage.setItem(this.#tokenKey, token);
-			localStorage.setItem(this.#idKey, body.island.id);
-			this.standing.setIsland(body.island.id);
-			// A new Island starts on probation: show it now, not after its first job.
-			void this.standing.refresh();
-		}
-		// A token kept from before ids were stored: its heartbeat answer names the Island.
-		if (!localStorage.getItem(this.#idKey)) await this.#learnId(token).catch(() => {});
-		this.#client = new IslandClient({ url: location.origin, token });
+		this.#client = await this.#registration.client(this.#capabilities());
 		return this.#client;
-	}
-
-	async #learnId(token: string) {
-		const res = await fetch('/api/islands/heartbeat', {
-			method: 'POST',
-			headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-			body: JSON.stringify(this.#capabilities())
-		});
-		if (!res.ok) return;
-		const id = ((await res.json()) as { island?: { id?: string } }).island?.id;
-		if (!id) return;
-		localStorage.setItem(this.#idKey, id);
-		this.standing.setIsland(id);
-		await this.standing.refresh();
 	}
 
 	/** The shared Island loop on this tab's inference worker; the page's state follows its jobs. */
@@ -252,7 +219,7 @@ export class Island {
 			heartbeatMs: HEARTBEAT_MS,
 			progressEveryMs: PROGRESS_EVERY_MS,
 			// The Island was removed: the next round registers a fresh one.
-			onUnauthorized: () => (localStorage.removeItem(this.#tokenKey), localStorage.removeItem(this.#idKey)),
+			onUnauthorized: () => this.#registration.forget(),
 			onBrokerTrouble: (message) => (this.message = message ?? ''),
 			onRefused: (refusal) => {
 				this.standing.refused(refusal);
@@ -264,7 +231,7 @@ export class Island {
 			},
 			onJobStart: (job) => {
 				const p = job.params;
-				this.job = { id: job.id, prompt: p.prompt, width: p.width, height: p.height, step: 0, total: p.steps, previewUrl: null };
+				this.job = { id: job.id, model: p.model, prompt: p.prompt, width: p.width, height: p.height, step: 0, total: p.steps, previewUrl: null };
 			},
 			onStep: (_job, { step, total, preview }) => {
 				if (!this.job) return;
@@ -287,11 +254,4 @@ export class Island {
 			}
 		});
 	}
-}
-
-/** POST /api/islands refused: keep the broker's code, so a refusal (owner not verified) is told as one. */
-async function registrationError(res: Response): Promise<BrokerError> {
-	const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
-	const message = body?.error?.message ?? `HTTP ${res.status}`;
-	return new BrokerError(res.status, body?.error?.code ?? `http_${res.status}`, `Registering this Island failed: ${message}`, message);
 }

@@ -25,6 +25,8 @@ interface IslandDb extends DBSchema {
 }
 
 export interface FileProgress {
+	/** The model the file belongs to (the Island loads several, one after another). */
+	model: string;
 	key: FileKey;
 	url: string;
 	loaded: number;
@@ -84,21 +86,22 @@ async function store(manifest: ModelManifest, key: FileKey, url: string, bytes: 
 async function loadFile(manifest: ModelManifest, manifestUrl: string, key: FileKey, onProgress: (p: FileProgress) => void): Promise<Uint8Array> {
 	const f = manifest.files[key]!;
 	const url = resolveFileUrl(manifestUrl, f.url).href;
+	const model = manifest.id;
 	const local = await cached(url, f);
 	if (local) {
-		onProgress({ key, url, loaded: f.bytes, total: f.bytes, source: 'cache', done: true });
+		onProgress({ model, key, url, loaded: f.bytes, total: f.bytes, source: 'cache', done: true });
 		return local;
 	}
-	onProgress({ key, url, loaded: 0, total: f.bytes, source: 'network', done: false });
+	onProgress({ model, key, url, loaded: 0, total: f.bytes, source: 'network', done: false });
 	// no-store: the HTTP cache could hand back the very bytes that failed verification.
 	const res = await fetch(url, { cache: 'no-store' });
 	if (!res.ok) throw new Error(`downloading ${key}: HTTP ${res.status}`);
-	const bytes = await readWithProgress(res, (n) => onProgress({ key, url, loaded: n, total: f.bytes, source: 'network', done: false }));
+	const bytes = await readWithProgress(res, (n) => onProgress({ model, key, url, loaded: n, total: f.bytes, source: 'network', done: false }));
 	if (bytes.length !== f.bytes) throw new Error(`${key}: got ${bytes.length} bytes, the manifest says ${f.bytes}`);
 	const got = await sha256Hex(bytes);
 	if (got !== f.sha256) throw new Error(`${key}: sha256 ${got.slice(0, 12)}… does not match the manifest`);
 	await store(manifest, key, url, bytes);
-	onProgress({ key, url, loaded: bytes.length, total: f.bytes, source: 'network', done: true });
+	onProgress({ model, key, url, loaded: bytes.length, total: f.bytes, source: 'network', done: true });
 	return bytes;
 }
 
@@ -121,9 +124,24 @@ async function forgetOtherVersions(manifest: ModelManifest, manifestUrl: string)
 	}
 }
 
+/**
+ * Drops the stored files of models other than `keep`: a model the app no longer offers. Called
+ * only after every offered model loaded, so a model that failed to load this time (a network
+ * error) keeps its verified copy for the next try.
+ */
+export async function forgetModelsExcept(keep: readonly string[]): Promise<void> {
+	const d = await db();
+	const cache = await caches.open(CACHE_NAME);
+	for (const f of await d.getAll('files')) {
+		if (!keep.includes(f.model)) (await cache.delete(f.url), await d.delete('files', f.url));
+	}
+}
+
 export interface StorageUsage {
-	/** Model bytes this app keeps. */
+	/** Model bytes this app keeps, all models together. */
 	modelBytes: number;
+	/** The same by model id, for the per-model lines of /island. */
+	byModel: Record<string, number>;
 	files: StoredFile[];
 	/** The browser's estimate for the whole origin, where offered. */
 	originUsage?: number;
@@ -133,9 +151,12 @@ export interface StorageUsage {
 export async function storageUsage(): Promise<StorageUsage> {
 	const files = await (await db()).getAll('files');
 	const est = await navigator.storage?.estimate?.().catch(() => undefined);
-	return { modelBytes: files.reduce((s, f) => s + f.bytes, 0), files, originUsage: est?.usage, originQuota: est?.quota };
+	const byModel: Record<string, number> = {};
+	for (const f of files) byModel[f.model] = (byModel[f.model] ?? 0) + f.bytes;
+	return { modelBytes: files.reduce((s, f) => s + f.bytes, 0), byModel, files, originUsage: est?.usage, originQuota: est?.quota };
 }
 
+/** Every model's files (the Island's "Clear stored models"): the next load fetches them again. */
 export async function clearModels(): Promise<void> {
 	await caches.delete(CACHE_NAME);
 	await (await db()).clear('files');

@@ -1,6 +1,7 @@
 // The browser Island's inference worker: owns onnxruntime-web (imported here, not through
 // ORT's proxy option, so one worker holds the sessions and the page stays responsive) and
-// runs the shared pipeline unchanged. The page talks to it through comlink (see island.svelte.ts).
+// runs the shared pipeline unchanged, for every model the Island offers. The page talks to it
+// through comlink (see island.svelte.ts).
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
 import type { ModelManifest } from '../schemas/manifest';
@@ -8,22 +9,37 @@ import { loadManifest } from '../diffusion/manifest';
 import { DiffusionPipeline, runtimeFromOrt, type GenerateRequest, type Timings } from '../diffusion/pipeline';
 import { encodePngAsync } from '../diffusion/png';
 import { decodeInputPng } from '../diffusion/png-decode';
-import { loadCachedModel, type FileProgress } from './model-cache';
+import { forgetModelsExcept, loadCachedModel, type FileProgress } from './model-cache';
 import { latentPreviewPng } from './preview-png';
 import { describeAdapterInfo, type GpuAdapterInfoLike } from './webgpu';
 
 export type Backend = 'webgpu' | 'wasm';
 
 export interface LoadRequest {
-	manifestUrl: string;
+	/** Every model to offer, loaded one after another (one model's bytes in memory at a time). */
+	manifestUrls: string[];
 	backend: Backend;
 	/** WASM threads; only honoured when the page is cross-origin isolated. */
 	threads: number;
 }
 
-export interface LoadResult {
-	model: string;
+/** A model whose files were verified and whose sessions exist: the Island advertises it. */
+export interface LoadedModel {
+	id: string;
+	name: string;
 	version: string;
+	examples: string[];
+	sizes: [number, number][];
+	steps: ModelManifest['steps'];
+	guidance: ModelManifest['guidance'];
+	/** Whether it has a VAE encoder (variations). */
+	variations: boolean;
+}
+
+export interface LoadResult {
+	models: LoadedModel[];
+	/** Models that could not be loaded (not advertised), with why. */
+	failed: { url: string; error: string }[];
 	/** The execution provider the sessions were created with. */
 	backend: Backend;
 	/** Why the requested backend is not the one running, when they differ. */
@@ -55,8 +71,13 @@ export interface GenerateOutcome {
 	timings: Timings;
 }
 
-let pipeline: DiffusionPipeline | null = null;
-let manifest: ModelManifest | null = null;
+/**
+ * Every loaded model's sessions, kept for the worker's life. Why not create them per job: the
+ * built-in models are small (~10 MB each), a job's lease is short and WebGPU compiles its
+ * shaders at session creation (seconds), and a model is advertised only once its sessions
+ * exist, so the broker never hands this Island a model that cannot start here.
+ */
+const pipelines = new Map<string, { manifest: ModelManifest; pipeline: DiffusionPipeline }>();
 let running: Backend | null = null;
 let current: AbortController | null = null;
 
@@ -86,36 +107,60 @@ async function createPipeline(m: ModelManifest, assets: Parameters<typeof Diffus
 	return DiffusionPipeline.create(m, assets, runtimeFromOrt(ort, { executionProviders: [ep], graphOptimizationLevel: 'all' }));
 }
 
+async function releaseAll() {
+	for (const { pipeline } of pipelines.values()) await pipeline.release().catch(() => {});
+	pipelines.clear();
+	running = null;
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
 const api = {
 	async load(req: LoadRequest, onFile?: (p: FileProgress) => void): Promise<LoadResult> {
 		const t0 = performance.now();
 		const threads = configureWasm(req.threads);
-		if (pipeline) await pipeline.release().catch(() => {});
-		pipeline = null;
-		running = null;
-		const m = await loadManifest(req.manifestUrl);
-		const assets = await loadCachedModel(m, req.manifestUrl, (p) => onFile?.(p));
+		await releaseAll();
 		let backend: Backend = req.backend;
 		let fallbackReason: string | undefined;
-		try {
-			// WebGPU alone first: ORT throws when it has no adapter, which tells us which EP ran
-			// (a list ['webgpu', 'wasm'] would fall back silently).
-			pipeline = await createPipeline(m, assets, backend);
-		} catch (e) {
-			if (backend !== 'webgpu') throw e;
-			fallbackReason = `WebGPU could not start (${e instanceof Error ? e.message : String(e)}); running on WASM instead.`;
-			backend = 'wasm';
-			pipeline = await createPipeline(m, assets, backend);
+		const failed: LoadResult['failed'] = [];
+		// One model at a time: its bytes are dropped once its sessions exist, so memory holds
+		// one model's files at most, not all of them.
+		for (const url of req.manifestUrls) {
+			try {
+				const m = await loadManifest(url);
+				if (pipelines.has(m.id)) throw new Error(`${url} names model ${m.id} again`);
+				const assets = await loadCachedModel(m, url, (p) => onFile?.(p));
+				let pipeline: DiffusionPipeline;
+				try {
+					// WebGPU alone first: ORT throws when it has no adapter, which tells us which EP ran
+					// (a list ['webgpu', 'wasm'] would fall back silently). Decided on the first model.
+					pipeline = await createPipeline(m, assets, backend);
+				} catch (e) {
+					if (backend !== 'webgpu' || pipelines.size > 0) throw e;
+					fallbackReason = `WebGPU could not start (${message(e)}); running on WASM instead.`;
+					backend = 'wasm';
+					pipeline = await createPipeline(m, assets, backend);
+				}
+				pipelines.set(m.id, { manifest: m, pipeline });
+			} catch (e) {
+				failed.push({ url, error: message(e) });
+			}
 		}
-		manifest = m;
+		if (pipelines.size === 0) throw new Error(failed.map((f) => f.error).join('; ') || 'no model to load');
+		// Files of models no longer offered go, once every offered one loaded (see forgetModelsExcept).
+		if (failed.length === 0) await forgetModelsExcept([...pipelines.keys()]).catch(() => {});
 		running = backend;
 		const adapter = backend === 'webgpu' ? await adapterName() : undefined;
-		return { model: m.id, version: m.version, backend, fallbackReason, threads, crossOriginIsolated: self.crossOriginIsolated, adapter, loadMs: performance.now() - t0 };
+		const models = [...pipelines.values()].map(({ manifest: m }) => ({
+			id: m.id, name: m.name, version: m.version, examples: m.examples ?? [], sizes: m.sizes, steps: m.steps, guidance: m.guidance, variations: m.files.vaeEncoder !== undefined
+		}));
+		return { models, failed, backend, fallbackReason, threads, crossOriginIsolated: self.crossOriginIsolated, adapter, loadMs: performance.now() - t0 };
 	},
 
 	async generate(job: GenerateJob, onStep?: (s: StepUpdate) => void): Promise<GenerateOutcome> {
-		if (!pipeline || !manifest || !running) throw new Error('no model loaded');
-		if (job.model !== manifest.id) throw new Error(`model ${job.model} is not loaded here (${manifest.id} is)`);
+		const loaded = pipelines.get(job.model);
+		if (!loaded || !running) throw new Error(`model ${job.model} is not loaded here (${[...pipelines.keys()].join(', ') || 'none'} ${pipelines.size === 1 ? 'is' : 'are'})`);
+		const { pipeline } = loaded;
 		current?.abort();
 		const ac = new AbortController();
 		current = ac;

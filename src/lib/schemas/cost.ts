@@ -5,12 +5,27 @@ import type { ModelManifest } from './manifest';
 
 /**
  * What a client needs of a model to build a form and quote it (GET /api/models).
- * `variations`: whether it can vary a picture (its manifest lists a VAE encoder).
+ * `variations`: whether it can vary a picture (its manifest lists a VAE encoder);
+ * `description` and `examples`: what the model draws, and prompts to start from.
  */
-export type PublicModel = Pick<ModelManifest, 'id' | 'name' | 'sizes' | 'steps' | 'guidance' | 'costWeight'> & { variations?: boolean };
+export type PublicModel = Pick<ModelManifest, 'id' | 'name' | 'sizes' | 'steps' | 'guidance' | 'costWeight'> & {
+	variations?: boolean;
+	description?: string;
+	examples?: string[];
+};
 
 export function publicModel(m: ModelManifest): PublicModel {
-	return { id: m.id, name: m.name, sizes: m.sizes, steps: m.steps, guidance: m.guidance, costWeight: m.costWeight, variations: m.files.vaeEncoder !== undefined };
+	return {
+		id: m.id,
+		name: m.name,
+		description: m.description,
+		examples: m.examples ?? [],
+		sizes: m.sizes,
+		steps: m.steps,
+		guidance: m.guidance,
+		costWeight: m.costWeight,
+		variations: m.files.vaeEncoder !== undefined
+	};
 }
 
 export type Tier = 'standard' | 'high';

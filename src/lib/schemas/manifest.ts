@@ -17,11 +17,18 @@ const ModelFile = z.object({
 });
 const Range = z.tuple([z.number().int().positive(), z.number().int().positive()]);
 
+/** Example prompts the /image page offers for the model: a handful, each a short prompt. */
+export const MAX_EXAMPLES = 8;
+export const MAX_EXAMPLE_CHARS = 200;
+
 export const ModelManifest = z.object({
 	id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/),
 	name: z.string().min(1),
 	version: z.string().min(1),
 	description: z.string().default(''),
+	// Prompts the model draws well, shown on /image when it is chosen. Optional: an export
+	// without them still loads (the page then shows none).
+	examples: z.array(z.string().trim().min(1).max(MAX_EXAMPLE_CHARS)).max(MAX_EXAMPLES).optional(),
 	costWeight: z.number().min(1).max(2),
 	files: z.object({
 		textEncoder: ModelFile,

@@ -3,20 +3,20 @@ import { tinyUrl } from '../../../tests/helpers/tiny-models';
 import { serverModels } from './models';
 
 describe('server model list', () => {
-	it('is the demo model alone without SDTURBO_BASE_URL', async () => {
-		expect((await serverModels({})).list().map((m) => m.id)).toEqual(['demo']);
+	it('is the built-in models (demo, objects) without SDTURBO_BASE_URL', async () => {
+		expect((await serverModels({})).list().map((m) => m.id)).toEqual(['demo', 'objects']);
 	});
 
 	it('adds SD-Turbo with file URLs under SDTURBO_BASE_URL', async () => {
 		const base = tinyUrl('sdturbo').href;
 		const reg = await serverModels({ SDTURBO_BASE_URL: base });
-		expect(reg.list().map((m) => m.id)).toEqual(['demo', 'sd-turbo']);
+		expect(reg.list().map((m) => m.id)).toEqual(['demo', 'objects', 'sd-turbo']);
 		expect(reg.get('sd-turbo')!.files.unet.url).toBe(`${base}unet.onnx`);
 		expect(reg.public().find((m) => m.id === 'sd-turbo')).toMatchObject({ sizes: [[512, 512]], costWeight: 2 });
 	});
 
-	it('keeps serving the demo model when SD-Turbo is misconfigured', async () => {
+	it('keeps serving the built-in models when SD-Turbo is misconfigured', async () => {
 		const reg = await serverModels({ SDTURBO_BASE_URL: 'file:///nonexistent/sd-turbo/' });
-		expect(reg.list().map((m) => m.id)).toEqual(['demo']);
+		expect(reg.list().map((m) => m.id)).toEqual(['demo', 'objects']);
 	});
 });

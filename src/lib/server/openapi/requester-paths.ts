@@ -10,7 +10,8 @@ import { AUTHED, JSON_BODY, json, jsonBody, operation, refusals } from './operat
 // The route takes `params` as unknown and checks it against the model it names; documented
 // here with its shape, the model's limits in words.
 export const GenerationParamsDoc = GenerationParams.meta({
-	description: 'Sizes, step ranges and guidance come from the model (GET /api/models); seed is random and guidance the model\'s default when left out.'
+	description:
+		'`model` is one of GET /api/models\' ids (`demo` is the default a form starts on); another is refused with 422 `invalid_params` naming the models on offer, and nothing is held. Sizes, step ranges and guidance come from the model; `variation` only for a model with `variations: true`. Seed is random and guidance the model\'s default when left out.'
 });
 const JobRequestDoc = JobRequest.extend({
 	params: GenerationParamsDoc,
@@ -24,7 +25,8 @@ export const requesterPaths: ZodOpenApiPathsObject = {
 		get: operation('public', {
 			tags: ['Requesters'],
 			summary: 'The models on offer',
-			description: 'What a form and a quote need: sizes, step ranges per tier, guidance, cost weight.',
+			description:
+				'What a form and a quote need: sizes, step ranges per tier, guidance, cost weight; and what the model draws (`description`), prompts to start from (`examples`) and whether it varies pictures (`variations`). Every deployment has the built-in `demo` (shapes; listed first, the default) and `objects` (everyday things; no variations); SD-Turbo where configured. A job goes only to an Island that advertises its model.',
 			responses: { 200: json('The models.', ModelList) }
 		})
 	},

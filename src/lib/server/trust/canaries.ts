@@ -1,7 +1,9 @@
 // Canaries: known-answer jobs for Islands on probation (docs/trust.md). Their prompts are made
-// here from each model's domain, never taken from a requester; a vouched Island computes each
-// answer once (a `reference` job), then every Island on probation that gets the canary must
-// draw the same picture.
+// from each model's domain (canary-prompts.ts), never taken from a requester; a vouched Island
+// computes each answer once (a `reference` job), then every Island on probation that gets the
+// canary must draw the same picture. Canaries are per model: a pool per model, a canary's
+// reference and every answer to it are runs of that model (the jobs carry it, and only an
+// Island that advertises the model may claim them), so pictures of two models are never compared.
 import { randomInt } from 'node:crypto';
 import { and, count, eq, inArray, isNotNull, isNull, lte, notExists, sql } from 'drizzle-orm';
 import { costOf } from '$lib/schemas/generation';
@@ -13,6 +15,7 @@ import { canaries, jobs, users } from '../db/schema';
 import type { BrokerEvent } from '../events';
 import type { Broker } from '../jobs/context';
 import { leaseTtlMs } from '../jobs/lease';
+import { canaryPrompt } from './canary-prompts';
 import { trustConfig } from './config';
 
 /** The platform's own account: it "requests" canaries, references and checks (never signs in). */
@@ -27,34 +30,11 @@ export async function ensureSystemUser(tx: Queryable) {
 
 const pick = <T>(items: readonly T[]): T => items[randomInt(items.length)];
 
-const DEMO = {
-	colours: ['red', 'orange', 'yellow', 'green', 'cyan', 'blue', 'purple', 'pink', 'white', 'black'],
-	shapes: ['circle', 'square', 'triangle', 'star', 'heart', 'diamond', 'cross', 'ring'],
-	places: ['', ' at the top', ' at the bottom', ' on the left', ' on the right', ' in the centre'],
-	sizes: ['', 'small ', 'large ']
-};
-
-const GENERAL = {
-	subjects: ['a lighthouse', 'a red apple', 'a cat asleep', 'a sailing boat', 'a mountain lake', 'a bowl of fruit', 'an old bicycle', 'a rocket'],
-	styles: ['', ', watercolour', ', photograph', ', oil painting', ', at sunset', ', in the snow']
-};
-
-/** An ordinary prompt of the model's domain, as a requester might type it. */
-export function canaryPrompt(modelId: string): string {
-	if (modelId === 'demo') {
-		const colour = pick(DEMO.colours);
-		let background = pick(DEMO.colours);
-		while (background === colour) background = pick(DEMO.colours);
-		return `a ${pick(DEMO.sizes)}${colour} ${pick(DEMO.shapes)}${pick(DEMO.places)} on a ${background} background`;
-	}
-	return `${pick(GENERAL.subjects)}${pick(GENERAL.styles)}`;
-}
-
 /** Params a requester would send: the smaller sizes and the model's default steps. */
 function canaryParams(model: ModelManifest) {
 	const sizes = [...model.sizes].sort((a, b) => a[0] * a[1] - b[0] * b[1]).slice(0, 3);
 	const [width, height] = pick(sizes);
-	return { prompt: canaryPrompt(model.id), model: model.id, width, height, steps: model.steps.default, seed: randomInt(0, UINT32_MAX), guidance: model.guidance.default };
+	return { prompt: canaryPrompt(model), model: model.id, width, height, steps: model.steps.default, seed: randomInt(0, UINT32_MAX), guidance: model.guidance.default };
 }
 
 /** A job the platform asks for (a reference, a canary, a check): no hold, paid from fees when done. */
