@@ -1,7 +1,7 @@
 // `npm run bench:pipeline`: ms per step and per image on onnxruntime-node (CPU), and the
-// pipeline's overhead over the bare session.run calls it makes. Uses the demo model when it
-// has been exported (static/models/demo), else the tiny random models (numbers then only
-// show overhead). Writes bench-results/pipeline.json and prints a markdown table.
+// pipeline's overhead over the bare session.run calls it makes. Uses the demo model (or the
+// built-in model BENCH_MODEL names, e.g. objects) when it has been exported, else the tiny
+// random models (numbers then only show overhead). Writes bench-results/pipeline.json and prints a markdown table.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
@@ -14,7 +14,7 @@ import { nodeFetchBytes, nodeRuntime } from '../src/island-node/node-runtime';
 import { tinyDemoManifest, tinyUrl } from '../tests/helpers/tiny-models';
 
 const root = new URL('..', import.meta.url);
-const demo = new URL('static/models/demo/manifest.json', root);
+const demo = new URL(`static/models/${process.env.BENCH_MODEL ?? 'demo'}/manifest.json`, root);
 const useDemo = existsSync(demo) && process.env.BENCH_TINY !== '1';
 const manifestUrl = useDemo ? demo : new URL('files.json', tinyUrl('demo'));
 const manifest = useDemo ? await loadManifest(demo, nodeFetchBytes) : tinyDemoManifest();

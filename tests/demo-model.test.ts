@@ -54,14 +54,15 @@ describe('demo model', () => {
 			{ preview: true, previewEveryMs: 0, onProgress: (p) => void seen.push(p) }
 		);
 		const pv = seen[4].preview!;
-		expect([pv.width, pv.height]).toEqual([32, 40]);
+		const ds = model.manifest.latent.downscale;
+		expect([pv.width, pv.height]).toEqual([256 / ds, 320 / ds]);
 		let err = 0;
 		for (let y = 0; y < pv.height; y++)
 			for (let x = 0; x < pv.width; x++)
 				for (let c = 0; c < 3; c++) {
 					let sum = 0;
-					for (let yy = 0; yy < 8; yy++) for (let xx = 0; xx < 8; xx++) sum += out.rgba[((y * 8 + yy) * 256 + x * 8 + xx) * 4 + c];
-					err += Math.abs(sum / 64 - pv.rgba[(y * pv.width + x) * 4 + c]);
+					for (let yy = 0; yy < ds; yy++) for (let xx = 0; xx < ds; xx++) sum += out.rgba[((y * ds + yy) * 256 + x * ds + xx) * 4 + c];
+					err += Math.abs(sum / (ds * ds) - pv.rgba[(y * pv.width + x) * 4 + c]);
 				}
 		// Pooling blurs edges a little: ~10-16 of 255 on average, against ~50 for a linear
 		// latent→RGB map on this VAE (measured), which is why previews decode.

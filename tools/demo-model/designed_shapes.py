@@ -69,7 +69,7 @@ def draw_scene(rng, w, h):
 
 
 def new_decoder():
-    return SpriteDecoder(torch.from_numpy(CODES), tint=True)
+    return SpriteDecoder(torch.from_numpy(CODES), tint=True, halves=False)  # shapes: one plain background
 
 
 class ShapesTask:
@@ -108,10 +108,16 @@ class Encoder(nn.Module):
         return self.net(sample)
 
 
-def train_encoder(steps=600, batch=16, lr=2e-3):
+def train_encoder(steps=800, batch=16, lr=2e-3):
+    """Regression onto the scenes' latents plus the frozen decoder's reconstruction: on the
+    regression alone (600 steps) a round trip kept 15 % of shapes and 33 % of colours, as the
+    decoder divides codes and colours by a coverage the encoder smeared."""
     rng = random.Random(SEED + 5)
     torch.manual_seed(SEED + 5)
     enc = Encoder()
+    dec = new_decoder()
+    dec.load_state_dict(torch.load(os.path.join(V4, "decoder.pt"))["decoder"])
+    dec.requires_grad_(False)
     opt = torch.optim.AdamW(enc.parameters(), lr, weight_decay=0.01)
     t0 = time.time()
     for step in range(steps):
@@ -119,7 +125,8 @@ def train_encoder(steps=600, batch=16, lr=2e-3):
         pairs = [draw_scene(rng, w, h) for _ in range(batch)]
         x = torch.stack([designed.to_tensor(img) for img, _ in pairs])
         z = torch.stack([torch.from_numpy(lat) for _, lat in pairs])
-        loss = F.mse_loss(enc(x), z)
+        zh = enc(x)
+        loss = F.mse_loss(zh, z) + 4 * F.mse_loss(dec(zh), x)
         opt.zero_grad()
         loss.backward()
         for g in opt.param_groups:

@@ -384,7 +384,15 @@ def main():
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1)
     if args.grid:
-        grid(samples[:16], os.path.join(HERE, "samples.png"))
+        # every shape once (the first held-out combination of each, all said, seed 1), then the
+        # evaluation's own first images at other sizes
+        firsts = [next(c for c in held if c[0] == s) for s in ds.SHAPES]
+        shown = []
+        for i, (sh, co, bg) in enumerate(firsts):
+            sc = ds.Scene(sh, co, bg, ds.SIZES[i % 2], ds.POSITIONS[(i * 4) % 9])
+            p, _ = ds.prompt_with_labels(sc, random.Random(i), template=i % ds.N_TEMPLATES, say=(True, True, True))
+            shown.append((model.sample(p, 256, 256, steps=steps, guidance=guidance, seed=1), p))
+        grid(shown + samples[8:16], os.path.join(HERE, "samples.png"))
         print("wrote samples.png")
 
 

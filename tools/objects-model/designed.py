@@ -99,9 +99,9 @@ class SpriteDecoder(nn.Module):
     """Designed latent -> image [B, 3, 16h, 16w] in [-1, 1].  tint: alpha-only sprites painted
     in the latent's colour (channels 4-6), the code after it."""
 
-    def __init__(self, codes, down=DOWN, tex=TEX, tint=False):
+    def __init__(self, codes, down=DOWN, tex=TEX, tint=False, halves=True):
         super().__init__()
-        self.down, self.tex, self.tint = down, tex, tint
+        self.down, self.tex, self.tint, self.halves = down, tex, tint, halves
         n = codes.shape[0]
         self.register_buffer("codes", codes.clone())
         self.register_buffer("texel", torch.arange(tex, dtype=torch.float32))
@@ -117,6 +117,15 @@ class SpriteDecoder(nn.Module):
         bottom = (rows > rows[:, :, -1:, :] * 0.5).float() * weight
         c_top = (rgb * top).sum(dim=(2, 3)) / (top.sum(dim=(2, 3)) + 1e-4)  # [B, 3]
         c_bottom = (rgb * bottom).sum(dim=(2, 3)) / (bottom.sum(dim=(2, 3)) + 1e-4)
+        mean = (rgb * weight).sum(dim=(2, 3)) / (weight.sum(dim=(2, 3)) + 1e-4)
+        if not self.halves:
+            return mean[:, :, None, None] * torch.ones_like(
+                F.interpolate(rgb[:, :1], scale_factor=float(self.down), mode="nearest"))
+        # halves a little apart are one plain colour with the UNet's noise in it (no seam);
+        # clearly apart (palette colours are > 0.5 apart here), two colours
+        gap = (c_top - c_bottom).abs().amax(dim=1, keepdim=True)
+        split = ((gap - 0.1) * 10).clamp(0, 1)
+        c_top, c_bottom = mean + split * (c_top - mean), mean + split * (c_bottom - mean)
         ones = F.interpolate(torch.ones_like(rgb[:, :1]), scale_factor=float(self.down), mode="nearest")
         px_rows = torch.cumsum(ones, dim=2)
         upper = (px_rows <= px_rows[:, :, -1:, :] * 0.5).float()
