@@ -41,12 +41,11 @@ export type TrustConfig = ReturnType<typeof trustConfig>;
  * UNREASONABLY_FAST). Unknown models get the demo model's bounds.
  */
 export const SPEED_BOUNDS: Record<string, Record<'node' | 'wasm' | 'webgpu', number>> = {
-	// The demo model: ~2.2 MP·steps/s through onnxruntime-node on 2 CPU cores (bench:pipeline).
-	demo: { node: 40, wasm: 40, webgpu: 400 },
-	// The objects model: its latent is downscaled 16× (the demo's 8×), a quarter of the cells
-	// per pixel, so an honest Island may be up to ~4× faster per pixel: four times the demo's
-	// bounds until bench:pipeline measures the trained model (a loose bound only checks less).
-	objects: { node: 160, wasm: 160, webgpu: 1600 },
+	// The built-in models (both on 16× designed latents since 2026-11-27): 256×256 × 12 steps
+	// in 210–253 ms through onnxruntime-node on 2 busy CPU cores, ~3–4 MP·steps/s
+	// (tools/*/check_onnx.mjs); about 20× that leaves room for fast CPUs.
+	demo: { node: 80, wasm: 80, webgpu: 800 },
+	objects: { node: 80, wasm: 80, webgpu: 800 },
 	// SD-Turbo: a UNet of ~860 M parameters; the fastest consumer GPUs do ~20 MP·steps/s.
 	'sd-turbo': { node: 2, wasm: 1, webgpu: 40 }
 };
