@@ -163,15 +163,18 @@ describe('headless Island end to end (demo and objects models)', () => {
 	});
 
 	it('draws "a red apple on a blue background" with the objects model: an apple on blue, from the pixels', async () => {
+		// The model's known miss: a plain blue background sometimes comes out half purple (in
+		// 3 of 32 seeds through torch; docs/objects-model.md), so 8 seeds, and most must be right.
 		const scores = [];
-		for (const seed of [1, 2, 3]) {
+		for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
 			const id = await submit({ model: 'objects', prompt: 'a red apple on a blue background', width: 256, height: 256, steps: 12, seed });
 			const img = decode(await image(id));
 			expect([img.width, img.height]).toEqual([256, 256]);
 			scores.push(scoreObject(img));
 		}
+		expect(scores.every((s) => s.ranked[0] === 'red-apple'), JSON.stringify(scores.map((s) => s.ranked.slice(0, 3)))).toBe(true);
 		const right = scores.filter((s) => s.ranked[0] === 'red-apple' && s.top === 'blue' && s.bottom === 'blue');
-		expect(right.length, JSON.stringify(scores.map((s) => ({ ...s, ranked: s.ranked.slice(0, 3) })))).toBeGreaterThanOrEqual(2);
+		expect(right.length, JSON.stringify(scores.map((s) => ({ ...s, ranked: s.ranked.slice(0, 3) })))).toBeGreaterThanOrEqual(5);
 	});
 
 	it('streams progress, and drops a job cancelled mid-run, then takes the next one', async () => {

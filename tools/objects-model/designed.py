@@ -121,15 +121,22 @@ class SpriteDecoder(nn.Module):
         if not self.halves:
             return mean[:, :, None, None] * torch.ones_like(
                 F.interpolate(rgb[:, :1], scale_factor=float(self.down), mode="nearest"))
-        # halves a little apart are one plain colour with the UNet's noise in it (no seam);
-        # clearly apart (palette colours are > 0.5 apart here), two colours
+        # halves a little apart are one plain colour with the UNet's noise in it (no seam; a
+        # plain blue came out with halves up to 0.51 apart); clearly apart, two colours (the
+        # nearest two palette colours, yellow and orange, are 0.67 apart in one channel)
         gap = (c_top - c_bottom).abs().amax(dim=1, keepdim=True)
-        split = ((gap - 0.1) * 10).clamp(0, 1)
+        split = ((gap - 0.5) * 8).clamp(0, 1)
         c_top, c_bottom = mean + split * (c_top - mean), mean + split * (c_bottom - mean)
         ones = F.interpolate(torch.ones_like(rgb[:, :1]), scale_factor=float(self.down), mode="nearest")
         px_rows = torch.cumsum(ones, dim=2)
         upper = (px_rows <= px_rows[:, :, -1:, :] * 0.5).float()
         return upper * c_top[:, :, None, None] + (1 - upper) * c_bottom[:, :, None, None]
+
+    def tents(self, coords, centre, side):
+        """Bilinear weights of every texel for pixel centres `coords` [B, 1, N] in a square of
+        `side` pixels centred at `centre` ([B, 1]): [B, N, T], zero outside the square."""
+        t = ((coords - centre[:, :, None]) / side[:, :, None] + 0.5) * self.tex - 0.5
+        return F.relu(1 - (t.transpose(1, 2) - self.texel).abs())
 
     def forward(self, latent_sample):
         z = latent_sample
@@ -157,10 +164,7 @@ class SpriteDecoder(nn.Module):
         side = torch.sqrt(mass) * d
         xs = torch.cumsum(torch.ones_like(bg[:, 0, :1, :]), dim=2) - 0.5  # [B, 1, W]
         ys = torch.cumsum(torch.ones_like(bg[:, 0, :, :1]).transpose(1, 2), dim=2) - 0.5  # [B, 1, H]
-        tu = ((xs - cx[:, :, None]) / side[:, :, None] + 0.5) * self.tex - 0.5
-        tv = ((ys - cy[:, :, None]) / side[:, :, None] + 0.5) * self.tex - 0.5
-        ax = F.relu(1 - (tu.transpose(1, 2) - self.texel).abs())  # [B, W, T]
-        ay = F.relu(1 - (tv.transpose(1, 2) - self.texel).abs())  # [B, H, T]
+        ax, ay = self.tents(xs, cx, side), self.tents(ys, cy, side)  # [B, W, T], [B, H, T]
         drawn = torch.matmul(torch.matmul(ay[:, None], tex), ax.transpose(1, 2)[:, None])  # [B, ch, H, W]
         if self.tint:
             colour = (z[:, 4:7] * w).sum(dim=(2, 3)) / cov_mass  # [B, 3]
