@@ -22,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import dataset as ds  # noqa: E402
 from sampling import Model  # noqa: E402
+from train_common import SCHEDULER, SIZES, manifest_io  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(ROOT, "static", "models", "demo")
@@ -103,22 +104,11 @@ def export(args, OUT, REF):
         "costWeight": 1,
         "examples": EXAMPLES,
         "files": files,
-        "io": {
-            "textEncoder": {"inputs": {"input_ids": {"type": "int32", "shape": [1, T]}},
-                            "outputs": {"last_hidden_state": {"type": "float32", "shape": [1, T, D]}}},
-            "unet": {"inputs": {"sample": {"type": "float32", "shape": ["batch", C, "h", "w"]},
-                                "timestep": {"type": "int64", "shape": ["batch"]},
-                                "encoder_hidden_states": {"type": "float32", "shape": ["batch", T, D]}},
-                     "outputs": {"out_sample": {"type": "float32", "shape": ["batch", C, "h", "w"]}}},
-            "vaeDecoder": {"inputs": {"latent_sample": {"type": "float32", "shape": [1, C, "h", "w"]}},
-                           "outputs": {"sample": {"type": "float32", "shape": [1, 3, "H", "W"]}}},
-        },
+        "io": manifest_io(T, D, C),
         "tokenizer": {"maxLength": T, "padId": 0, "bosId": None, "eosId": None},
         "latent": {"channels": C, "downscale": m.down, "scale": round(float(m.scale), 6)},
-        "scheduler": {"type": "ddim", "prediction": "v_prediction", "trainTimesteps": 1000,
-                      "betaSchedule": "squaredcos_cap_v2", "betaStart": 0.00085, "betaEnd": 0.012,
-                      "stepsOffset": 1},
-        "sizes": [[w, h] for h in range(256, 513, 64) for w in range(256, 513, 64)],
+        "scheduler": SCHEDULER,
+        "sizes": SIZES,
         "steps": dict(STEPS, default=args.steps_default),
         "guidance": dict(GUIDANCE, default=args.guidance_default),
     }

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import dataset as ds  # noqa: E402
+from train_common import Meter, ema_update, run_lr  # noqa: E402
 from models import DOWN, Decoder, Encoder, TextEncoder, TextHeads, UNet, alphas_cumprod_cosine, count  # noqa: E402
 
 SEED = 20261125
@@ -277,7 +278,7 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240, warm_start=Non
     t_start = time.time()
     t_end = t_start + minutes * 60
     last_ck = time.time()
-    avg, t_log, n_img = None, time.time(), 0
+    avg, meter = None, Meter(log)
     while time.time() < t_end:
         t0 = time.time()
         b = rng.choices(range(len(BUCKETS)), BUCKET_P)[0]
@@ -310,24 +311,14 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240, warm_start=Non
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
-        warm = min(1.0, (step + 1) / 200)
-        frac = (time.time() - t_start) / (minutes * 60)  # this run: constant, then cosine to 10 %
-        decay = 1.0 if frac < 0.5 else 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, (frac - 0.5) / 0.5)))
         for g in opt.param_groups:
-            g["lr"] = lr * warm * decay
+            g["lr"] = run_lr(lr, step, (time.time() - t_start) / (minutes * 60))
         opt.step()
         step += 1
-        dec = min(ema_decay, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, p in zip(ema_params, params):
-                pe.mul_(dec).add_(p.detach(), alpha=1 - dec)
+        ema_update(ema_params, params, step, ema_decay)
         seconds += time.time() - t0
-        n_img += bsz
-        avg = loss.item() if avg is None else 0.98 * avg + 0.02 * loss.item()
-        if step % 50 == 0:
-            log(f"step {step} loss {avg:.4f} {n_img / (time.time() - t_log):.1f} img/s "
-                f"trained {seconds / 60:.1f} min")
-            t_log, n_img = time.time(), 0
+        meter.add(step, loss.item(), bsz, seconds)
+        avg = meter.avg
         if time.time() - last_ck > ckpt_every:
             save()
             last_ck = time.time()

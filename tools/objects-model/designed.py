@@ -37,6 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "demo-model"))
 from models import TextEncoder, TextHeads, UNet, alphas_cumprod_cosine, count  # noqa: E402,F401
 from sampling import ddim_step, timesteps  # noqa: E402
+from train_common import Meter, ema_update, run_lr  # noqa: E402
 
 DOWN = 16
 TEX = 96
@@ -247,14 +248,14 @@ def train_unet(task, minutes, lr=1e-3, ema_decay=0.999, ckpt_every=180):
 
     def checkpoint():
         save({"unet": unet.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step,
-              "seconds": seconds, "avg": avg, "rng": rng.getstate(), "torch_rng": torch.get_rng_state()}, full)
+              "seconds": seconds, "avg": meter.avg, "rng": rng.getstate(), "torch_rng": torch.get_rng_state()}, full)
         save({"ema_unet": ema.state_dict(), "step": step, "seconds": seconds, "seed": task.seed, "ch": task.unet_ch},
              os.path.join(task.ckpt_dir, "unet_ema.pt"))
         with open(os.path.join(task.ckpt_dir, "progress.json"), "w") as f:
-            json.dump({"step": step, "minutes": round(seconds / 60, 1), "loss": round(avg, 5)}, f)
+            json.dump({"step": step, "minutes": round(seconds / 60, 1), "loss": round(meter.avg, 5)}, f)
 
     t_start = time.time()
-    t_end, last_ck, t_log, n_img = t_start + minutes * 60, t_start, t_start, 0
+    t_end, last_ck, meter = t_start + minutes * 60, t_start, Meter(log, avg)
     while time.time() < t_end:
         t0 = time.time()
         w, h = rng.choices(SIZES, SIZE_P)[0]
@@ -276,22 +277,13 @@ def train_unet(task, minutes, lr=1e-3, ema_decay=0.999, ckpt_every=180):
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
-        frac = (time.time() - t_start) / (minutes * 60)
-        decay = 1.0 if frac < 0.5 else 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, (frac - 0.5) / 0.5)))
         for g in opt.param_groups:
-            g["lr"] = lr * min(1.0, (step + 1) / 200) * decay
+            g["lr"] = run_lr(lr, step, (time.time() - t_start) / (minutes * 60))
         opt.step()
         step += 1
-        dec = min(ema_decay, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, p in zip(ema_params, params):
-                pe.mul_(dec).add_(p.detach(), alpha=1 - dec)
+        ema_update(ema_params, params, step, ema_decay)
         seconds += time.time() - t0
-        n_img += bsz
-        avg = loss.item() if avg is None else 0.98 * avg + 0.02 * loss.item()
-        if step % 50 == 0:
-            log(f"step {step} loss {avg:.4f} {n_img / (time.time() - t_log):.1f} img/s trained {seconds / 60:.1f} min")
-            t_log, n_img = time.time(), 0
+        meter.add(step, loss.item(), bsz, seconds)
         if time.time() - last_ck > ckpt_every:
             checkpoint()
             last_ck = time.time()

@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import scenes as sc  # noqa: E402
 from sample import load  # noqa: E402
+from train_common import SCHEDULER, SIZES, manifest_io  # noqa: E402  (tools/demo-model)
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(ROOT, "static", "models", "objects")
@@ -73,21 +74,11 @@ def export(guidance, out_dir=OUT, ref_dir=REF):
         "costWeight": 1,
         "examples": EXAMPLES,
         "files": files,
-        "io": {
-            "textEncoder": {"inputs": {"input_ids": {"type": "int32", "shape": [1, T]}},
-                            "outputs": {"last_hidden_state": {"type": "float32", "shape": [1, T, D]}}},
-            "unet": {"inputs": {"sample": {"type": "float32", "shape": ["batch", C, "h", "w"]},
-                                "timestep": {"type": "int64", "shape": ["batch"]},
-                                "encoder_hidden_states": {"type": "float32", "shape": ["batch", T, D]}},
-                     "outputs": {"out_sample": {"type": "float32", "shape": ["batch", C, "h", "w"]}}},
-            "vaeDecoder": {"inputs": {"latent_sample": {"type": "float32", "shape": [1, C, "h", "w"]}},
-                           "outputs": {"sample": {"type": "float32", "shape": [1, 3, "H", "W"]}}},
-        },
+        "io": manifest_io(T, D, C),
         "tokenizer": {"maxLength": T, "padId": 0, "bosId": None, "eosId": None},
         "latent": {"channels": C, "downscale": sc.DOWN, "scale": 1.0},
-        "scheduler": {"type": "ddim", "prediction": "v_prediction", "trainTimesteps": 1000,
-                      "betaSchedule": "squaredcos_cap_v2", "betaStart": 0.00085, "betaEnd": 0.012, "stepsOffset": 1},
-        "sizes": [[w, h] for h in range(256, 513, 64) for w in range(256, 513, 64)],
+        "scheduler": SCHEDULER,
+        "sizes": SIZES,
         "steps": STEPS,
         "guidance": {"min": 1, "max": 12, "default": guidance},
     }
