@@ -99,7 +99,7 @@ const formatters: Record<string, (r: any) => Row[]> = {
 	pipeline: (r) =>
 		(r.rows as any[]).map((x) => ({
 			bench: 'pipeline',
-			what: `demo model ${x.size} × ${x.steps} steps, onnxruntime-node`,
+			what: `${r.model ?? 'demo'} model ${x.size} × ${x.steps} steps, onnxruntime-node`,
 			figure: `${ms(x.msPerStep)}/step, ${ms(x.msPerImage)}/image; overhead ${x.overheadVsBare.toFixed(3)}× bare session.run`,
 			goal: 'overhead ≤ 1.05×',
 			met: x.overheadVsBare <= 1.05
