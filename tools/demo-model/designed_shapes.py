@@ -29,6 +29,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(1, os.path.join(os.path.dirname(HERE), "objects-model"))
 import dataset as ds  # noqa: E402
 import designed  # noqa: E402
+import designed_train  # noqa: E402
 from designed import SpriteDecoder, TextEncoder, UNet, log, save  # noqa: E402
 
 SEED = 20261128
@@ -141,7 +142,7 @@ class MeasuredEncoder(nn.Module):
                           code[:, :, None, None] * cov], dim=1)
 
 
-class Loaded(designed.Model):
+class Loaded(designed_train.Model):
     """What evaluate.py and export.py use of a model (the v2 sampler's interface)."""
     down, scale = designed.DOWN, 1.0
 
@@ -173,7 +174,7 @@ if __name__ == "__main__":
     args = ap.parse_args()
     if args.phase == "decoder":
         dec = new_decoder()
-        designed.init_sprites(dec, masks(dec.tex))
-        designed.train_decoder(dec, draw_scene, os.path.join(V4, "decoder.pt"), SEED + 2, steps=100)
+        designed_train.init_sprites(dec, masks(dec.tex))
+        designed_train.train_decoder(dec, draw_scene, os.path.join(V4, "decoder.pt"), SEED + 2, steps=100)
     else:
-        designed.train_unet(ShapesTask(), args.minutes, lr=args.lr)
+        designed_train.train_unet(ShapesTask(), args.minutes, lr=args.lr)

@@ -1,4 +1,4 @@
-"""The objects model in torch (designed.Model), from its committed checkpoints."""
+"""The objects model in torch (designed_train.Model), from its committed checkpoints."""
 import os
 import sys
 
@@ -8,6 +8,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import scenes as sc  # noqa: E402
 import designed  # noqa: E402
+import designed_train  # noqa: E402
 from designed import SpriteDecoder, TextEncoder, UNet  # noqa: E402
 
 CKPT = os.path.join(HERE, "ckpt")
@@ -24,6 +25,6 @@ def load(unet_path=os.path.join(CKPT, "unet_ema.pt")):
     unet.load_state_dict(ck["ema_unet"])
     dec = SpriteDecoder(torch.from_numpy(sc.CODES))
     dec.load_state_dict(torch.load(os.path.join(CKPT, "decoder.pt"))["decoder"])
-    m = designed.Model(te, unet, dec, lambda t: sc.tokenize(t, vidx), sc.CHANNELS)
+    m = designed_train.Model(te, unet, dec, lambda t: sc.tokenize(t, vidx), sc.CHANNELS)
     m.vocab, m.step, m.seconds = vocab, ck["step"], ck["seconds"]
     return m

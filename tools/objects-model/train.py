@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import scenes as sc  # noqa: E402
 import designed  # noqa: E402
+import designed_train  # noqa: E402
 from designed import SpriteDecoder, TextEncoder, TextHeads, log, save  # noqa: E402
 
 SEED = 20261127
@@ -104,8 +105,8 @@ def train_decoder():
     """The sprites, fine-tuned on rendered scenes (the target is the resvg rendering composed
     by scenes.render; the decoder draws from the designed latent)."""
     dec = SpriteDecoder(torch.from_numpy(sc.CODES))
-    designed.init_sprites(dec, sprite_pictures(dec.tex))
-    designed.train_decoder(dec, draw_scene, ckpt("decoder.pt"), SEED + 2)
+    designed_train.init_sprites(dec, sprite_pictures(dec.tex))
+    designed_train.train_decoder(dec, draw_scene, ckpt("decoder.pt"), SEED + 2)
 
 
 class ObjectsTask:
@@ -139,4 +140,4 @@ if __name__ == "__main__":
     elif args.phase == "decoder":
         train_decoder()
     else:
-        designed.train_unet(ObjectsTask(), args.minutes, lr=args.lr)
+        designed_train.train_unet(ObjectsTask(), args.minutes, lr=args.lr)
