@@ -1,6 +1,6 @@
 // The built-in models: every deployment offers them, each from its own static/models/<id>/
-// folder. Nothing here reads the objects model's bytes: its files are a placeholder until the
-// trained model lands, and everything must follow whatever its manifest says.
+// folder. Nothing here reads a model's bytes: a new export replaces its folder, and everything
+// must follow whatever its manifest says.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ModelManifest } from '../schemas/manifest';
