@@ -58,7 +58,7 @@ describe('headless Island end to end (demo and objects models)', () => {
 		await requester.signUp();
 		const kyc = await requester.json('POST', '/api/kyc/start', { json: { legalName: 'Ada Lovelace', dateOfBirth: '1990-12-10', country: 'GB' } });
 		expect(kyc.status).toBe(200);
-		await requester.buy('creator');
+		await requester.buy('studio'); // 20-odd pictures of both models
 		owner = new ApiClient(server.url);
 		await owner.signUp();
 		await setKyc(owner, 'verified');
