@@ -12,7 +12,7 @@ function scene(thing: string, top: string, bottom: string, place: number, size: 
 	if (size === 0) return { data, width: w, height: h, channels: 3 };
 	// the sprite is composited on the background at its own spot (top or bottom half's colour)
 	const sprite = thingOn(thing, size, PALETTE[cy + size / 2 < h / 2 ? top : bottom]);
-	for (let y = 0; y < size; y++) data.set(sprite.data.subarray(y * size * 3, (y + 1) * size * 3) as Uint8Array, ((cy + y) * w + cx) * 3);
+	for (let y = 0; y < size; y++) data.set(sprite.data.subarray(y * size * 3, (y + 1) * size * 3), ((cy + y) * w + cx) * 3);
 	return { data, width: w, height: h, channels: 3 };
 }
 

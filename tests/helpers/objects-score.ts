@@ -3,14 +3,13 @@
 // differ from it, and which thing they are: the nearest of every thing's resvg rendering after
 // both go through the same crop (those pixels, squared around their bounding box, 32×32).
 import { PALETTE } from './colour-score';
-// @ts-expect-error: a plain .mjs tool script without types
 import { renderThing, things } from '../../tools/objects-model/render_atlas.mjs';
 
 type Rgb = [number, number, number];
 const NAMES = Object.keys(PALETTE);
 const CROP = 32;
 const FAR = 60;
-export const THINGS: string[] = (things as string[][]).map((t) => t[0]);
+export const THINGS: string[] = things.map((t) => t[0]);
 export const POSITIONS = ['top left', 'top', 'top right', 'left', 'center', 'right', 'bottom left', 'bottom', 'bottom right'];
 
 export interface ObjectScore {
@@ -84,8 +83,8 @@ function bbox(mask: Uint8Array, width: number): [number, number, number, number]
 }
 
 /** A thing drawn by resvg at `size` px, composited on `fill` (RGBA, as a test scene needs it). */
-export function thingOn(thing: string, size: number, fill: Rgb): Img {
-	const { data } = renderThing(thing, size) as { data: Uint8Array };
+export function thingOn(thing: string, size: number, fill: Rgb): Img & { data: Uint8Array } {
+	const { data } = renderThing(thing, size);
 	const out = new Uint8Array(size * size * 3);
 	for (let p = 0; p < size * size; p++) {
 		const a = data[p * 4 + 3] / 255;

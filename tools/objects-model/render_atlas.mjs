@@ -14,8 +14,13 @@ import { encode, decode } from 'fast-png';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const icons = require('@iconify-json/fluent-emoji-flat/icons.json');
+/** @type {{ things: string[][] }} each thing: its icon name, then the words for it */
 export const { things } = JSON.parse(readFileSync(join(here, 'things.json'), 'utf8'));
 
+/**
+ * @param {string} name an icon of the set
+ * @param {number} size pixels per side
+ */
 export function renderThing(name, size) {
 	const data = getIconData(icons, name);
 	if (!data) throw new Error(`no icon ${name}`);
@@ -25,6 +30,7 @@ export function renderThing(name, size) {
 	return decode(png); // { width, height, data: RGBA }
 }
 
+/** @param {number} size pixels per cell */
 export function renderAtlas(size) {
 	const cols = Math.ceil(Math.sqrt(things.length));
 	const rows = Math.ceil(things.length / cols);
