@@ -5,6 +5,7 @@
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
 import type { ModelManifest } from '../schemas/manifest';
+import { publicModel, type PublicModel } from '../schemas/cost';
 import { loadManifest } from '../diffusion/manifest';
 import { DiffusionPipeline, runtimeFromOrt, type GenerateRequest, type Timings } from '../diffusion/pipeline';
 import { encodePngAsync } from '../diffusion/png';
@@ -24,17 +25,7 @@ export interface LoadRequest {
 }
 
 /** A model whose files were verified and whose sessions exist: the Island advertises it. */
-export interface LoadedModel {
-	id: string;
-	name: string;
-	version: string;
-	examples: string[];
-	sizes: [number, number][];
-	steps: ModelManifest['steps'];
-	guidance: ModelManifest['guidance'];
-	/** Whether it has a VAE encoder (variations). */
-	variations: boolean;
-}
+export type LoadedModel = PublicModel & { version: string };
 
 export interface LoadResult {
 	models: LoadedModel[];
@@ -151,9 +142,7 @@ const api = {
 		if (failed.length === 0) await forgetModelsExcept([...pipelines.keys()]).catch(() => {});
 		running = backend;
 		const adapter = backend === 'webgpu' ? await adapterName() : undefined;
-		const models = [...pipelines.values()].map(({ manifest: m }) => ({
-			id: m.id, name: m.name, version: m.version, examples: m.examples ?? [], sizes: m.sizes, steps: m.steps, guidance: m.guidance, variations: m.files.vaeEncoder !== undefined
-		}));
+		const models: LoadedModel[] = [...pipelines.values()].map(({ manifest: m }) => ({ ...publicModel(m), version: m.version }));
 		return { models, failed, backend, fallbackReason, threads, crossOriginIsolated: self.crossOriginIsolated, adapter, loadMs: performance.now() - t0 };
 	},
 
