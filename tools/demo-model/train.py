@@ -27,7 +27,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import dataset as ds  # noqa: E402
-from train_common import Meter, ema_update, run_lr  # noqa: E402
+from train_common import Meter, optimizer_step, pretrain_text  # noqa: E402
 from models import DOWN, Decoder, Encoder, TextEncoder, TextHeads, UNet, alphas_cumprod_cosine, count  # noqa: E402
 
 SEED = 20261125
@@ -160,9 +160,6 @@ def train_text(steps=1500, batch=256, lr=1e-3):
     te = TextEncoder(len(vocab))
     sizes = [len(v) for v in ds.LABEL_HEADS.values()]
     heads = TextHeads(sizes)
-    params = list(te.parameters()) + list(heads.parameters())
-    opt = torch.optim.AdamW(params, lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
     held = set(ds.load_heldout())
     t0 = time.time()
 
@@ -175,19 +172,7 @@ def train_text(steps=1500, batch=256, lr=1e-3):
             labels.append(lab)
         return torch.tensor(ids, dtype=torch.int32), torch.tensor(labels)
 
-    for step in range(steps):
-        ids, labels = batch_of(batch)
-        logits = heads(te(ids))
-        loss = sum(F.cross_entropy(lg, labels[:, i]) for i, lg in enumerate(logits))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        if step % 100 == 0 or step == steps - 1:
-            log(f"text step {step} loss {loss.item():.4f} {time.time() - t0:.0f}s")
-    with torch.no_grad():  # held-out triples: the encoder must generalise to them
-        ids, labels = batch_of(2000, only=sorted(held))
-        acc = [(lg.argmax(1) == labels[:, i]).float().mean().item() for i, lg in enumerate(heads(te(ids)))]
+    acc = pretrain_text(te, heads, batch_of, held, steps, batch, lr, log)
     log("held-out accuracy", dict(zip(ds.LABEL_HEADS, [round(a, 4) for a in acc])))
     os.makedirs(CKPT, exist_ok=True)
     torch.save({"te": te.state_dict(), "vocab": vocab, "steps": steps, "seconds": time.time() - t0,
@@ -308,14 +293,7 @@ def train_unet(minutes, lr=1e-3, ema_decay=0.999, ckpt_every=240, warm_start=Non
             ctx = te(ids)
         pred = unet(xt, t, ctx)
         loss = (shape_weight(x0) * (pred - v) ** 2).mean()
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        for g in opt.param_groups:
-            g["lr"] = run_lr(lr, step, (time.time() - t_start) / (minutes * 60))
-        opt.step()
-        step += 1
-        ema_update(ema_params, params, step, ema_decay)
+        step = optimizer_step(opt, loss, params, lr, step, (time.time() - t_start) / (minutes * 60), ema_params, ema_decay)
         seconds += time.time() - t0
         meter.add(step, loss.item(), bsz, seconds)
         avg = meter.avg

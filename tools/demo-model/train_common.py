@@ -4,6 +4,7 @@ import math
 import time
 
 import torch
+import torch.nn.functional as F
 
 
 def run_lr(lr, step, frac):
@@ -52,3 +53,37 @@ class Meter:
             self.log(f"step {step} loss {self.avg:.4f} {self.n_img / (time.time() - self.t_log):.1f} img/s "
                      f"trained {seconds / 60:.1f} min")
             self.t_log, self.n_img = time.time(), 0
+
+
+def optimizer_step(opt, loss, params, lr, step, frac, ema_params, ema_decay):
+    """One UNet update: gradients clipped to 1, this run's learning rate, then the EMA.
+    Returns the next step number."""
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    for g in opt.param_groups:
+        g["lr"] = run_lr(lr, step, frac)
+    opt.step()
+    ema_update(ema_params, params, step + 1, ema_decay)
+    return step + 1
+
+
+def pretrain_text(te, heads, batch_of, held, steps, batch, lr, log):
+    """Trains the text encoder on the attribute heads (OneCycle AdamW), then reads 2,000
+    held-out prompts; batch_of(n, only=None) -> (ids, labels).  Returns per-head accuracy."""
+    params = list(te.parameters()) + list(heads.parameters())
+    opt = torch.optim.AdamW(params, lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
+    t0 = time.time()
+    for step in range(steps):
+        ids, labels = batch_of(batch)
+        loss = sum(F.cross_entropy(lg, labels[:, i]) for i, lg in enumerate(heads(te(ids))))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 100 == 0 or step == steps - 1:
+            log(f"text step {step} loss {loss.item():.4f} {time.time() - t0:.0f}s")
+    with torch.no_grad():  # held-out combinations: the encoder must generalise to them
+        ids, labels = batch_of(2000, only=sorted(held))
+        return [(lg.argmax(1) == labels[:, i]).float().mean().item() for i, lg in enumerate(heads(te(ids)))]

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from designed import DOWN, LATENT_PIX_PER_BATCH, SIZE_P, SIZES, UNet, alphas_cumprod_cosine, count, log, save
 from sampling import ddim_step, timesteps  # tools/demo-model, on the path via designed
-from train_common import Meter, ema_update, run_lr
+from train_common import Meter, optimizer_step
 
 
 def init_sprites(dec, pictures):
@@ -116,14 +116,7 @@ def train_unet(task, minutes, lr=1e-3, ema_decay=0.999, ckpt_every=180):
             ctx = te(ids)
         pred = unet(a * x0 + s_ * eps, t, ctx)
         loss = (object_weight(x0) * (pred - (a * eps - s_ * x0)) ** 2).mean()
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        for g in opt.param_groups:
-            g["lr"] = run_lr(lr, step, (time.time() - t_start) / (minutes * 60))
-        opt.step()
-        step += 1
-        ema_update(ema_params, params, step, ema_decay)
+        step = optimizer_step(opt, loss, params, lr, step, (time.time() - t_start) / (minutes * 60), ema_params, ema_decay)
         seconds += time.time() - t0
         meter.add(step, loss.item(), bsz, seconds)
         if time.time() - last_ck > ckpt_every:

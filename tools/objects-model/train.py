@@ -21,7 +21,6 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -29,6 +28,7 @@ import scenes as sc  # noqa: E402
 import designed  # noqa: E402
 import designed_train  # noqa: E402
 from designed import SpriteDecoder, TextEncoder, TextHeads, log, save  # noqa: E402
+from train_common import pretrain_text  # noqa: E402  (tools/demo-model)
 
 SEED = 20261127
 CKPT = os.path.join(HERE, "ckpt")
@@ -55,9 +55,6 @@ def train_text(steps=1500, batch=256, lr=1e-3):
     torch.manual_seed(SEED + 1)
     te = TextEncoder(len(vocab))
     heads = TextHeads([len(v) for v in sc.LABEL_HEADS.values()])
-    params = list(te.parameters()) + list(heads.parameters())
-    opt = torch.optim.AdamW(params, lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
     held = sc.load_heldout()
     t0 = time.time()
 
@@ -73,18 +70,7 @@ def train_text(steps=1500, batch=256, lr=1e-3):
             labels.append(lab)
         return torch.tensor(ids, dtype=torch.int32), torch.tensor(labels)
 
-    for step in range(steps):
-        ids, labels = batch_of(batch)
-        loss = sum(F.cross_entropy(lg, labels[:, i]) for i, lg in enumerate(heads(te(ids))))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        if step % 100 == 0 or step == steps - 1:
-            log(f"text step {step} loss {loss.item():.4f} {time.time() - t0:.0f}s")
-    with torch.no_grad():
-        ids, labels = batch_of(2000, only=sorted(held))
-        acc = [(lg.argmax(1) == labels[:, i]).float().mean().item() for i, lg in enumerate(heads(te(ids)))]
+    acc = pretrain_text(te, heads, batch_of, held, steps, batch, lr, log)
     acc = dict(zip(sc.LABEL_HEADS, [round(a, 4) for a in acc]))
     log("held-out accuracy", acc)
     save({"te": te.state_dict(), "vocab": vocab, "steps": steps, "seconds": time.time() - t0,
