@@ -1,4 +1,4 @@
-// Scores an image from its pixels like tools/demo-model/evaluate.py: background = the most
+// Scores an image from its pixels like tools/demo-model/shape_score.py: background = the most
 // common of the training palette's colours, shape colour = the most common palette colour
 // among pixels far from the background (at least 0.4 % of the image), and the 3×3 cell
 // (column, row) holding the centroid of the shape-coloured pixels.

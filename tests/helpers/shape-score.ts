@@ -1,5 +1,5 @@
 // Which of the demo model's 8 shapes an image shows, from its pixels, like
-// classify_shape() in tools/demo-model/evaluate.py: the shape's mask is every pixel far
+// classify_shape() in tools/demo-model/shape_score.py: the shape's mask is every pixel far
 // (> 60 RGB units) from the background colour; each shape's outline (drawn as
 // tools/demo-model/dataset.py draws it) is fitted to the mask's bounding box, with the
 // radius scaled by 0.9 / 1 / 1.1, and the shape whose outline overlaps the mask best
