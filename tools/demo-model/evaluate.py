@@ -201,14 +201,10 @@ def designed_check(v4, n=96):
     at), and scene -> the variations' encoder -> decoder."""
     rng = random.Random(11)
     scenes = [ds.Scene.random(rng) for _ in range(n)]
-    dec = v4.load().dec
-    enc = v4.load_encoder() if os.path.exists(os.path.join(v4.V4, "encoder.pt")) else None
+    dec, enc = v4.load().dec, v4.load_encoder()
     out = {}
     for name, to_latent in (("designed latent", lambda s, img: torch.from_numpy(v4.latent(s, 256, 256))[None]),
-                            ("encoder", enc and (lambda s, img: enc(torch.from_numpy(img.copy()).permute(2, 0, 1)
-                                                                     .float()[None] / 127.5 - 1)))):
-        if to_latent is None:
-            continue
+                            ("encoder", lambda s, img: enc(torch.from_numpy(img.copy()).permute(2, 0, 1).float()[None] / 127.5 - 1))):
         rows = []
         for s in scenes:
             with torch.no_grad():
