@@ -14,9 +14,7 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import argparse
-import random
 import sys
-import time
 
 import numpy as np
 import torch
@@ -30,7 +28,7 @@ sys.path.insert(1, os.path.join(os.path.dirname(HERE), "objects-model"))
 import dataset as ds  # noqa: E402
 import designed  # noqa: E402
 import designed_train  # noqa: E402
-from designed import SpriteDecoder, TextEncoder, UNet, log, save  # noqa: E402
+from designed import SpriteDecoder, TextEncoder, UNet  # noqa: E402
 
 SEED = 20261128
 V4 = os.path.join(HERE, "v4")

@@ -13,7 +13,6 @@ import random
 import sys
 import time
 
-import numpy as np
 import torch
 from PIL import Image, ImageDraw
 

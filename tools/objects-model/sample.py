@@ -7,7 +7,6 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import scenes as sc  # noqa: E402
-import designed  # noqa: E402
 import designed_train  # noqa: E402
 from designed import SpriteDecoder, TextEncoder, UNet  # noqa: E402
 

@@ -13,8 +13,6 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import argparse
-import json
-import math
 import random
 import sys
 import time
@@ -25,7 +23,6 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import scenes as sc  # noqa: E402
-import designed  # noqa: E402
 import designed_train  # noqa: E402
 from designed import SpriteDecoder, TextEncoder, TextHeads, log, save  # noqa: E402
 from train_common import pretrain_text  # noqa: E402  (tools/demo-model)
