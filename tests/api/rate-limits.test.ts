@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../harness/client';
 import { drivers } from '../helpers/db';
 import { startServer, type TestServer } from '../../harness/server';
+import pg from 'pg';
 
 describe.each(drivers)('rate limits on %s', (driver) => {
 	let server: TestServer;
@@ -46,6 +47,30 @@ describe.each(drivers)('rate limits on %s', (driver) => {
 			expect((await script.request('GET', '/api/jobs')).status).toBe(429);
 		}
 		expect((await client.request('GET', '/api/me')).status).toBe(200);
+	});
+
+	// bench:abuse: 2,000 refused event-stream requests each made a round trip to count what was
+	// already spent, queueing on the pool ahead of honest requests. A spent budget stays spent
+	// until its window ends, so the instance answers the flood from memory.
+	it.runIf(driver === 'postgres')('refuses a spent budget without counting it again in the database', async () => {
+		const client = new ApiClient(server.url);
+		const { email } = await client.signUp();
+		for (let i = 0; i < 100; i++) await (await client.request('GET', '/api/jobs')).arrayBuffer();
+		const statuses = [];
+		for (let i = 0; i < 20; i++) statuses.push((await client.request('GET', '/api/jobs')).status);
+		expect(statuses).toEqual(Array(20).fill(429));
+		const db = new pg.Client({ connectionString: server.databaseEnv.DATABASE_URL });
+		await db.connect();
+		try {
+			const { rows } = await db.query(
+				`select c.count from rate_limit_counters c join users u on c.key = 'jobsUser:' || u.id where u.email = lower($1)`,
+				[email]
+			);
+			// The first refusal is counted (it found the budget spent); the 19 after it are not.
+			expect(rows).toEqual([{ count: 101 }]);
+		} finally {
+			await db.end();
+		}
 	});
 
 	it('limits login attempts per account, even with the right password', async () => {

@@ -1,6 +1,7 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { db, dbHandle } from '../db';
 import { MemoryCounter } from './memory-counter';
+import { RefusalMemo } from './refusal-memo';
 import { envPositiveInt } from '../env';
 import { ApiError, clientAddress, errorResponse } from '../http';
 import { hit, rateLimitHeaders, type Hit, type Policy } from './counter';
@@ -10,7 +11,8 @@ export { concurrencyCaps, capLimits } from './caps';
 
 /** PGlite's one process counts in memory; PostgreSQL's instances count together in the database. */
 const memory = new MemoryCounter();
-
+/** PostgreSQL: budgets already spent are refused without a round trip until their window ends. */
+const refusals = new RefusalMemo();
 
 const MINUTE = 60;
 const HOUR = 3600;
@@ -50,7 +52,13 @@ export function tooMany(h: Hit, what: string) {
 /** Counts one request against a budget: in memory on PGlite, in the database on PostgreSQL. */
 export async function countAgainst(policy: PolicyName, key: string, env: NodeJS.ProcessEnv = process.env): Promise<Hit> {
 	const p = ratePolicies(env)[policy];
-	return dbHandle().driver === 'pglite' ? memory.hit(`${policy}:${key}`, p) : hit(db(), `${policy}:${key}`, p);
+	const counterKey = `${policy}:${key}`;
+	if (dbHandle().driver === 'pglite') return memory.hit(counterKey, p);
+	const refused = refusals.refused(counterKey);
+	if (refused) return refused;
+	const counted = await hit(db(), counterKey, p);
+	refusals.note(counterKey, counted);
+	return counted;
 }
 
 /**
@@ -59,6 +67,14 @@ export async function countAgainst(policy: PolicyName, key: string, env: NodeJS.
  * see the same input.
  */
 export async function enforce(checks: [PolicyName, string, string][], env: NodeJS.ProcessEnv = process.env): Promise<Hit[]> {
+	// A budget already spent refuses the request before the others are counted: a flood of
+	// refused requests then costs no round trip at all (PostgreSQL; PGlite counts in memory).
+	if (dbHandle().driver !== 'pglite') {
+		for (const [policy, key, what] of checks) {
+			const refused = refusals.refused(`${policy}:${key}`);
+			if (refused) throw tooMany(refused, what);
+		}
+	}
 	const hits = await Promise.all(checks.map(([policy, key]) => countAgainst(policy, key, env)));
 	const refused = hits.findIndex((h) => !h.allowed);
 	if (refused >= 0) throw tooMany(hits[refused], checks[refused][2]);
