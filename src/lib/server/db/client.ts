@@ -27,6 +27,8 @@ export interface OpenOptions {
 	/** A dumped PGlite data dir (tests start from a migrated copy instead of running initdb). */
 	loadDataDir?: Blob;
 	poolSize?: number;
+	/** Sees every statement drizzle sends (tests count them); default: DB_STATEMENT_LOG's counter. */
+	logger?: { logQuery(query: string, params: unknown[]): void };
 }
 
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
@@ -52,7 +54,7 @@ async function openPostgres(options: OpenOptions): Promise<DatabaseHandle> {
 	});
 	// An idle client losing its connection must not crash the server.
 	pool.on('error', (err) => console.error('postgres pool error:', err.message));
-	const db = drizzle(pool, { schema, logger: statementLogger() }) as unknown as Database;
+	const db = drizzle(pool, { schema, logger: options.logger ?? statementLogger() }) as unknown as Database;
 	return { driver: 'postgres', db, pool, url, close: () => pool.end() };
 }
 
@@ -63,7 +65,7 @@ async function openPglite(options: OpenOptions): Promise<DatabaseHandle> {
 	const unlock = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
 	try {
 		const pglite = await PGlite.create(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
-		const db = drizzle(pglite, { schema, logger: statementLogger() }) as unknown as Database;
+		const db = drizzle(pglite, { schema, logger: options.logger ?? statementLogger() }) as unknown as Database;
 		return {
 			driver: 'pglite',
 			db,

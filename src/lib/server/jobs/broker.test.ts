@@ -11,12 +11,14 @@ import { islands, jobs, sessions } from '../db/schema';
 import { checkLedger, getBalances, ledgerAccount, purchase } from '../ledger';
 import { ledgerAccounts, users } from '../db/schema';
 import { PostgresEventBus, type BrokerEvent } from '../events';
-import { claimOnce, createBroker, cancelJob, completeJob, listOwnBatches, reapOnce, registerIsland, submitJob, submitJobs, leaseTtlMs, recordHeartbeat } from './index';
+import { claimOnce, longPollClaim, createBroker, cancelJob, completeJob, listOwnBatches, reapOnce, registerIsland, submitJob, submitJobs, leaseTtlMs, recordHeartbeat } from './index';
 import { LEASE_FLOOR_MS } from './lease';
 import { periodicSweep } from './runtime';
 
 describe.each(drivers)('broker on %s', (driver) => {
 	let t: TestDatabase;
+	/** Every statement drizzle sends (BEGIN and COMMIT aren't logged), with its parameters. */
+	const statements: { query: string; params: unknown[] }[] = [];
 	let broker: Awaited<ReturnType<typeof createBroker>>;
 	beforeAll(async () => {
 		// The dispatch itself, without trust's probation and spot checks (trust.test.ts has those);
@@ -25,7 +27,7 @@ describe.each(drivers)('broker on %s', (driver) => {
 		vi.stubEnv('ISLAND_MAX_LEASES', '8');
 		// One requester queues 40 jobs at once here (tests/api/batches.test.ts has the per-user limit).
 		vi.stubEnv('MAX_ACTIVE_JOBS_PER_USER', '100');
-		t = await openTestDatabase(driver, 30);
+		t = await openTestDatabase(driver, 30, { logQuery: (query, params) => statements.push({ query, params }) });
 		broker = await createBroker(t);
 	});
 	afterAll(async () => {
@@ -70,6 +72,28 @@ describe.each(drivers)('broker on %s', (driver) => {
 		expect((await claim(islandsList[0]))!.job.id).toBe(again[0]);
 		expect((await claim(islandsList[0]))!.job.id).toBe(again[1]);
 		for (const id of again) await cancelJob(broker, requester.id, id);
+	});
+
+	// Most claims find nothing: an Island back from its result, a long-poll's 10-second re-check.
+	// They used to run the locked transaction (lock the Island, count its leases, try the guarded
+	// UPDATE): three statements and a BEGIN/COMMIT to learn that the queue was empty.
+	it('answers a claim that finds nothing with one unlocked statement, refusals included', async () => {
+		const owner = await user(0);
+		// A model no other test here queues: the queue is empty for it.
+		const isl = { ...(await island(owner)), models: ['objects'] };
+		const mine = () => statements.filter((s) => s.params.includes(isl.id));
+		statements.length = 0;
+		expect(await longPollClaim(broker, isl, { timeoutMs: 1 })).toBeNull();
+		expect(mine().map((s) => s.query)).toEqual([expect.not.stringMatching(/for update|^update/)]);
+
+		// A job it may take is claimed as before (the locked transaction decides).
+		const requester = await user(100);
+		const job = await submitJob(broker, requester, { ...params, prompt: 'a red apple', model: 'objects' });
+		expect((await longPollClaim(broker, isl, { timeoutMs: 1 }))?.job.id).toBe(job.id);
+		await cancelJob(broker, requester.id, job.id);
+		// An unverified owner's Island is still told so, queue empty or not.
+		await t.db.update(users).set({ kycStatus: 'unverified' }).where(eq(users.id, owner.id));
+		await expect(longPollClaim(broker, isl, { timeoutMs: 1 })).rejects.toMatchObject({ code: 'owner_not_verified' });
 	});
 
 	it('settles or cancels a job, never both, when a result and a cancel race', async () => {

@@ -9,7 +9,7 @@ import { hashLease, leaseSecret, leaseToken } from './lease';
 import { releaseClaim } from './lifecycle';
 import { jobVersionBump } from './views';
 import { ISLAND_OFFLINE_AFTER_MS } from './islands';
-import { admitClaimant } from '../trust/admission';
+import { admitClaimant, precheckClaim } from '../trust/admission';
 import { provideCanary } from '../trust/canaries';
 import { claimableBy, mayWake, type Claimant } from '../trust/eligibility';
 import { paramsForIsland } from './variations';
@@ -35,7 +35,12 @@ export const CLAIM_FALLBACK_POLL_MS = 10_000;
  * (concurrent claimers take different jobs) and its status re-checked, so a job is leased to
  * exactly one Island. Returns the Island as it stands now, for the next sleep.
  */
-export async function claimOnce(broker: Broker, request: Claimant): Promise<{ claim: Claim | null; claimant: Claimant }> {
+export async function claimOnce(broker: Broker, request: Claimant, options: { precheck?: boolean } = {}): Promise<{ claim: Claim | null; claimant: Claimant }> {
+	// An Island on probation is handed canaries inside the transaction: it always runs it.
+	if (options.precheck && !request.probation) {
+		const { jobWaiting } = await precheckClaim(broker.db, request);
+		if (!jobWaiting) return { claim: null, claimant: request };
+	}
 	const secret = leaseSecret();
 	const { row, claimant, wakes } = await broker.db.transaction(async (tx) => {
 		const claimant = await admitClaimant(tx, request);
@@ -151,6 +156,8 @@ export async function longPollClaim(
 	const deadline = Date.now() + (options.timeoutMs ?? CLAIM_LONG_POLL_MS);
 	const { dispatcher } = broker;
 	let island = request;
+	/** Woken by a queued job: one is likely there, so the cheap check first would be a statement more. */
+	let woken = false;
 	for (;;) {
 		if (dispatcher.draining || options.signal?.aborted) return null;
 		// Registered before the claim query runs (with what was known of the Island then), so a
@@ -158,7 +165,7 @@ export async function longPollClaim(
 		const ticket = dispatcher.register(island);
 		let claim: Claim | null;
 		try {
-			({ claim, claimant: island } = await claimOnce(broker, island));
+			({ claim, claimant: island } = await claimOnce(broker, island, { precheck: !woken }));
 		} catch (err) {
 			ticket.cancel();
 			throw err;
@@ -179,7 +186,7 @@ export async function longPollClaim(
 		let timer: ReturnType<typeof setTimeout> | undefined;
 		const onAbort = () => ticket.cancel();
 		options.signal?.addEventListener('abort', onAbort, { once: true });
-		await Promise.race([ticket.woken, new Promise<void>((r) => (timer = setTimeout(r, Math.min(remaining, CLAIM_FALLBACK_POLL_MS))))]);
+		woken = await Promise.race([ticket.woken.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.min(remaining, CLAIM_FALLBACK_POLL_MS))))]);
 		clearTimeout(timer);
 		options.signal?.removeEventListener('abort', onAbort);
 		ticket.cancel();

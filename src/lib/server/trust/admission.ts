@@ -6,7 +6,7 @@ import type { Queryable } from '../db';
 import { islands, jobs, users } from '../db/schema';
 import { ApiError } from '../http';
 import { trustConfig } from './config';
-import type { Claimant } from './eligibility';
+import { claimableBy, type Claimant } from './eligibility';
 
 type IslandRow = typeof islands.$inferSelect;
 
@@ -26,6 +26,36 @@ export function quarantined(row: Pick<IslandRow, 'quarantineReason'>) {
 	return new ApiError(403, 'island_quarantined', `This Island is quarantined: ${row.quarantineReason ?? 'its results could not be trusted'}. Its owner can ask an admin to review it.`);
 }
 
+/**
+ * The claim's refusals and whether any job waits for it, read in one statement without a
+ * transaction or a lock. Most claims find nothing (an Island back from its result, a
+ * long-poll's safety-net re-check), and the locked transaction cost five statements to learn
+ * that. Advisory: a claim it lets through runs the locked transaction, which decides.
+ */
+export async function precheckClaim(db: Queryable, request: Claimant): Promise<{ jobWaiting: boolean }> {
+	const [row] = await db
+		.select({
+			kyc: sql<string | null>`(select ${users.kycStatus} from ${users} where ${users.id} = ${request.ownerId})`,
+			held: sql<number>`(select count(*)::int from ${jobs} where ${jobs.islandId} = ${request.id} and ${jobs.status} = 'running')`,
+			jobWaiting: sql<boolean>`exists (select 1 from ${jobs} where ${claimableBy(request)})`
+		})
+		.from(sql`(select 1) as one`);
+	refuseClaimant(row.kyc, row.held);
+	return { jobWaiting: row.jobWaiting };
+}
+
+function refuseClaimant(kyc: string | null, held: number) {
+	if (kyc !== 'verified') {
+		throw new ApiError(403, 'owner_not_verified', 'Islands earn only for verified owners: verify your identity on /account first.');
+	}
+	const { maxLeasesPerIsland } = trustConfig();
+	if (held >= maxLeasesPerIsland) {
+		throw new ApiError(409, 'lease_limit', `This Island already holds ${held} job${held === 1 ? '' : 's'} (at most ${maxLeasesPerIsland} at once): finish or fail it first.`, undefined, {
+			'retry-after': '5'
+		});
+	}
+}
+
 /** Locks the Island's row and re-reads it; throws the reason it may not claim now. */
 export async function admitClaimant(tx: Queryable, request: Claimant): Promise<Claimant> {
 	const [row] = await tx
@@ -37,16 +67,9 @@ export async function admitClaimant(tx: Queryable, request: Claimant): Promise<C
 	if (!row) throw new ApiError(401, 'invalid_island_token', 'This Island no longer exists.');
 	const { island } = row;
 	if (island.trust === 'quarantined') throw quarantined(island);
-	if (row.kyc !== 'verified') {
-		throw new ApiError(403, 'owner_not_verified', 'Islands earn only for verified owners: verify your identity on /account first.');
-	}
-	const { maxLeasesPerIsland, probationCanaries } = trustConfig();
 	const [held] = await tx.select({ n: count() }).from(jobs).where(and(eq(jobs.islandId, island.id), eq(jobs.status, 'running')));
-	if (held.n >= maxLeasesPerIsland) {
-		throw new ApiError(409, 'lease_limit', `This Island already holds ${held.n} job${held.n === 1 ? '' : 's'} (at most ${maxLeasesPerIsland} at once): finish or fail it first.`, undefined, {
-			'retry-after': '5'
-		});
-	}
+	refuseClaimant(row.kyc, held.n);
+	const { probationCanaries } = trustConfig();
 	// Probation ends at K canaries passed (or at once when an operator sets K lower).
 	if (island.trust === 'probation' && island.canariesPassed >= probationCanaries) {
 		await tx.update(islands).set({ trust: 'trusted', trustedAt: sql`now()` }).where(eq(islands.id, island.id));
