@@ -56,9 +56,27 @@ const formatters: Record<string, (r: any) => Row[]> = {
 				goal: x.driver === 'postgres' ? '≥ 250 /s' : '≥ 150 /s',
 				met: x.saturated.settledPerSecond >= (x.driver === 'postgres' ? 250 : 150)
 			},
+			{
+				bench: 'dispatch',
+				what: `POST /api/jobs, paced (${x.driver})`,
+				figure: `p50 ${ms(x.paced.submitRequestMs.p50)}, p99 ${ms(x.paced.submitRequestMs.p99)}`,
+				goal: 'p50 ≤ 3 ms',
+				met: x.paced.submitRequestMs.p50 <= 3
+			},
 			...(x.saturated.serverCpuMsPerJob === undefined
 				? []
-				: [{ bench: 'dispatch', what: `server CPU per job, saturated (${x.driver}; the server process only)`, figure: ms(x.saturated.serverCpuMsPerJob), goal: '—', met: null }])
+				: [{ bench: 'dispatch', what: `server CPU per job, saturated (${x.driver}; the server process only)`, figure: ms(x.saturated.serverCpuMsPerJob), goal: '—', met: null }]),
+			...(x.connectionResets === undefined
+				? []
+				: [
+						{
+							bench: 'dispatch',
+							what: `connection resets and non-2xx answers, both phases, nothing retried (${x.driver}, ${x.paced.jobs + x.saturated.jobs} jobs)`,
+							figure: `${x.connectionResets} resets, ${Object.values(x.non2xx as Record<string, number>).reduce((a, b) => a + b, 0)} non-2xx`,
+							goal: '0 and 0',
+							met: x.connectionResets === 0 && x.otherNetworkErrors === 0 && Object.keys(x.non2xx).length === 0
+						}
+					])
 		]),
 	longpoll: (r) => [
 		{

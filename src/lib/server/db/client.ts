@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import * as schema from './schema';
 import { bundledMigrations } from './migrate';
 import { lockDataDir } from './data-dir-lock';
+import { timeQueries } from './query-times';
 
 /** Both drivers return `{ rows }`, so one typed query path serves PGlite and node-postgres. */
 export interface RowsResultHKT extends PgQueryResultHKT {
@@ -65,6 +66,7 @@ async function openPglite(options: OpenOptions): Promise<DatabaseHandle> {
 	const unlock = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
 	try {
 		const pglite = await PGlite.create(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+		timeQueries(pglite);
 		const db = drizzle(pglite, { schema, logger: options.logger ?? statementLogger() }) as unknown as Database;
 		return {
 			driver: 'pglite',
