@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
-import { hit, rateLimitHeaders } from './counter';
+import { hit, hitAll, rateLimitHeaders } from './counter';
 import { MemoryCounter } from './memory-counter';
 
 describe.each(drivers)('rate-limit counter on %s', (driver) => {
@@ -29,6 +29,24 @@ describe.each(drivers)('rate-limit counter on %s', (driver) => {
 		await hit(t.db, a, { limit: 1, windowSeconds: 60 });
 		expect((await hit(t.db, a, { limit: 1, windowSeconds: 60 })).allowed).toBe(false);
 		expect((await hit(t.db, b, { limit: 1, windowSeconds: 60 })).allowed).toBe(true);
+	});
+
+	it('counts several budgets in one statement, each with its own limit and window', async () => {
+		const user = { key: `test:${crypto.randomUUID()}`, policy: { limit: 2, windowSeconds: 60 } };
+		const address = { key: `test:${crypto.randomUUID()}`, policy: { limit: 3, windowSeconds: 3600 } };
+		const first = await hitAll(t.db, [user, address]);
+		expect(first.map((h) => [h.allowed, h.remaining, h.windowSeconds])).toEqual([
+			[true, 1, 60],
+			[true, 2, 3600]
+		]);
+		expect(first[1].resetSeconds).toBeGreaterThan(60);
+		await hitAll(t.db, [address, user]);
+		const third = await hitAll(t.db, [user, address]);
+		expect(third.map((h) => [h.allowed, h.remaining])).toEqual([
+			[false, 0],
+			[true, 0]
+		]);
+		expect(third[0].resetSeconds).toBeLessThanOrEqual(60);
 	});
 
 	it('starts a new window once the old one has passed', async () => {

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db';
 
 export interface Policy {
@@ -16,28 +16,40 @@ export interface Hit {
 }
 
 /**
- * Counts one request against `key` with a single atomic upsert, so instances sharing a
- * PostgreSQL database count together and concurrent requests can't both take the last slot.
- * The window starts at a key's first request (not on a clock boundary), with the database's
- * clock, so instances with skewed clocks agree.
+ * Counts one request against each key, all in one atomic upsert (one round trip however many
+ * budgets a request spends), so instances sharing a PostgreSQL database count together and
+ * concurrent requests can't both take the last slot. Each window starts at its key's first
+ * request (not on a clock boundary), with the database's clock, so instances with skewed
+ * clocks agree. Keys must be distinct. Answers in the order asked.
  */
-export async function hit(tx: Queryable, key: string, policy: Policy): Promise<Hit> {
-	const interval = sql`make_interval(secs => ${policy.windowSeconds})`;
+export async function hitAll(tx: Queryable, budgets: { key: string; policy: Policy }[]): Promise<Hit[]> {
+	const keys = budgets.map((b) => b.key);
+	const seconds = budgets.map((b) => b.policy.windowSeconds);
+	const windowOf = (row: SQL) => sql`make_interval(secs => (select secs from input where input.key = ${row}))`;
 	const result = await tx.execute(sql`
+		with input (key, secs) as (select * from unnest(${sql.param(keys)}::text[], ${sql.param(seconds)}::int[]))
 		insert into rate_limit_counters as c (key, window_start, count)
-		values (${key}, clock_timestamp(), 1)
+		select key, clock_timestamp(), 1 from input
 		on conflict (key) do update set
-			window_start = case when c.window_start + ${interval} <= excluded.window_start then excluded.window_start else c.window_start end,
-			count = case when c.window_start + ${interval} <= excluded.window_start then 1 else c.count + 1 end
-		returning count, ceil(extract(epoch from (window_start + ${interval} - clock_timestamp())))::int as reset`);
-	const row = result.rows[0] as { count: number; reset: number };
-	return {
-		allowed: row.count <= policy.limit,
-		limit: policy.limit,
-		remaining: Math.max(0, policy.limit - row.count),
-		resetSeconds: Math.max(1, row.reset),
-		windowSeconds: policy.windowSeconds
-	};
+			window_start = case when c.window_start + ${windowOf(sql`excluded.key`)} <= excluded.window_start then excluded.window_start else c.window_start end,
+			count = case when c.window_start + ${windowOf(sql`excluded.key`)} <= excluded.window_start then 1 else c.count + 1 end
+		returning key, count, ceil(extract(epoch from (window_start + ${windowOf(sql`c.key`)} - clock_timestamp())))::int as reset`);
+	const rows = new Map((result.rows as { key: string; count: number; reset: number }[]).map((r) => [r.key, r]));
+	return budgets.map(({ key, policy }) => {
+		const row = rows.get(key)!;
+		return {
+			allowed: row.count <= policy.limit,
+			limit: policy.limit,
+			remaining: Math.max(0, policy.limit - row.count),
+			resetSeconds: Math.max(1, row.reset),
+			windowSeconds: policy.windowSeconds
+		};
+	});
+}
+
+/** Counts one request against `key` (hitAll with one budget). */
+export async function hit(tx: Queryable, key: string, policy: Policy): Promise<Hit> {
+	return (await hitAll(tx, [{ key, policy }]))[0];
 }
 
 /** Keys under this prefix are remembered, not counted: they live for LONG_WINDOW_DAYS. */

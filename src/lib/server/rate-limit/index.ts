@@ -4,7 +4,7 @@ import { MemoryCounter } from './memory-counter';
 import { RefusalMemo } from './refusal-memo';
 import { envPositiveInt } from '../env';
 import { ApiError, clientAddress, errorResponse } from '../http';
-import { hit, rateLimitHeaders, type Hit, type Policy } from './counter';
+import { hitAll, rateLimitHeaders, type Hit, type Policy } from './counter';
 
 export { isRemembered, remember, type Hit, type Policy } from './counter';
 export { concurrencyCaps, capLimits } from './caps';
@@ -49,16 +49,23 @@ export function tooMany(h: Hit, what: string) {
 	return new ApiError(429, 'rate_limited', `Too many ${what}. Try again in ${h.resetSeconds} seconds.`, undefined, rateLimitHeaders(h));
 }
 
-/** Counts one request against a budget: in memory on PGlite, in the database on PostgreSQL. */
+/**
+ * Counts one request against each budget: in memory on PGlite, in the database on PostgreSQL
+ * (one statement for all of them). A spent budget is remembered until its window ends.
+ */
+async function countAll(budgets: [PolicyName, string][], env: NodeJS.ProcessEnv): Promise<Hit[]> {
+	const policies = ratePolicies(env);
+	const entries = budgets.map(([policy, key]) => ({ key: `${policy}:${key}`, policy: policies[policy] }));
+	if (dbHandle().driver === 'pglite') return entries.map((e) => memory.hit(e.key, e.policy));
+	const hits = await hitAll(db(), entries);
+	entries.forEach((e, i) => refusals.note(e.key, hits[i]));
+	return hits;
+}
+
+/** Counts one request against a budget (see countAll); a spent one answers from memory. */
 export async function countAgainst(policy: PolicyName, key: string, env: NodeJS.ProcessEnv = process.env): Promise<Hit> {
-	const p = ratePolicies(env)[policy];
-	const counterKey = `${policy}:${key}`;
-	if (dbHandle().driver === 'pglite') return memory.hit(counterKey, p);
-	const refused = refusals.refused(counterKey);
-	if (refused) return refused;
-	const counted = await hit(db(), counterKey, p);
-	refusals.note(counterKey, counted);
-	return counted;
+	const refused = dbHandle().driver === 'pglite' ? null : refusals.refused(`${policy}:${key}`);
+	return refused ?? (await countAll([[policy, key]], env))[0];
 }
 
 /**
@@ -75,7 +82,10 @@ export async function enforce(checks: [PolicyName, string, string][], env: NodeJ
 			if (refused) throw tooMany(refused, what);
 		}
 	}
-	const hits = await Promise.all(checks.map(([policy, key]) => countAgainst(policy, key, env)));
+	const hits = await countAll(
+		checks.map(([policy, key]) => [policy, key]),
+		env
+	);
 	const refused = hits.findIndex((h) => !h.allowed);
 	if (refused >= 0) throw tooMany(hits[refused], checks[refused][2]);
 	return hits;
