@@ -132,6 +132,8 @@ export const jobs = pgTable(
 	(t) => [
 		index('jobs_queue_idx').on(t.createdAt, t.id).where(sql`${t.status} = 'queued'`),
 		index('jobs_lease_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
+		// Every claim counts the leases its Island holds: without this, the Island's whole history.
+		index('jobs_running_island_idx').on(t.islandId).where(sql`${t.status} = 'running'`),
 		index('jobs_user_idx').on(t.userId, t.createdAt),
 		index('jobs_finished_idx').on(t.finishedAt).where(sql`${t.status} = 'completed'`),
 		index('jobs_island_idx').on(t.islandId, t.finishedAt),
