@@ -20,7 +20,8 @@ export interface Hit {
  * budgets a request spends), so instances sharing a PostgreSQL database count together and
  * concurrent requests can't both take the last slot. Each window starts at its key's first
  * request (not on a clock boundary), with the database's clock, so instances with skewed
- * clocks agree. Keys must be distinct. Answers in the order asked.
+ * clocks agree. Rows are taken in key order, so two requests sharing keys can't deadlock.
+ * Keys must be distinct. Answers in the order asked.
  */
 export async function hitAll(tx: Queryable, budgets: { key: string; policy: Policy }[]): Promise<Hit[]> {
 	const keys = budgets.map((b) => b.key);
@@ -29,7 +30,7 @@ export async function hitAll(tx: Queryable, budgets: { key: string; policy: Poli
 	const result = await tx.execute(sql`
 		with input (key, secs) as (select * from unnest(${sql.param(keys)}::text[], ${sql.param(seconds)}::int[]))
 		insert into rate_limit_counters as c (key, window_start, count)
-		select key, clock_timestamp(), 1 from input
+		select key, clock_timestamp(), 1 from input order by key
 		on conflict (key) do update set
 			window_start = case when c.window_start + ${windowOf(sql`excluded.key`)} <= excluded.window_start then excluded.window_start else c.window_start end,
 			count = case when c.window_start + ${windowOf(sql`excluded.key`)} <= excluded.window_start then 1 else c.count + 1 end
