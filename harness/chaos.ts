@@ -3,20 +3,21 @@
 // is restarted (SIGTERM, then SIGKILL) while jobs run. Then every job must have ended, each
 // at most once charged, the ledger balanced, balances equal to what the completed jobs cost
 // and every image a valid PNG of its size. With `liars`, trust is on and some Islands lie
-// (harness/chaos-trust.ts measures what got through).
-import { checkPng } from '../src/lib/server/jobs/png-check';
+// (harness/chaos-trust.ts measures what got through). This file runs the broker, the Islands
+// and the schedule; the requesters' side is harness/chaos-load.ts, the checks at the end and
+// the verdict harness/chaos-report.ts.
 import { ApiClient } from './client';
-import { decideIsland, demoManifest, ledgerAdmin, setKyc } from './broker';
+import { decideIsland, ledgerAdmin, setKyc } from './broker';
 import { readDatabase } from './chaos-db';
-import { isHonestPicture } from './chaos-picture';
-import { awaitProbation, awaitVerification, brokerEnv, establish, ownersEarnings, TRUST_QUERIES, trustReport, type Role, type TrustReport } from './chaos-trust';
+import { JobWatcher, pool, signUpRequesters, sleep, Submitter, TERMINAL } from './chaos-load';
+import { chaosPassed, checkImages, checkRequesterBalances, PER_JOB, type ChaosReport, type PerJob } from './chaos-report';
+import { awaitProbation, awaitVerification, brokerEnv, establish, ownersEarnings, TRUST_QUERIES, trustReport, type Role } from './chaos-trust';
 import type { Driver } from './postgres';
 import { startServer, type TestServer } from './server';
 import { snapshotBuild } from './build-snapshot';
 import { IslandProcess } from './chaos-island-process';
 
-const STUDIO_PACK = 2000;
-const MAX_JOB_COST = 50;
+export type { ChaosReport } from './chaos-report';
 
 export interface ChaosOptions {
 	driver: Driver;
@@ -51,66 +52,6 @@ export interface ChaosOptions {
 	log?: (m: string) => void;
 }
 
-export interface ChaosReport {
-	driver: Driver;
-	jobs: { submitted: number; refusedAtSubmit: number; completed: number; failed: number; cancelled: number; lost: number };
-	islands: { fast: number; real: number; killed: number; jobsByReal: number };
-	restarts: string[];
-	charges: { maxSettlementsPerJob: number; maxReleasesPerJob: number; completedWithoutSettlement: number; failedWithoutRefund: number };
-	ledger: { ok: boolean; sum: number; entries: number; transactions: number; problems: string[] };
-	balances: { requestersMatch: boolean; ownersMatch: boolean; spent: number; expectedSpent: number; earned: number; expectedEarned: number; forfeited: number; held: number };
-	pngs: { checked: number; valid: number; problems: string[] };
-	attempts: { max: number; requeued: number };
-	trust: TrustReport | null;
-	/** With trust: whether the honest Islands were established (ChaosOptions.established). */
-	established: boolean;
-	durationMs: number;
-	ok: boolean;
-}
-
-interface Tracked {
-	id: string;
-	user: number;
-	cost: number;
-	width: number;
-	height: number;
-	seed: number;
-	prompt: string;
-	status: string;
-	imageUrl: string | null;
-	attempts: number;
-	verification?: string;
-}
-
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const WORDS = ['red', 'blue', 'green', 'yellow', 'circle', 'square', 'star', 'on', 'a', 'background', 'black', 'white', 'ring', 'cross', 'heart'];
-
-function randomParams(i: number) {
-	const pick = <T>(a: readonly T[]) => a[Math.floor(Math.random() * a.length)];
-	// One in five at the smallest size, which the real-inference Islands take too.
-	const [width, height] = i % 5 === 0 ? demoManifest.sizes[0] : pick(demoManifest.sizes);
-	const [lo, hi] = Math.random() < 0.8 ? demoManifest.steps.standard : demoManifest.steps.high;
-	const steps = lo + Math.floor(Math.random() * (hi - lo + 1));
-	const prompt = `${i} ${Array.from({ length: 3 + (i % 5) }, () => pick(WORDS)).join(' ')}`;
-	return { prompt, model: 'demo', width, height, steps, seed: i, ...(i % 7 === 0 ? { negativePrompt: 'blurry' } : {}) };
-}
-
-/** Runs `fn` over `items` with at most `n` at once. */
-async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>) {
-	let next = 0;
-	await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-		while (next < items.length) await fn(items[next++]);
-	}));
-}
-
-/** Settlements and refunds per job, read from the database itself once the broker is down. */
-const PER_JOB = `select j.id, j.status, j.attempts,
-	count(t.id) filter (where t.kind = 'settle')::int as settles,
-	count(t.id) filter (where t.kind = 'refund')::int as refunds
-	from jobs j left join ledger_transactions t on t.job_id = j.id group by j.id, j.status, j.attempts`;
-type PerJob = { id: string; status: string; attempts: number; settles: number; refunds: number };
-
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 	const log = opts.log ?? (() => {});
 	const started = Date.now();
@@ -141,18 +82,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 	const restartLog: string[] = [];
 	try {
 		// People: verified requesters with enough credits for the worst case, Island owners.
-		const perUser = Math.ceil(opts.jobs / requesterCount);
-		const packs = Math.ceil((perUser * MAX_JOB_COST) / STUDIO_PACK);
-		const requesters: ApiClient[] = [];
-		const purchased: number[] = [];
-		for (let u = 0; u < requesterCount; u++) {
-			const c = new ApiClient(url);
-			await c.signUp();
-			await setKyc(c, 'verified');
-			for (let p = 0; p < packs; p++) await c.buy('studio');
-			requesters.push(c);
-			purchased.push(packs * STUDIO_PACK);
-		}
+		const { requesters, purchased } = await signUpRequesters(url, requesterCount, opts.jobs);
 		const admin = await ledgerAdmin(url);
 		const stepMs = opts.stepMs ?? 20;
 		const total = opts.islands + (opts.realIslands ?? 0);
@@ -190,56 +120,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		log(`${opts.islands} fast + ${opts.realIslands ?? 0} real Islands started on ${opts.driver}${trust ? `, trust on, ${opts.liars} liar(s)` : ''}`);
 		if (trust) log(`${await awaitProbation(onProbation, 180_000)} Island(s) still on probation; submitting`);
 
-		// Submitting, pausable around broker restarts so no submit is in flight when it dies
-		// (a lost response would leave the client unsure whether its job exists).
-		const tracked: Tracked[] = [];
-		let refusedAtSubmit = 0;
-		let gate: Promise<void> | null = null;
-		let openGate = () => {};
-		let inFlight = 0;
-		const specs = Array.from({ length: opts.jobs }, (_, i) => ({ i, user: i % requesterCount, params: randomParams(i) }));
-		const submitting = pool(specs, 4, async (spec) => {
-			while (gate) await gate;
-			inFlight++;
-			try {
-				const r = await requesters[spec.user].json('POST', '/api/jobs', { json: { params: spec.params } });
-				if (r.status !== 201) {
-					refusedAtSubmit++;
-					log(`submit refused: ${r.status} ${JSON.stringify(r.body)}`);
-					return;
-				}
-				const job = r.body.job;
-				const { width, height, seed, prompt } = job.params;
-				tracked.push({ id: job.id, user: spec.user, cost: job.cost, width, height, seed, prompt, status: job.status, imageUrl: null, attempts: 0 });
-			} finally {
-				inFlight--;
-			}
-		});
-		let submitted = false;
-		void submitting.then(() => (submitted = true));
-		const pause = async () => {
-			gate = new Promise<void>((r) => (openGate = r));
-			while (inFlight > 0) await sleep(20);
-		};
-		const resume = () => {
-			gate = null;
-			openGate();
-		};
-
-		// Watching: the oldest unfinished jobs, a batch per round (they end roughly in order).
-		let serverUp = true;
-		const refreshOne = async (t: Tracked) => {
-			if (!serverUp) return;
-			const r = await requesters[t.user].json('GET', `/api/jobs/${t.id}`).catch(() => null);
-			if (r?.status === 200) {
-				t.status = r.body.job.status;
-				t.imageUrl = r.body.job.imageUrl;
-				t.attempts = r.body.job.attempts;
-				t.verification = r.body.job.verification;
-			}
-		};
-		const refresh = () => pool(tracked.filter((t) => !TERMINAL.has(t.status)).slice(0, 40), 4, refreshOne);
-		const ended = () => tracked.filter((t) => TERMINAL.has(t.status)).length;
+		// The requesters submit (paused around broker restarts) and watch their jobs.
+		const submitter = new Submitter(opts.jobs, requesters, log);
+		const tracked = submitter.tracked;
+		const watcher = new JobWatcher(tracked, requesters);
 
 		// The schedule: kills and restarts at fractions of the jobs ended.
 		const kills = Math.max(1, Math.round(total * (opts.killFraction ?? 0.1)));
@@ -252,8 +136,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		const deadline = started + (opts.timeoutMs ?? 20 * 60_000);
 		let lastLog = 0;
 		while (Date.now() < deadline) {
-			await refresh();
-			const done = ended();
+			await watcher.refresh();
+			const done = watcher.ended();
 			const event = events[0];
 			if (event && done >= event.at * opts.jobs) {
 				events.shift();
@@ -269,63 +153,37 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 					victim?.kill();
 					log(`SIGKILL Island ${islands.indexOf(victim!)} (busy: ${victim?.busy}) at ${done}/${opts.jobs} ended`);
 				} else {
-					await pause();
-					serverUp = false;
+					await submitter.pause();
+					watcher.serverUp = false;
 					const t0 = Date.now();
 					await server.stop(event.signal);
 					server = await startServer(opts.driver, { env, databaseEnv: first.databaseEnv, port });
-					serverUp = true;
-					resume();
+					watcher.serverUp = true;
+					submitter.resume();
 					restartLog.push(`${event.signal} at ${done}/${opts.jobs} ended, back in ${Date.now() - t0} ms`);
 					log(`broker restarted (${event.signal}) at ${done}/${opts.jobs} ended, down ${Date.now() - t0} ms`);
 				}
 				continue;
 			}
-			if (submitted && done === tracked.length && events.length === 0) break;
+			if (submitter.submitted && done === tracked.length && events.length === 0) break;
 			if (Date.now() - lastLog > 5000) {
 				lastLog = Date.now();
 				log(`${tracked.length} submitted, ${done} ended`);
 			}
 			await sleep(250);
 		}
-		await submitting;
+		await submitter.done;
 
 		// With trust: spot checks, third runs and reruns finish (bounded), then each job is re-read
 		// for the picture it shows now.
 		const completed = tracked.filter((t) => t.status === 'completed');
-		const pendingAtEnd = trust ? await awaitVerification(async () => (await pool(completed, 4, refreshOne), completed), 180_000, log) : 0;
+		const pendingAtEnd = trust ? await awaitVerification(async () => (await pool(completed, 4, (t) => watcher.refreshOne(t)), completed), 180_000, log) : 0;
 
-		// Every completed job's image: a valid PNG of the requested size, from its owner, and
-		// with trust the honest picture (the fast Islands' is known: harness/chaos-picture.ts).
-		const pngProblems: string[] = [];
-		let valid = 0;
-		const wrong: string[] = [];
-		await pool(completed, 4, async (t) => {
-			const res = t.imageUrl ? await requesters[t.user].request('GET', t.imageUrl) : null;
-			if (!res || res.status !== 200) {
-				pngProblems.push(`${t.id}: image ${res?.status ?? 'missing'}`);
-				return;
-			}
-			const bytes = new Uint8Array(await res.arrayBuffer());
-			const check = checkPng(bytes, { width: t.width, height: t.height });
-			if (trust && check.ok && !isHonestPicture(bytes, t)) wrong.push(t.id);
-			if (check.ok) valid++;
-			else pngProblems.push(`${t.id}: ${check.reason}`);
-		});
+		const { pngProblems, valid, wrong } = await checkImages(completed, requesters, trust);
 
 		// Money: the invariant check, then each requester's balance against its completed jobs.
 		const check = (await admin.json('GET', '/api/admin/ledger/check')).body;
-		let requestersMatch = true;
-		let spent = 0;
-		let held = 0;
-		const expectedSpent = completed.reduce((s, t) => s + t.cost, 0);
-		for (let u = 0; u < requesterCount; u++) {
-			const b = (await requesters[u].json('GET', '/api/me')).body.balance;
-			const cost = completed.filter((t) => t.user === u).reduce((s, t) => s + t.cost, 0);
-			if (b.available !== purchased[u] - cost || b.held !== 0) requestersMatch = false;
-			spent += purchased[u] - b.available - b.held;
-			held += b.held;
-		}
+		const { requestersMatch, spent, held, expectedSpent } = await checkRequesterBalances(requesters, purchased, completed);
 
 		await Promise.all(islands.map((p) => p.stop()));
 		await server.stop();
@@ -339,7 +197,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 			driver: opts.driver,
 			jobs: {
 				submitted: tracked.length,
-				refusedAtSubmit,
+				refusedAtSubmit: submitter.refusedAtSubmit,
 				completed: completed.length,
 				failed: tracked.filter((t) => t.status === 'failed').length,
 				cancelled: tracked.filter((t) => t.status === 'cancelled').length,
@@ -367,19 +225,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 			durationMs: Date.now() - started,
 			ok: false
 		};
-		report.ok =
-			report.jobs.lost === 0 &&
-			report.jobs.submitted === opts.jobs &&
-			report.jobs.completed + report.jobs.failed === report.jobs.submitted &&
-			report.charges.maxReleasesPerJob <= 1 &&
-			report.charges.completedWithoutSettlement === 0 &&
-			report.charges.failedWithoutRefund === 0 &&
-			report.ledger.ok &&
-			report.ledger.sum === 0 &&
-			requestersMatch &&
-			report.balances.ownersMatch &&
-			report.pngs.valid === report.pngs.checked &&
-			(report.trust === null || report.trust.falseFlags.honestQuarantined + report.trust.falseFlags.honestVsHonest === 0);
+		report.ok = chaosPassed(report, opts.jobs);
 		return report;
 	} finally {
 		for (const p of islands) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');

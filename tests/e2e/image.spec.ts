@@ -3,42 +3,13 @@
 // a low balance. Progress, reloads and failures are driven by a scripted Island so they
 // happen exactly when the test says; the finished image comes from the real headless
 // Island running the demo model. Screenshots of each key state go to test-results/image/.
-import { mkdirSync, readFileSync } from 'node:fs';
-import type { Page } from '@playwright/test';
-import { randomUUID } from 'node:crypto';
-import { expect, test as base } from './csp-guard';
-import { startServer, type TestServer } from '../../harness/server';
-import { ADMIN_CLAIM_TOKEN, ledgerAdmin, revokeKyc, TRUST_OFF } from '../../harness/broker';
+// The steps before the first job are in image-onboarding.ts, those after sharing in
+// image-history.ts; refusals only the server makes are in image-refusals.spec.ts.
+import { readFileSync } from 'node:fs';
+import { balance, expect, ready, shoot, SHOTS, test } from './image-page';
+import { historyAndRefusalSteps } from './image-history';
+import { onboardingSteps } from './image-onboarding';
 import { previewDataUrl, registerIsland, ScriptedIsland, startHeadlessIsland } from './image-islands';
-
-/** The built-in models' names and words as their manifests say them (the objects model's are a stand-in's until its export lands). */
-const manifest = (id: string) => JSON.parse(readFileSync(new URL(`../../static/models/${id}/manifest.json`, import.meta.url), 'utf8')) as { name: string; description: string };
-const [DEMO, OBJECTS] = [manifest('demo'), manifest('objects')];
-
-// A server of its own: this file registers Islands and leaves jobs queued, which must not
-// reach other specs' Islands on the shared worker server (nor theirs reach ours). It spends a
-// balance down with ten queued images, past the default limit of 4 in flight per user
-// (image-batches.spec.ts walks that limit).
-const test = base.extend<{ server: TestServer; baseURL: string }>({
-	server: async ({}, use) => {
-		const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', MAX_ACTIVE_JOBS_PER_USER: '20', ...TRUST_OFF } });
-		await use(server);
-		await server.dispose();
-	},
-	baseURL: async ({ server }, use) => use(server.url)
-});
-
-const SHOTS = 'test-results/image';
-mkdirSync(SHOTS, { recursive: true });
-
-/** The state at 1280 px and at 375 px (the phone width the page must work at). */
-async function shoot(page: Page, name: string) {
-	await page.setViewportSize({ width: 1280, height: 900 });
-	await page.screenshot({ path: `${SHOTS}/${name}-1280.png`, fullPage: true });
-	await page.setViewportSize({ width: 375, height: 812 });
-	await page.screenshot({ path: `${SHOTS}/${name}-375.png`, fullPage: true });
-	await page.setViewportSize({ width: 1280, height: 900 });
-}
 
 /** PNG header and tEXt chunks, read by hand so the test trusts nothing of the app's. */
 function readPng(bytes: Buffer) {
@@ -62,28 +33,6 @@ function readPng(bytes: Buffer) {
 	return { width, height, text, idat };
 }
 
-const balance = (page: Page) => page.getByTestId('image-balance');
-
-/**
- * Signs up on /signup?next=… as a person would. On a busy machine a click can land before the
- * app has hydrated, and the bare HTML form then reloads the page instead of signing up (and
- * drops `next`): such a try is simply made again, on a fresh /signup?next=….
- */
-async function signUpFromForm(page: Page, next: string) {
-	const email = `image-${randomUUID()}@example.com`;
-	await expect(async () => {
-		if (new URL(page.url()).pathname === next) return;
-		if (!page.url().includes(`next=${encodeURIComponent(next)}`)) await page.goto(`/signup?next=${encodeURIComponent(next)}`);
-		await page.getByLabel('Email').fill(email);
-		await page.getByLabel('Password').fill('correct horse battery');
-		await page.getByRole('button', { name: 'Create account' }).click();
-		await page.waitForURL((url) => url.pathname === next, { timeout: 10_000 });
-	}).toPass({ timeout: 120_000 });
-}
-
-/** The page is hydrated and its validator loaded: before that a click would submit the bare HTML form. */
-const ready = (page: Page) => expect(page.locator('form[data-ready="true"]')).toBeVisible();
-
 test('a new requester goes from sign-up to a shared image, through every state of a job', async ({ page, context, browser, baseURL }) => {
 	test.setTimeout(600_000);
 	// The inference runtime must never load on this page: no ORT files, model files or the Island
@@ -92,91 +41,7 @@ test('a new requester goes from sign-up to a shared image, through every state o
 	page.on('request', (r) => /\/ort\/|onnxruntime|\.wasm(\?|$)|\/models\/(?![^/]+\/tokenizer\.json$)|\/workers\//.test(r.url()) && runtime.push(r.url()));
 	const scripted = new ScriptedIsland(baseURL, await registerIsland(baseURL, 'Scripted Island'));
 
-	await test.step('anonymous: /image sends to log in, and back after signing up', async () => {
-		await page.goto('/image');
-		await expect(page).toHaveURL(/\/login\?next=%2Fimage$/);
-		await page.getByRole('link', { name: 'Create an account' }).click();
-		await expect(page).toHaveURL(/\/signup\?next=%2Fimage$/);
-		await signUpFromForm(page, '/image');
-		await ready(page);
-	});
-
-	await test.step('unverified: the page explains and sends to /verify', async () => {
-		await expect(page.getByTestId('kyc-note')).toContainText('Verify your identity to generate images');
-		await expect(page.getByRole('button', { name: 'Generate' })).toBeDisabled();
-		await expect(page.getByTestId('generate-reason')).toContainText('needs a verified identity');
-		await shoot(page, '01-unverified');
-		await page.getByTestId('kyc-note').getByRole('link', { name: 'Verify your identity' }).click();
-		await page.waitForURL('**/verify');
-		await page.getByLabel('Legal name').fill('Ada Example');
-		await page.getByLabel('Date of birth').fill('1990-04-01');
-		await page.getByLabel('Country').selectOption('DE');
-		await page.getByRole('button', { name: 'Verify (sandbox)' }).click();
-		await expect(page.getByTestId('kyc-status')).toHaveAttribute('data-status', 'verified');
-		await page.getByRole('link', { name: 'Create an image' }).click();
-		await page.waitForURL('**/image');
-		await ready(page);
-	});
-
-	await test.step('no credits: Generate says why, the nudge links to /credits', async () => {
-		await expect(page.getByTestId('kyc-note')).toHaveCount(0);
-		await expect(balance(page)).toHaveText('0');
-		await expect(page.getByTestId('low-balance')).toBeVisible();
-		await expect(page.getByRole('button', { name: 'Generate' })).toBeDisabled();
-		await expect(page.getByTestId('generate-reason')).toContainText(/costs \d+ credits and you have 0/);
-		await shoot(page, '02-no-credits');
-		await page.getByTestId('low-balance').getByRole('link', { name: 'Buy credits' }).click();
-		await page.waitForURL('**/credits');
-		await page.getByTestId('buy-starter').click();
-		await expect(page.getByTestId('balance-available')).toHaveText('100');
-		await page.getByRole('link', { name: 'Create', exact: true }).click();
-		await page.waitForURL('**/image');
-		await ready(page);
-		await expect(balance(page)).toHaveText('100');
-		await expect(page.getByTestId('low-balance')).toHaveCount(0);
-	});
-
-	await test.step('empty state: validation beside the field, keyboard order, example prompts', async () => {
-		await expect(page.getByRole('heading', { name: 'Nothing here yet' })).toBeVisible();
-		await shoot(page, '03-empty');
-		await page.emulateMedia({ colorScheme: 'dark' });
-		await page.screenshot({ path: `${SHOTS}/03-empty-dark-1280.png`, fullPage: true });
-		await page.emulateMedia({ colorScheme: 'light' });
-
-		await page.getByRole('button', { name: 'Generate' }).click();
-		await expect(page.locator('#prompt-error')).toHaveText('Write a prompt.');
-		await expect(page.getByLabel('Prompt', { exact: true })).toBeFocused();
-		await expect(page.getByLabel('Prompt', { exact: true })).toHaveAttribute('aria-invalid', 'true');
-
-		// Keyboard only: Tab walks the form in reading order.
-		const order: string[] = [];
-		for (let i = 0; i < 9; i++) {
-			await page.keyboard.press('Tab');
-			order.push(await page.evaluate(() => {
-				const el = document.activeElement as HTMLElement;
-				return el.id || el.textContent?.trim().slice(0, 20) || el.tagName;
-			}));
-		}
-		expect(order).toEqual(['Negative prompt (opt', 'aspect', 'size', 'Standard', 'High quality', 'steps', 'seed', 'INPUT', 'Advanced']);
-
-		// The model comes first; each model offers its own examples, from its manifest.
-		const model = page.getByLabel('Model', { exact: true });
-		await expect(model).toHaveValue('demo');
-		await expect(model.locator('option')).toHaveText([DEMO.name, OBJECTS.name]);
-		await model.selectOption('objects');
-		await expect(page.getByTestId('model-description')).toHaveText(OBJECTS.description);
-		await expect(page.getByTestId('examples')).toContainText(`${OBJECTS.name} draws well`);
-		await expect(page.getByRole('button', { name: 'a red circle on a blue background' })).toHaveCount(0);
-		await page.getByRole('button', { name: 'a big rocket in the top left corner on a yellow background' }).click();
-		await expect(page.getByLabel('Prompt', { exact: true })).toHaveValue('a big rocket in the top left corner on a yellow background');
-		await model.selectOption('demo');
-		await expect(page.getByRole('button', { name: 'a big rocket in the top left corner on a yellow background' })).toHaveCount(0);
-
-		await page.getByRole('button', { name: 'a red circle on a blue background' }).click();
-		await expect(page.getByLabel('Prompt', { exact: true })).toHaveValue('a red circle on a blue background');
-		await expect(page.getByLabel('Prompt', { exact: true })).toBeFocused();
-		await expect(page.locator('#prompt-error')).toHaveCount(0);
-	});
+	await onboardingSteps(page);
 
 	// The smallest size and fewest steps: the cheapest image (10 credits) and the quickest.
 	async function smallestSettings() {
@@ -322,137 +187,7 @@ test('a new requester goes from sign-up to a shared image, through every state o
 		}
 	});
 
-	await test.step('history: newest first, survives a reload, re-views a job with its params', async () => {
-		await page.reload();
-		await ready(page);
-		const items = page.getByTestId('history').locator('button[data-job]');
-		await expect(items).toHaveCount(3);
-		await expect(items.nth(0)).toHaveAttribute('data-status', 'completed');
-		await expect(items.nth(1)).toHaveAttribute('data-status', 'failed');
-		await expect(items.nth(2)).toHaveAttribute('data-status', 'cancelled');
-		await expect(items.nth(0).locator('img')).toBeVisible();
-		await items.nth(2).click();
-		await expect(page.getByTestId('cancelled')).toBeVisible();
-		await expect(page.getByTestId('job-params')).toContainText('a red circle on a blue background');
-		await expect(page).toHaveURL(new RegExp(`job=${firstJob}`));
-		await items.nth(0).click();
-		await expect(page.getByTestId('result-image')).toBeVisible();
-		await page.getByRole('button', { name: 'Reuse settings' }).click();
-		await expect(page.getByLabel('Prompt', { exact: true })).toHaveValue('a small yellow star in the top left corner, green background');
-		await expect(page.getByLabel('Seed')).toHaveValue(failedSeed);
-		await expect(page.getByLabel('Lock')).toBeChecked();
-		await shoot(page, '10-history');
-		// The header's Create link starts afresh (the finished job stays in the history).
-		await page.getByRole('link', { name: 'Create', exact: true }).click();
-		await expect(page.getByRole('heading', { name: 'Nothing here yet' })).toBeVisible();
-		await expect(page).not.toHaveURL(/job=/);
-	});
-
-	await test.step('a rejected prompt: what happened, nothing charged, Try again', async () => {
-		await page.getByLabel('Prompt', { exact: true }).fill('a child porn picture');
-		await page.getByRole('button', { name: 'Generate' }).click();
-		await expect(page.getByTestId('failure')).toHaveAttribute('data-code', 'prompt_rejected');
-		await expect(page.getByTestId('failure')).toContainText("doesn't generate");
-		await expect(page.getByTestId('failure')).toContainText('Nothing was charged');
-		await expect(balance(page)).toHaveText('90');
-		await shoot(page, '11-rejected');
-		await page.getByRole('button', { name: 'Try again' }).click();
-		await expect(page.getByTestId('failure')).toHaveAttribute('data-code', 'prompt_rejected');
-	});
-
-	await test.step('cancel while queued: the hold comes back', async () => {
-		await page.getByLabel('Prompt', { exact: true }).fill('a large white heart in the center on a purple background');
-		await page.getByRole('button', { name: 'Generate' }).click();
-		await expect(page.getByTestId('state-queued')).toBeVisible();
-		await expect(balance(page)).toHaveText('80');
-		await page.getByTestId('state-queued').getByRole('button', { name: /^Cancel/ }).click();
-		await expect(page.getByTestId('cancelled')).toContainText('10 credits refunded');
-		await expect(balance(page)).toHaveText('90');
-	});
-
-	await test.step('insufficient credits when another tab spent them: said plainly, balance refreshed', async () => {
-		// Queued jobs hold their cost; with no Island running they stay queued.
-		const params = { prompt: 'a green ring in the middle on a white background', model: 'demo', width: 256, height: 256, steps: 4 };
-		for (let i = 0; i < 8; i++) expect((await page.request.post('/api/jobs', { data: { params } })).status()).toBe(201);
-		await page.goto('/image');
-		await ready(page);
-		await page.getByLabel('Steps').fill('4');
-		await page.getByLabel('Prompt', { exact: true }).fill('a big orange diamond on the left on a cyan background');
-		await expect(balance(page)).toHaveText('10');
-		// The other tab: this page still shows 10 available.
-		expect((await page.request.post('/api/jobs', { data: { params } })).status()).toBe(201);
-		await page.getByRole('button', { name: 'Generate' }).click();
-		await expect(page.getByTestId('failure')).toHaveAttribute('data-code', 'insufficient_credits');
-		await expect(page.getByTestId('failure')).toContainText('This image costs 10 credits');
-		await expect(page.getByTestId('failure')).toContainText('Nothing was charged');
-		await expect(page.getByTestId('failure').getByRole('link', { name: 'Buy credits' })).toBeVisible();
-		await expect(balance(page)).toHaveText('0');
-	});
-
-	await test.step('a balance under 10: the nudge, and Generate says why', async () => {
-		await page.goto('/image');
-		await ready(page);
-		await page.getByLabel('Prompt', { exact: true }).fill('a pink triangle at the bottom right against a black backdrop');
-		await page.getByLabel('Steps').fill('4');
-		await expect(balance(page)).toHaveText('0');
-		await expect(page.getByTestId('low-balance')).toContainText('Your balance is low');
-		await expect(page.getByRole('button', { name: 'Generate' })).toBeDisabled();
-		await expect(page.getByTestId('generate-reason')).toContainText('This image costs 10 credits and you have 0.');
-		await shoot(page, '12-low-balance');
-	});
+	await historyAndRefusalSteps(page, firstJob, failedSeed);
 
 	expect(runtime).toEqual([]);
-});
-
-test('refusals the page can only meet from the server: identity revoked mid-session, rate limited', async ({ browser }) => {
-	// Its own server: a 4-requests-a-minute limit on /api/jobs*, and an admin who revokes the
-	// requester's verification from /admin.
-	const server = await startServer('pglite', { env: { ADMIN_CLAIM_TOKEN, RATE_LIMIT_JOBS_PER_MINUTE: '4', ...TRUST_OFF } });
-	const admin = await ledgerAdmin(server.url);
-	const verify = async (page: Page) => {
-		const r = await page.request.post('/api/kyc/start', { data: { legalName: 'Image Person', dateOfBirth: '1990-01-01', country: 'FR' } });
-		expect((await r.json()).kyc.status).toBe('verified');
-	};
-	const context = await browser.newContext({ baseURL: server.url });
-	try {
-		const page = await context.newPage();
-		await signUpFromForm(page, '/credits');
-		await verify(page);
-		const me = (await (await page.request.get('/api/me')).json()).user.id as string;
-		const bought = await page.request.post('/api/credits/purchase', { data: { pack: 'starter' }, headers: { 'idempotency-key': randomUUID() } });
-		expect(bought.status()).toBe(201);
-		await page.goto('/image');
-		await ready(page);
-		await page.getByLabel('Prompt', { exact: true }).fill('a red circle on a blue background');
-		await page.getByLabel('Steps').fill('4');
-
-		// Request 1: refused, the identity was revoked after the page loaded.
-		await revokeKyc(admin, me);
-		await page.getByRole('button', { name: 'Generate' }).click();
-		await expect(page.getByTestId('failure')).toHaveAttribute('data-code', 'kyc_required');
-		await expect(page.getByTestId('failure').getByRole('link', { name: 'Verify your identity' })).toBeVisible();
-		// The page reloaded what it shows: the explanation and the disabled button.
-		await expect(page.getByTestId('kyc-note')).toBeVisible();
-		await expect(page.getByRole('button', { name: 'Generate' })).toBeDisabled();
-		await shoot(page, '13-kyc-revoked');
-
-		// Requests 2–4: a job, its event stream, its cancel. Request 5 is over the limit.
-		await verify(page);
-		await page.reload();
-		await ready(page);
-		await page.getByLabel('Prompt', { exact: true }).fill('a red circle on a blue background');
-		await page.getByLabel('Steps').fill('4');
-		await page.getByRole('button', { name: 'Generate' }).click();
-		await expect(page.getByTestId('state-queued')).toBeVisible();
-		await page.getByTestId('state-queued').getByRole('button', { name: /^Cancel/ }).click();
-		await expect(page.getByTestId('cancelled')).toBeVisible();
-		await page.getByRole('button', { name: 'Generate' }).click();
-		await expect(page.getByTestId('failure')).toHaveAttribute('data-code', 'rate_limited');
-		await expect(page.getByTestId('failure')).toContainText(/too fast\. Wait \d+ seconds, then try again\. Nothing was charged\./);
-		await expect(page.getByRole('button', { name: 'Try again' })).toBeVisible();
-		await shoot(page, '14-rate-limited');
-	} finally {
-		await context.close();
-		await server.dispose();
-	}
 });
