@@ -44,7 +44,7 @@ const standIn = {
 		const totalMs = Date.now() - t0;
 		// A job aborted above (kill, hand-back) draws nothing, so it doesn't count here.
 		const lying = drawn++ >= honestFirst && Math.random() < lieRate;
-		// The chaos run counts these lines (harness/chaos.ts IslandProcess).
+		// The chaos run counts these lines (harness/chaos-island-process.ts).
 		if (lying) log(`lie ${++lies}: ${req.width}x${req.height} seed ${req.seed}`);
 		return {
 			width: req.width,
