@@ -17,7 +17,7 @@ import { ApiClient } from '../harness/client';
 import { startServer } from '../harness/server';
 import { benchPostgresUrl, type Driver } from '../harness/postgres';
 import { demoParams, setKyc, TRUST_OFF } from '../harness/broker';
-import { makePng, TestIsland } from '../harness/test-island';
+import { makePng, TestIsland, type ClaimBody } from '../harness/test-island';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values: opts } = parseArgs({
@@ -67,12 +67,13 @@ async function run(driver: string) {
 	const non2xx = (what: string, status: number) => (failures.non2xx[`${what} ${status}`] = (failures.non2xx[`${what} ${status}`] ?? 0) + 1);
 	try {
 		const requesters: ApiClient[] = [];
-		const jobsEach = Math.max(PACED_JOBS, JOBS) / SUBMITTERS + 1;
+		// Each requester's share of both phases, at 10 credits a job.
+		const jobsEach = (PACED_JOBS + JOBS) / SUBMITTERS + 1;
 		for (let i = 0; i < SUBMITTERS; i++) {
 			const c = new ApiClient(server.url);
 			await c.signUp();
 			await setKyc(c, 'verified');
-			for (let credits = 0; credits < (jobsEach + JOBS / SUBMITTERS) * 10; credits += 2000) await c.buy('studio');
+			for (let credits = 0; credits < jobsEach * 10; credits += 2000) await c.buy('studio');
 			requesters.push(c);
 		}
 		const owner = new ApiClient(server.url);
@@ -94,7 +95,7 @@ async function run(driver: string) {
 		const loops = islands.map(async (island) => {
 			while (!stopping) {
 				// The server's shutdown ends long-polls (204) or their sockets: either ends the loop.
-				let claim;
+				let claim: ClaimBody;
 				try {
 					const r = await island.call('POST', '/api/islands/claim', {});
 					if (r.status === 204) continue;
@@ -102,7 +103,7 @@ async function run(driver: string) {
 						if (!stopping) non2xx('claim', r.status);
 						continue;
 					}
-					claim = r.body as Awaited<ReturnType<TestIsland['claim']>> & {};
+					claim = r.body as ClaimBody;
 				} catch (err) {
 					if (stopping) return;
 					networkError(err);

@@ -62,10 +62,14 @@ async function countAll(budgets: [PolicyName, string][], env: NodeJS.ProcessEnv)
 	return hits;
 }
 
+/** A budget this instance already saw spent, until its window ends (PostgreSQL; PGlite counts in memory anyway). */
+function knownSpent(policy: PolicyName, key: string): Hit | null {
+	return dbHandle().driver === 'pglite' ? null : refusals.refused(`${policy}:${key}`);
+}
+
 /** Counts one request against a budget (see countAll); a spent one answers from memory. */
 export async function countAgainst(policy: PolicyName, key: string, env: NodeJS.ProcessEnv = process.env): Promise<Hit> {
-	const refused = dbHandle().driver === 'pglite' ? null : refusals.refused(`${policy}:${key}`);
-	return refused ?? (await countAll([[policy, key]], env))[0];
+	return knownSpent(policy, key) ?? (await countAll([[policy, key]], env))[0];
 }
 
 /**
@@ -76,16 +80,11 @@ export async function countAgainst(policy: PolicyName, key: string, env: NodeJS.
 export async function enforce(checks: [PolicyName, string, string][], env: NodeJS.ProcessEnv = process.env): Promise<Hit[]> {
 	// A budget already spent refuses the request before the others are counted: a flood of
 	// refused requests then costs no round trip at all (PostgreSQL; PGlite counts in memory).
-	if (dbHandle().driver !== 'pglite') {
-		for (const [policy, key, what] of checks) {
-			const refused = refusals.refused(`${policy}:${key}`);
-			if (refused) throw tooMany(refused, what);
-		}
+	for (const [policy, key, what] of checks) {
+		const refused = knownSpent(policy, key);
+		if (refused) throw tooMany(refused, what);
 	}
-	const hits = await countAll(
-		checks.map(([policy, key]) => [policy, key]),
-		env
-	);
+	const hits = await countAll(checks.map(([policy, key]) => [policy, key]), env);
 	const refused = hits.findIndex((h) => !h.allowed);
 	if (refused >= 0) throw tooMany(hits[refused], checks[refused][2]);
 	return hits;

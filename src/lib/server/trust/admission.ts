@@ -36,13 +36,16 @@ export async function precheckClaim(db: Queryable, request: Claimant): Promise<{
 	const [row] = await db
 		.select({
 			kyc: sql<string | null>`(select ${users.kycStatus} from ${users} where ${users.id} = ${request.ownerId})`,
-			held: sql<number>`(select count(*)::int from ${jobs} where ${jobs.islandId} = ${request.id} and ${jobs.status} = 'running')`,
+			held: sql<number>`(select count(*)::int from ${jobs} where ${leasesOf(request.id)})`,
 			jobWaiting: sql<boolean>`exists (select 1 from ${jobs} where ${claimableBy(request)})`
 		})
 		.from(sql`(select 1) as one`);
 	refuseClaimant(row.kyc, row.held);
 	return { jobWaiting: row.jobWaiting };
 }
+
+/** The jobs an Island holds a lease on (found by jobs_running_island_idx). */
+const leasesOf = (islandId: string) => and(eq(jobs.islandId, islandId), eq(jobs.status, 'running'))!;
 
 function refuseClaimant(kyc: string | null, held: number) {
 	if (kyc !== 'verified') {
@@ -67,7 +70,7 @@ export async function admitClaimant(tx: Queryable, request: Claimant): Promise<C
 	if (!row) throw new ApiError(401, 'invalid_island_token', 'This Island no longer exists.');
 	const { island } = row;
 	if (island.trust === 'quarantined') throw quarantined(island);
-	const [held] = await tx.select({ n: count() }).from(jobs).where(and(eq(jobs.islandId, island.id), eq(jobs.status, 'running')));
+	const [held] = await tx.select({ n: count() }).from(jobs).where(leasesOf(island.id));
 	refuseClaimant(row.kyc, held.n);
 	const { probationCanaries } = trustConfig();
 	// Probation ends at K canaries passed (or at once when an operator sets K lower).
