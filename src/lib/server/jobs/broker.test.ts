@@ -7,11 +7,11 @@ import { TRUST_OFF } from '../../../../harness/broker';
 import { makePng } from '../../../../harness/test-island';
 import { createSession } from '../auth/sessions';
 import { createUser, type SessionUser } from '../auth/users';
-import { islands, jobs, sessions } from '../db/schema';
+import { islands, jobProgress, jobs, sessions } from '../db/schema';
 import { checkLedger, getBalances, ledgerAccount, purchase } from '../ledger';
 import { ledgerAccounts, users } from '../db/schema';
 import { PostgresEventBus, type BrokerEvent } from '../events';
-import { claimOnce, longPollClaim, createBroker, cancelJob, completeJob, listOwnBatches, reapOnce, registerIsland, submitJob, submitJobs, leaseTtlMs, recordHeartbeat } from './index';
+import { claimOnce, longPollClaim, createBroker, cancelJob, completeJob, listOwnBatches, reapOnce, registerIsland, reportProgress, submitJob, submitJobs, leaseTtlMs, recordHeartbeat } from './index';
 import { LEASE_FLOOR_MS } from './lease';
 import { periodicSweep } from './runtime';
 
@@ -95,6 +95,33 @@ describe.each(drivers)('broker on %s', (driver) => {
 		// An unverified owner's Island is still told so, queue empty or not.
 		await t.db.update(users).set({ kycStatus: 'unverified' }).where(eq(users.id, owner.id));
 		await expect(longPollClaim(broker, isl, { timeoutMs: 0 })).rejects.toMatchObject({ code: 'owner_not_verified' });
+	});
+
+	// A result used to read its job before the transaction, and delete the job's progress row in
+	// it: two statements on every job. The guarded UPDATE's row is what the PNG is checked
+	// against now, and the sweep deletes finished jobs' progress rows many at a time.
+	it('stores a result without reading its job first, and leaves its progress row to the sweep', async () => {
+		const requester = await user(100);
+		const isl = await island(await user(0));
+		const job = await submitJob(broker, requester, params);
+		const got = (await claim(isl))!;
+		await reportProgress(broker, isl.id, job.id, { lease: got.lease.token, step: 2, total: 4 });
+		statements.length = 0;
+		await completeJob(broker, isl, job.id, got.lease.token, makePng(256, 256));
+		// node-postgres's drizzle logs BEGIN and COMMIT; PGlite's doesn't.
+		const queries = statements.map((s) => s.query).filter((q) => !/^(begin|commit)$/i.test(q));
+		expect(queries[0]).toMatch(/^update "jobs" set "status"/);
+		expect(queries.filter((q) => /job_progress/.test(q))).toEqual([]);
+		expect(await row(job.id)).toMatchObject({ status: 'completed' });
+		// A bad picture still rolls back and requeues (its statement count isn't the point here).
+		const other = await submitJob(broker, requester, params);
+		const lease = (await claim(isl))!.lease.token;
+		await expect(completeJob(broker, isl, other.id, lease, new Uint8Array([1, 2, 3]))).rejects.toMatchObject({ status: 422, code: 'invalid_png' });
+		expect(await row(other.id)).toMatchObject({ status: 'queued', imageId: null });
+		await cancelJob(broker, requester.id, other.id);
+		// The sweep removes the progress of every job no longer running, and only those.
+		expect((await reapOnce(broker)).progressCleared).toBeGreaterThanOrEqual(1);
+		expect(await t.db.select().from(jobProgress).where(eq(jobProgress.jobId, job.id))).toEqual([]);
 	});
 
 	it('settles or cancels a job, never both, when a result and a cancel race', async () => {

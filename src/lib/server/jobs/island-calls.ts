@@ -66,37 +66,56 @@ export async function reportFailure(broker: Broker, islandId: string, jobId: str
  * Island earns 80 % (floor) into its escrow, the platform keeps the rest; what the result
  * means for trust (a spot check, a canary's verdict) is decided in the same transaction
  * (trust/verdicts.ts). A bad PNG sends the job back to the queue (422).
+ *
+ * The lease-guarded UPDATE comes first and its row is what the PNG is checked against: the
+ * job isn't read before it (one statement less on every result), and a refused picture rolls
+ * the transaction back before the job goes back to the queue.
  */
 export async function completeJob(broker: Broker, island: { id: string; userId: string }, jobId: string, lease: string, png: Uint8Array) {
-	const [job] = await broker.db.select().from(jobs).where(and(eq(jobs.id, jobId), leaseIs(island.id, lease)));
-	if (!job) throw await leaseProblem(broker, island.id, jobId, lease);
-	const unfetched = variationResultProblem(job, lease);
-	const verdict = unfetched ? { ok: false as const, reason: unfetched } : checkPng(png, { width: job.params.width, height: job.params.height });
-	if (!verdict.ok) {
-		const { rows, events } = await broker.db.transaction((tx) =>
-			requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(island.id, lease))!, { code: 'invalid_image', reason: verdict.reason })
-		);
-		await announce(broker, rows, events);
-		throw new ApiError(422, unfetched ? 'input_not_fetched' : 'invalid_png', `Result refused: ${verdict.reason}. The job went back to the queue.`);
-	}
 	const imageId = newId();
-	const outcome = await broker.db.transaction(async (tx) => {
-		const [done] = await tx
-			.update(jobs)
-			.set({ status: 'completed', version: jobVersionBump, imageId, leaseExpiresAt: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
-			.where(and(eq(jobs.id, jobId), leaseIs(island.id, lease)))
-			.returning();
-		if (!done) return null;
-		const [me] = await tx
-			.update(islands)
-			.set({ jobsDone: sql`${islands.jobsDone} + 1`, lastHeartbeatAt: sql`now()`, online: true })
-			.where(eq(islands.id, island.id))
-			.returning();
-		await tx.delete(jobProgress).where(eq(jobProgress.jobId, jobId));
-		return recordResult(tx, { images: broker.images, job: done, island: me, png });
-	});
+	const outcome = await broker.db
+		.transaction(async (tx) => {
+			const [done] = await tx
+				.update(jobs)
+				.set({ status: 'completed', version: jobVersionBump, imageId, leaseExpiresAt: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
+				.where(and(eq(jobs.id, jobId), leaseIs(island.id, lease)))
+				.returning();
+			if (!done) return null;
+			const unfetched = variationResultProblem(done, lease);
+			const verdict = unfetched ? { ok: false as const, reason: unfetched } : checkPng(png, { width: done.params.width, height: done.params.height });
+			if (!verdict.ok) throw new RefusedResult(verdict.reason, unfetched !== null);
+			// Only what a verdict reads of the Island (trust/verdicts.ts), not its whole row.
+			const [me] = await tx
+				.update(islands)
+				.set({ jobsDone: sql`${islands.jobsDone} + 1`, lastHeartbeatAt: sql`now()`, online: true })
+				.where(eq(islands.id, island.id))
+				.returning({ id: islands.id, userId: islands.userId, vouched: islands.vouched, backend: islands.backend, createdAt: islands.createdAt });
+			// The job's progress row is left to the periodic sweep (deleteFinishedProgress): nothing
+			// reads the progress of a job that isn't running.
+			return recordResult(tx, { images: broker.images, job: done, island: me, png });
+		})
+		.catch((err) => (err instanceof RefusedResult ? requeueRefused(broker, island.id, jobId, lease, err) : Promise.reject(err)));
 	if (!outcome) throw await leaseProblem(broker, island.id, jobId, lease);
 	await broker.bus.publish({ type: 'job', id: jobId });
 	for (const event of outcome.announce) await broker.bus.publish(event);
 	return { imageId, earned: outcome.earned } satisfies ResultResponse;
+}
+
+/** Thrown inside the result's transaction to roll it back: the picture is not the job's. */
+class RefusedResult extends Error {
+	constructor(
+		readonly reason: string,
+		readonly unfetched: boolean
+	) {
+		super(reason);
+	}
+}
+
+/** The refused result's job goes back to the queue (or fails, past its attempts); always 422. */
+async function requeueRefused(broker: Broker, islandId: string, jobId: string, lease: string, refused: RefusedResult): Promise<never> {
+	const { rows, events } = await broker.db.transaction((tx) =>
+		requeueOrFail(tx, and(eq(jobs.id, jobId), leaseIs(islandId, lease))!, { code: 'invalid_image', reason: refused.reason })
+	);
+	await announce(broker, rows, events);
+	throw new ApiError(422, refused.unfetched ? 'input_not_fetched' : 'invalid_png', `Result refused: ${refused.reason}. The job went back to the queue.`);
 }

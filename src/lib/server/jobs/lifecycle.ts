@@ -99,3 +99,16 @@ export async function releaseClaim(broker: Broker, jobId: string, leaseHash: str
 		.returning();
 	await announce(broker, rows);
 }
+
+/**
+ * Deletes the progress rows of jobs no longer running; returns how many. A completed job's row
+ * is left by its result (one statement less on every job) and removed here, many at a time;
+ * nothing shows the progress of a job that isn't running.
+ */
+export async function deleteFinishedProgress(tx: Queryable): Promise<number> {
+	const gone = await tx
+		.delete(jobProgress)
+		.where(sql`not exists (select 1 from ${jobs} where ${jobs.id} = ${jobProgress.jobId} and ${jobs.status} = 'running')`)
+		.returning({ jobId: jobProgress.jobId });
+	return gone.length;
+}

@@ -8,7 +8,7 @@ import type { Broker } from './context';
 import { ClaimDispatcher } from './dispatch';
 import { DatabaseImageStore } from './images';
 import { markSilentIslandsOffline } from './islands';
-import { reapExpiredLeases } from './lifecycle';
+import { deleteFinishedProgress, reapExpiredLeases } from './lifecycle';
 import { sweep as sweepRateLimits } from '../rate-limit/counter';
 import { releaseDueEscrow } from '../trust/escrow';
 import { ensureSystemUser } from '../trust/canaries';
@@ -53,7 +53,8 @@ export async function reapOnce(broker: Broker) {
 	const jobs = await reapExpiredLeases(broker);
 	const offline = await markSilentIslandsOffline(broker.db);
 	const released = await broker.db.transaction((tx) => releaseDueEscrow(tx));
-	return { jobs, offline, released };
+	const progressCleared = await deleteFinishedProgress(broker.db);
+	return { jobs, offline, released, progressCleared };
 }
 
 /**

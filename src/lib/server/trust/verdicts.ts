@@ -16,13 +16,14 @@ import { quarantineIsland, redoOf, withdrawImage, type Announcements } from './q
 import { variationSteps } from '$lib/schemas/cost';
 
 type JobRow = typeof jobs.$inferSelect;
-type IslandRow = typeof islands.$inferSelect;
+type ResultIsland = Pick<typeof islands.$inferSelect, 'id' | 'userId' | 'vouched' | 'backend' | 'createdAt'>;
 
 export interface ResultContext {
 	images: ImageStore;
 	/** The job as it was just marked completed (imageId set). */
 	job: JobRow;
-	island: IslandRow;
+	/** What a verdict reads of the Island, as its result's transaction just updated it. */
+	island: ResultIsland;
 	png: Uint8Array;
 }
 
@@ -39,7 +40,7 @@ export function tooFast(job: Pick<JobRow, 'pixels' | 'params' | 'startedAt' | 'm
 	return ((job.pixels / 1e6) * steps) / seconds > speedBound(job.model, backend);
 }
 
-function spotCheckRate(island: IslandRow): number {
+function spotCheckRate(island: ResultIsland): number {
 	const config = trustConfig();
 	const young = Date.now() - island.createdAt.getTime() < config.newIslandDays * 86_400_000;
 	return young ? config.newIslandSpotCheckRate : config.spotCheckRate;
