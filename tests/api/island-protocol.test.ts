@@ -63,6 +63,20 @@ describe.each(drivers)('Island protocol on %s', (driver) => {
 		expect((await island.call('POST', '/api/islands/heartbeat', { backend: 'cuda', models: [] })).status).toBe(422);
 	});
 
+	// The calls about a job an Island holds remember its token for seconds (requireIslandIdentity):
+	// removing the Island must forget it at once, or its token would keep answering for a while.
+	it('refuses a removed Island\'s token at once, though it was used a moment before', async () => {
+		const client = await requester(server.url);
+		const job = await submit(client);
+		const island = await TestIsland.register(owner);
+		const claim = (await island.claim())!;
+		expect((await island.progress(job.id, claim.lease.token, 1, 4)).status).toBe(200);
+		expect((await owner.json('DELETE', `/api/islands/${island.id}`)).status).toBe(204);
+		expect((await island.progress(job.id, claim.lease.token, 2, 4)).status).toBe(401);
+		expect((await island.result(job.id, claim.lease.token, makePng(256, 256))).status).toBe(401);
+		expect((await island.fail(job.id, claim.lease.token, 'gone')).status).toBe(401);
+	});
+
 	it('hands a job only to an Island that has its model and enough pixels', async () => {
 		const client = await requester(server.url);
 		const [w, h] = demoManifest.sizes.reduce((a, b) => (b[0] * b[1] > a[0] * a[1] ? b : a));

@@ -14,6 +14,7 @@ export {
 	RegisterIslandBody,
 	registerIsland,
 	requireIsland,
+	requireIslandIdentity,
 	ISLAND_TOKEN_PREFIX
 } from './islands';
 export { jobEventStream, jobsEventStream, isTerminal, sseResponse } from './stream';

@@ -8,6 +8,7 @@ import type { Queryable } from '../db';
 import { islands } from '../db/schema';
 import { ApiError } from '../http';
 import { hashToken, newId, newToken } from '../auth/tokens';
+import { cachedIdentity } from '../auth/identity-cache';
 
 export const ISLAND_TOKEN_PREFIX = 'isl_';
 /** No heartbeat (or claim) for this long and an Island counts as offline (ISLAND_OFFLINE_AFTER_MS: tests). */
@@ -50,12 +51,38 @@ export async function islandByToken(tx: Queryable, token: string) {
 	return row ?? null;
 }
 
-/** Island routes: `Authorization: Bearer isl_…`, nothing else. */
-export async function requireIsland(tx: Queryable, event: RequestEvent): Promise<IslandRow> {
+const islandBearer = (event: RequestEvent) => {
 	const bearer = event.request.headers.get('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
-	const row = bearer?.startsWith(ISLAND_TOKEN_PREFIX) ? await islandByToken(tx, bearer) : null;
-	if (!row) throw new ApiError(401, 'invalid_island_token', 'Send your Island token as "Authorization: Bearer isl_…".');
+	return bearer?.startsWith(ISLAND_TOKEN_PREFIX) ? bearer : null;
+};
+const invalidIslandToken = () => new ApiError(401, 'invalid_island_token', 'Send your Island token as "Authorization: Bearer isl_…".');
+
+/** Island routes that decide on the Island's row (claim, heartbeat): `Authorization: Bearer isl_…`, nothing else. */
+export async function requireIsland(tx: Queryable, event: RequestEvent): Promise<IslandRow> {
+	const bearer = islandBearer(event);
+	const row = bearer ? await islandByToken(tx, bearer) : null;
+	if (!row) throw invalidIslandToken();
 	return row;
+}
+
+/**
+ * Which Island a token names, for the calls about a job it holds (result, progress, fail, its
+ * input picture): each of their writes is guarded by the job's lease and Island, so they need
+ * no more of its row. Remembered for seconds like a session (auth/identity-cache.ts): a result
+ * makes one statement less. Removing the Island, or anything that takes its owner's rights
+ * away, forgets it at once (forgetUser: every instance, through the event bus).
+ */
+export async function requireIslandIdentity(tx: Queryable, event: RequestEvent): Promise<{ id: string; userId: string }> {
+	const bearer = islandBearer(event);
+	const hash = bearer ? hashToken(bearer) : null;
+	const identity = hash
+		? await cachedIdentity(`island:${hash}`, async () => {
+				const [row] = await tx.select({ id: islands.id, userId: islands.userId }).from(islands).where(eq(islands.tokenHash, hash));
+				return row ? { user: { id: row.userId }, islandId: row.id } : null;
+			})
+		: null;
+	if (!identity) throw invalidIslandToken();
+	return { id: identity.islandId, userId: identity.user.id };
 }
 
 export async function recordHeartbeat(tx: Queryable, islandId: string, body: z.infer<typeof HeartbeatBody>) {

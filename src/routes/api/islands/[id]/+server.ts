@@ -2,6 +2,8 @@ import { and, eq, notExists } from 'drizzle-orm';
 import { db } from '$lib/server/db';
 import { islands, jobs } from '$lib/server/db/schema';
 import { ApiError, api, requireUser } from '$lib/server/http';
+import { forgetUser } from '$lib/server/auth/identity-cache';
+import { broker } from '$lib/server/jobs';
 import type { RequestHandler } from './$types';
 
 /**
@@ -25,5 +27,8 @@ export const DELETE: RequestHandler = api(async (event) => {
 		if (!mine) throw new ApiError(404, 'not_found', 'No such Island of yours.');
 		throw new ApiError(409, 'escrow_held', 'This Island has earnings in escrow; it can be removed once they are released (the escrow window is on /island).');
 	}
+	// Its token may be remembered (requireIslandIdentity), here and on other instances.
+	forgetUser(user.id);
+	await broker().bus.publish({ type: 'identity', userId: user.id });
 	return new Response(null, { status: 204 });
 });

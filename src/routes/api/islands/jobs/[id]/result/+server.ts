@@ -1,11 +1,11 @@
 import { ApiError, api, readBody } from '$lib/server/http';
-import { broker, completeJob, MAX_RESULT_BYTES, requireIsland } from '$lib/server/jobs';
+import { broker, completeJob, MAX_RESULT_BYTES, requireIslandIdentity } from '$lib/server/jobs';
 import type { RequestHandler } from './$types';
 
 /** `image/png` body with an `X-Lease` header: stored and settled, or 422 and back to the queue. */
 export const POST: RequestHandler = api(async (event) => {
 	const b = broker();
-	const island = await requireIsland(b.db, event);
+	const island = await requireIslandIdentity(b.db, event);
 	const lease = event.request.headers.get('x-lease');
 	if (!lease) throw new ApiError(400, 'lease_required', 'Send the job\'s lease in the X-Lease header.');
 	const type = event.request.headers.get('content-type') ?? '';
