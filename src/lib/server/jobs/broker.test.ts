@@ -97,6 +97,23 @@ describe.each(drivers)('broker on %s', (driver) => {
 		await expect(longPollClaim(broker, isl, { timeoutMs: 0 })).rejects.toMatchObject({ code: 'owner_not_verified' });
 	});
 
+	// The lease count is part of the claim's guarded UPDATE (underLeaseLimit), not a statement
+	// of its own: concurrent claims of one Island must still stop at its limit (8 here).
+	it('claims with two statements, and never past the Island\'s lease limit under concurrent claims', async () => {
+		const requester = await user(1000);
+		const isl = { ...(await island(await user(0))), models: ['objects'] };
+		const ids: string[] = [];
+		for (let i = 0; i < 12; i++) ids.push((await submitJob(broker, requester, { ...params, prompt: `a red apple ${i}`, model: 'objects' })).id);
+		expect(await claim(isl)).not.toBeNull(); // its first claim also ends its probation (TRUST_OFF)
+		statements.length = 0;
+		expect(await claim(isl)).not.toBeNull();
+		expect(statements.map((s) => s.query).filter((q) => !/^(begin|commit)$/i.test(q))).toEqual([expect.stringMatching(/for update/), expect.stringMatching(/^update "jobs"/)]);
+		const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => claim(isl)));
+		expect(outcomes.filter((o) => o.status === 'fulfilled' && o.value)).toHaveLength(6);
+		expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason.code)).toEqual(Array(4).fill('lease_limit'));
+		for (const id of ids) await cancelJob(broker, requester.id, id);
+	});
+
 	// A result used to read its job before the transaction, and delete the job's progress row in
 	// it: two statements on every job. The guarded UPDATE's row is what the PNG is checked
 	// against now, and the sweep deletes finished jobs' progress rows many at a time.

@@ -9,7 +9,7 @@ import { hashLease, leaseSecret, leaseToken } from './lease';
 import { releaseClaim } from './lifecycle';
 import { jobVersionBump } from './views';
 import { ISLAND_OFFLINE_AFTER_MS } from './islands';
-import { admitClaimant, precheckClaim } from '../trust/admission';
+import { admitClaimant, precheckClaim, refuseAtLeaseLimit, underLeaseLimit } from '../trust/admission';
 import { provideCanary } from '../trust/canaries';
 import { claimableBy, mayWake, type Claimant } from '../trust/eligibility';
 import { paramsForIsland } from './variations';
@@ -69,8 +69,10 @@ export async function claimOnce(broker: Broker, request: Claimant, options: { pr
 			})
 			// A scalar subquery runs once (an InitPlan). `id IN (… LIMIT 1 FOR UPDATE SKIP LOCKED)`
 			// may be re-run per scanned row and update several jobs in one claim.
-			.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued')))
+			.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued'), underLeaseLimit(claimant.id)))
 			.returning();
+		// Nothing taken: a full lease count is a 409, an empty queue is not (probation counted it before).
+		if (!row && !claimant.probation) await refuseAtLeaseLimit(tx, claimant.id);
 		return { row: row ?? null, claimant, wakes };
 	});
 	for (const wake of wakes) void broker.bus.publish(wake);

@@ -59,7 +59,27 @@ function refuseClaimant(kyc: string | null, held: number) {
 	}
 }
 
-/** Locks the Island's row and re-reads it; throws the reason it may not claim now. */
+/**
+ * The claim's guarded UPDATE takes a job only while the Island holds fewer leases than it may
+ * (its own statement, not a count before it: one statement less on every claim). Exact under
+ * concurrency: the claim's transaction already holds the Island's row lock (admitClaimant), so
+ * the UPDATE's snapshot, taken after it, sees every lease committed by the claims before.
+ */
+export function underLeaseLimit(islandId: string) {
+	return sql`(select count(*) from ${jobs} where ${leasesOf(islandId)}) < ${trustConfig().maxLeasesPerIsland}`;
+}
+
+/** After a claim's UPDATE took nothing: 409 if the lease limit is why, not an empty queue. */
+export async function refuseAtLeaseLimit(tx: Queryable, islandId: string) {
+	const [held] = await tx.select({ n: count() }).from(jobs).where(leasesOf(islandId));
+	refuseClaimant('verified', held.n);
+}
+
+/**
+ * Locks the Island's row and re-reads it; throws the reason it may not claim now. Its leases are
+ * counted here only for an Island on probation, which is handed a canary next; anyone else's
+ * are counted by the claim's UPDATE (underLeaseLimit).
+ */
 export async function admitClaimant(tx: Queryable, request: Claimant): Promise<Claimant> {
 	const [row] = await tx
 		.select({ island: islands, kyc: users.kycStatus })
@@ -70,13 +90,14 @@ export async function admitClaimant(tx: Queryable, request: Claimant): Promise<C
 	if (!row) throw new ApiError(401, 'invalid_island_token', 'This Island no longer exists.');
 	const { island } = row;
 	if (island.trust === 'quarantined') throw quarantined(island);
-	const [held] = await tx.select({ n: count() }).from(jobs).where(leasesOf(island.id));
-	refuseClaimant(row.kyc, held.n);
+	refuseClaimant(row.kyc, 0);
 	const { probationCanaries } = trustConfig();
 	// Probation ends at K canaries passed (or at once when an operator sets K lower).
 	if (island.trust === 'probation' && island.canariesPassed >= probationCanaries) {
 		await tx.update(islands).set({ trust: 'trusted', trustedAt: sql`now()` }).where(eq(islands.id, island.id));
 		island.trust = 'trusted';
 	}
-	return claimantOf(island, { models: request.models, maxPixels: request.maxPixels });
+	const claimant = claimantOf(island, { models: request.models, maxPixels: request.maxPixels });
+	if (claimant.probation) await refuseAtLeaseLimit(tx, island.id);
+	return claimant;
 }
