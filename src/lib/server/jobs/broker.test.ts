@@ -114,6 +114,16 @@ describe.each(drivers)('broker on %s', (driver) => {
 		for (const id of ids) await cancelJob(broker, requester.id, id);
 	});
 
+	// The requester's row lock makes concurrent submits take turns on PostgreSQL; PGlite runs one
+	// transaction at a time, so there it was a statement that never waited (batches.test.ts races
+	// 12 submits against the per-user limit on both).
+	it('locks the requester\'s row at submit on PostgreSQL only', async () => {
+		const requester = await user(100);
+		statements.length = 0;
+		await cancelJob(broker, requester.id, (await submitJob(broker, requester, params)).id);
+		expect(statements.some((s) => /for no key update/.test(s.query))).toBe(driver === 'postgres');
+	});
+
 	// A result used to read its job before the transaction, and delete the job's progress row in
 	// it: two statements on every job. The guarded UPDATE's row is what the PNG is checked
 	// against now, and the sweep deletes finished jobs' progress rows many at a time.

@@ -50,10 +50,10 @@ export function quote(broker: Broker, raw: unknown, count = 1): QuoteResponse {
  * the jobs the ones before it committed; then refuses a request that would put more than
  * MAX_ACTIVE_JOBS_PER_USER of their images in flight. (NO KEY UPDATE: rows that reference the
  * user, such as this submit's jobs and holds or a settlement's image, need only KEY SHARE, which
- * it doesn't block.)
+ * it doesn't block.) On PGlite the submits take turns anyway (Broker.serialTransactions): no lock.
  */
-async function admitToQueue(tx: Transaction, userId: string, count: number) {
-	await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('no key update');
+async function admitToQueue(broker: Broker, tx: Transaction, userId: string, count: number) {
+	if (!broker.serialTransactions) await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('no key update');
 	const [{ n }] = await tx
 		.select({ n: sqlCount() })
 		.from(jobs)
@@ -109,7 +109,7 @@ export async function submitJobs(broker: Broker, user: SessionUser, raw: unknown
 	}));
 	const announce: (() => void)[] = [];
 	const enqueue = async (tx: Transaction): Promise<StoredResponse> => {
-		await admitToQueue(tx, user.id, count);
+		await admitToQueue(broker, tx, user.id, count);
 		for (const row of rows) await holdForJob(tx, user.id, row.id, cost);
 		const inserted = await tx.insert(jobs).values(rows).returning();
 		// The wake-ups commit with the jobs: a sleeping Island hears of each as it becomes visible.

@@ -28,6 +28,7 @@ export async function createBroker(handle: DatabaseHandle, models = new ModelReg
 	const dispatcher = new ClaimDispatcher(bus);
 	return {
 		db: handle.db,
+		serialTransactions: handle.driver === 'pglite',
 		bus,
 		models,
 		dispatcher,
