@@ -70,7 +70,8 @@ export async function claimOnce(broker: Broker, request: Claimant, options: { pr
 			// A scalar subquery runs once (an InitPlan). `id IN (… LIMIT 1 FOR UPDATE SKIP LOCKED)`
 			// may be re-run per scanned row and update several jobs in one claim.
 			.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued'), underLeaseLimit(claimant.id)))
-			.returning();
+			// What the Island is told, not the whole row: parsing a row's 35 columns is a cost of its own.
+			.returning({ id: jobs.id, params: jobs.params, tier: jobs.tier, attempts: jobs.attempts, leaseExpiresAt: jobs.leaseExpiresAt, leaseTtlMs: jobs.leaseTtlMs });
 		// Nothing taken: a full lease count is a 409, an empty queue is not (probation counted it before).
 		if (!row && !claimant.probation) await refuseAtLeaseLimit(tx, claimant.id);
 		return { row: row ?? null, claimant, wakes };
