@@ -114,6 +114,19 @@ describe.each(drivers)('broker on %s', (driver) => {
 		for (const id of ids) await cancelJob(broker, requester.id, id);
 	});
 
+	// Another instance may still remember a removed Island's token (requireIslandIdentity) until
+	// the removal's event reaches it: the Island's calls must still be told it no longer exists.
+	it('answers 401 to a call about a job of an Island that was removed meanwhile', async () => {
+		const requester = await user(100);
+		const isl = await island(await user(0));
+		const job = await submitJob(broker, requester, params);
+		const got = (await claim(isl))!;
+		await t.db.delete(islands).where(eq(islands.id, isl.id));
+		await expect(completeJob(broker, isl, job.id, got.lease.token, makePng(256, 256))).rejects.toMatchObject({ status: 401, code: 'invalid_island_token' });
+		await expect(reportProgress(broker, isl.id, job.id, { lease: got.lease.token, step: 1, total: 4 })).rejects.toMatchObject({ status: 401 });
+		await cancelJob(broker, requester.id, job.id);
+	});
+
 	// The requester's row lock makes concurrent submits take turns on PostgreSQL; PGlite runs one
 	// transaction at a time, so there it was a statement that never waited (batches.test.ts races
 	// 12 submits against the per-user limit on both).

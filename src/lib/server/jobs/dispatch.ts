@@ -45,7 +45,10 @@ export async function claimOnce(broker: Broker, request: Claimant, options: { pr
 	const { row, claimant, wakes } = await broker.db.transaction(async (tx) => {
 		const claimant = await admitClaimant(tx, request);
 		const wakes = claimant.probation ? await provideCanary(tx, broker, claimant) : [];
-		if (claimant.models.length === 0) return { row: null, claimant, wakes };
+		if (claimant.models.length === 0) {
+			if (!claimant.probation) await refuseAtLeaseLimit(tx, claimant.id);
+			return { row: null, claimant, wakes };
+		}
 		const next = tx
 			.select({ id: jobs.id })
 			.from(jobs)

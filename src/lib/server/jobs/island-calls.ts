@@ -22,6 +22,9 @@ export const leaseIs = (islandId: string, token: string) =>
 export async function leaseProblem(broker: Broker, islandId: string, jobId: string, token: string): Promise<ApiError> {
 	const [row] = await broker.db.select().from(jobs).where(eq(jobs.id, jobId));
 	if (!row) return new ApiError(404, 'not_found', 'No such job.');
+	// Its Island was removed (the job no longer names one) and the call still came: another
+	// instance had its token remembered (requireIslandIdentity) until the removal reached it.
+	if (row.islandId === null && row.leaseTokenHash === hashLease(token)) return new ApiError(401, 'invalid_island_token', 'This Island no longer exists.');
 	const attempt = leaseAttempt(token);
 	const matches = row.leaseTokenHash === hashLease(token) && row.islandId === islandId;
 	// An older attempt's token, or this attempt's after the job moved on: late, not forged.

@@ -51,10 +51,12 @@ export async function createBroker(handle: DatabaseHandle, models = new ModelReg
 
 /** One sweep: expired leases back to the queue (or failed), silent Islands offline, due escrow released. */
 export async function reapOnce(broker: Broker) {
+	// First, and on its own: finished jobs' previews (pictures of requesters' images) must not
+	// pile up because a later step keeps failing.
+	const progressCleared = await deleteFinishedProgress(broker.db).catch((err) => (console.error('progress sweep:', err), 0));
 	const jobs = await reapExpiredLeases(broker);
 	const offline = await markSilentIslandsOffline(broker.db);
 	const released = await broker.db.transaction((tx) => releaseDueEscrow(tx));
-	const progressCleared = await deleteFinishedProgress(broker.db);
 	return { jobs, offline, released, progressCleared };
 }
 
