@@ -1,6 +1,7 @@
 // `npm run bench:broker`: what each step of a job costs the broker itself, in process: no
-// HTTP and no load generator, one call after another, so its figures move far less with the
-// machine's load than bench:dispatch's do. For each step (a submit, the claim that takes the
+// HTTP and no load generator, one call after another. Its statement counts are exact (what to
+// compare a change by); its CPU times vary with the machine, so compare them in A/B pairs.
+// For each step (a submit, the claim that takes the
 // job, its result, the claim that then finds nothing): CPU ms and statements per job, on
 // PGlite and, with BENCH_DATABASE_URL (or TEST_DATABASE_URL), PostgreSQL. The steps are the
 // functions the routes call; sessions, rate limits and the Island's token are the routes'
@@ -20,7 +21,7 @@ const driverList = opts.driver ? [opts.driver] : pgUrl ? ['pglite', 'postgres'] 
 
 // The server code imports files the way Vite does (`blocklist.txt?raw`), so it is loaded
 // through Vite's SSR loader, as the tests load it.
-const vite = await createServer({ configFile: join(root, 'vite.config.ts'), server: { middlewareMode: true, hmr: false, ws: false }, appType: 'custom', logLevel: 'error' });
+const vite = await createServer({ configFile: join(root, 'vite.config.ts'), server: { middlewareMode: true, hmr: false, ws: false, watch: null }, appType: 'custom', logLevel: 'error' });
 const { measure, STEPS } = (await vite.ssrLoadModule('/scripts/bench-broker-run.ts')) as typeof import('./bench-broker-run');
 const results = [];
 try {
