@@ -12,6 +12,10 @@ const config = {
 		// precompress would brotli ORT's 28 MB wasm on every build (+~100 s on 2 cores).
 		adapter: adapter({ precompress: false, out: buildDir ?? 'build' }),
 		outDir: buildDir ? `${buildDir}-kit` : '.svelte-kit',
+		// `npm run check` type-checks the test harness and the bench scripts too, not only src/ and tests/.
+		typescript: {
+			config: (tsconfig) => ({ ...tsconfig, include: [...tsconfig.include, '../harness/**/*.ts', '../scripts/**/*.ts'] })
+		},
 		// Open pages poll /_app/version.json and show "A new version is available" on a change.
 		// APP_VERSION names a deploy; without it SvelteKit uses the build time.
 		version: { name: process.env.APP_VERSION || undefined, pollInterval: 60_000 },

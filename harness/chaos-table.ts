@@ -5,7 +5,7 @@ import type { ChaosReport } from './chaos';
 const dbName = (r: ChaosReport) => (r.driver === 'postgres' ? 'PostgreSQL' : 'PGlite');
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
-function markdown(header: string[], rows: [string, (r: ChaosReport) => string][], reports: ChaosReport[]) {
+function markdown<R extends ChaosReport>(header: string[], rows: [string, (r: R) => string][], reports: R[]) {
 	return [
 		`| ${header.join(' | ')} |`,
 		`|---|${reports.map(() => '---|').join('')}`,
