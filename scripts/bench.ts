@@ -14,7 +14,7 @@ const { values } = parseArgs({
 });
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
-// --only runs some; the table still lists every benchmark, the others from their last results.
+// --only runs some; the table still lists every benchmark, the others as published (from bench-results/ only if never published).
 const only = values.only?.split(',').map((s) => s.trim());
 const benches = Object.keys(pkg.scripts)
 	.filter((name) => name.startsWith('bench:'))
@@ -165,9 +165,11 @@ for (const name of benches) {
 	if (!reuse) console.log(`\n=== npm run bench:${name}`);
 	const run = reuse ? { status: 0 } : spawnSync('npm', ['run', `bench:${name}`], { cwd: root, stdio: 'inherit', env: process.env });
 	const fresh = existsSync(file) && (reuse || statSync(file).mtimeMs >= started);
-	if (reuse && !fresh && published(name).length) {
-		// Not re-run and its results aren't on this machine (bench-results/ isn't committed): the
-		// published rows stay as they are, with the date they were measured on.
+	// Not re-run by --only, or not re-run and its results aren't on this machine (bench-results/
+	// isn't committed): the published rows stay as they are, with the date they were measured
+	// on. With --only a local results file may be a partial, ad hoc run (one --driver, an A/B),
+	// so it never replaces what was published.
+	if (reuse && (only !== undefined || !fresh) && published(name).length) {
 		rows.push(...published(name).map((raw) => ({ bench: name, what: '', figure: '', goal: '', met: null, raw })));
 		continue;
 	}
