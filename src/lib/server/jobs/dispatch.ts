@@ -1,6 +1,7 @@
 // Handing queued jobs to Islands: one guarded claim statement, and long-polls that sleep
 // until the event bus says a job they can run was queued (any instance's NOTIFY wakes them).
 import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Transaction } from '../db';
 import type { BrokerEvent, EventBus } from '../events';
 import { islands, jobs } from '../db/schema';
 import type { ClaimResponse } from '$lib/api';
@@ -45,39 +46,10 @@ export async function claimOnce(broker: Broker, request: Claimant, options: { pr
 	const { row, claimant, wakes } = await broker.db.transaction(async (tx) => {
 		const claimant = await admitClaimant(tx, request);
 		const wakes = claimant.probation ? await provideCanary(tx, broker, claimant) : [];
-		if (claimant.models.length === 0) {
-			if (!claimant.probation) await refuseAtLeaseLimit(tx, claimant.id);
-			return { row: null, claimant, wakes };
-		}
-		const next = tx
-			.select({ id: jobs.id })
-			.from(jobs)
-			.where(claimableBy(claimant))
-			.orderBy(asc(jobs.createdAt), asc(jobs.id))
-			.limit(1)
-			.for('update', { skipLocked: true });
-		// The token names its attempt, which only the statement knows: PostgreSQL builds and
-		// hashes it, and the same token is rebuilt here from the returned attempt number.
-		const [row] = await tx
-			.update(jobs)
-			.set({
-				status: 'running',
-				attempts: sql`${jobs.attempts} + 1`,
-				version: jobVersionBump,
-				leaseTokenHash: sql`encode(sha256(convert_to('lease_' || (${jobs.attempts} + 1)::text || '_' || ${secret}, 'UTF8')), 'hex')`,
-				leaseExpiresAt: sql`now() + ${jobs.leaseTtlMs} * interval '1 millisecond'`,
-				islandId: claimant.id,
-				startedAt: sql`now()`,
-				updatedAt: sql`now()`
-			})
-			// A scalar subquery runs once (an InitPlan). `id IN (… LIMIT 1 FOR UPDATE SKIP LOCKED)`
-			// may be re-run per scanned row and update several jobs in one claim.
-			.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued'), underLeaseLimit(claimant.id)))
-			// What the Island is told, not the whole row: parsing a row's 35 columns is a cost of its own.
-			.returning({ id: jobs.id, params: jobs.params, tier: jobs.tier, attempts: jobs.attempts, leaseExpiresAt: jobs.leaseExpiresAt, leaseTtlMs: jobs.leaseTtlMs });
+		const row = claimant.models.length === 0 ? null : await leaseNextJob(tx, claimant, secret);
 		// Nothing taken: a full lease count is a 409, an empty queue is not (probation counted it before).
 		if (!row && !claimant.probation) await refuseAtLeaseLimit(tx, claimant.id);
-		return { row: row ?? null, claimant, wakes };
+		return { row, claimant, wakes };
 	});
 	for (const wake of wakes) void broker.bus.publish(wake);
 	if (!row) return { claim: null, claimant };
@@ -90,6 +62,41 @@ export async function claimOnce(broker: Broker, request: Claimant, options: { pr
 			lease: { token: leaseToken(row.attempts, secret), expiresAt: row.leaseExpiresAt!.toISOString(), ttlMs: row.leaseTtlMs }
 		}
 	};
+}
+
+/**
+ * Leases the claimant the oldest job it may take, while it holds fewer leases than allowed
+ * (underLeaseLimit); null when there is none. Runs inside the claim's transaction, after
+ * admitClaimant locked the Island's row.
+ */
+async function leaseNextJob(tx: Transaction, claimant: Claimant, secret: string) {
+	const next = tx
+		.select({ id: jobs.id })
+		.from(jobs)
+		.where(claimableBy(claimant))
+		.orderBy(asc(jobs.createdAt), asc(jobs.id))
+		.limit(1)
+		.for('update', { skipLocked: true });
+	// The token names its attempt, which only the statement knows: PostgreSQL builds and
+	// hashes it, and the same token is rebuilt here from the returned attempt number.
+	const [row] = await tx
+		.update(jobs)
+		.set({
+			status: 'running',
+			attempts: sql`${jobs.attempts} + 1`,
+			version: jobVersionBump,
+			leaseTokenHash: sql`encode(sha256(convert_to('lease_' || (${jobs.attempts} + 1)::text || '_' || ${secret}, 'UTF8')), 'hex')`,
+			leaseExpiresAt: sql`now() + ${jobs.leaseTtlMs} * interval '1 millisecond'`,
+			islandId: claimant.id,
+			startedAt: sql`now()`,
+			updatedAt: sql`now()`
+		})
+		// A scalar subquery runs once (an InitPlan). `id IN (… LIMIT 1 FOR UPDATE SKIP LOCKED)`
+		// may be re-run per scanned row and update several jobs in one claim.
+		.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued'), underLeaseLimit(claimant.id)))
+		// What the Island is told, not the whole row: parsing a row's 35 columns is a cost of its own.
+		.returning({ id: jobs.id, params: jobs.params, tier: jobs.tier, attempts: jobs.attempts, leaseExpiresAt: jobs.leaseExpiresAt, leaseTtlMs: jobs.leaseTtlMs });
+	return row ?? null;
 }
 
 interface Waiter {

@@ -22,11 +22,12 @@ export const leaseIs = (islandId: string, token: string) =>
 export async function leaseProblem(broker: Broker, islandId: string, jobId: string, token: string): Promise<ApiError> {
 	const [row] = await broker.db.select().from(jobs).where(eq(jobs.id, jobId));
 	if (!row) return new ApiError(404, 'not_found', 'No such job.');
+	const liveLease = row.leaseTokenHash === hashLease(token);
 	// Its Island was removed (the job no longer names one) and the call still came: another
 	// instance had its token remembered (requireIslandIdentity) until the removal reached it.
-	if (row.islandId === null && row.leaseTokenHash === hashLease(token)) return new ApiError(401, 'invalid_island_token', 'This Island no longer exists.');
+	if (row.islandId === null && liveLease) return new ApiError(401, 'invalid_island_token', 'This Island no longer exists.');
 	const attempt = leaseAttempt(token);
-	const matches = row.leaseTokenHash === hashLease(token) && row.islandId === islandId;
+	const matches = liveLease && row.islandId === islandId;
 	// An older attempt's token, or this attempt's after the job moved on: late, not forged.
 	const late = !matches && attempt !== null && attempt >= 1 && (attempt < row.attempts || (attempt === row.attempts && row.status !== 'running'));
 	if (!matches && !late) return new ApiError(403, 'invalid_lease', 'This lease is not the live lease of that job.');

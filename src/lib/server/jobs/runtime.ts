@@ -49,7 +49,7 @@ export async function createBroker(handle: DatabaseHandle, models = new ModelReg
 	};
 }
 
-/** One sweep: expired leases back to the queue (or failed), silent Islands offline, due escrow released. */
+/** One sweep: finished jobs' progress rows deleted, expired leases back to the queue (or failed), silent Islands offline, due escrow released. */
 export async function reapOnce(broker: Broker) {
 	// First, and on its own: finished jobs' previews (pictures of requesters' images) must not
 	// pile up because a later step keeps failing.

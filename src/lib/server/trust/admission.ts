@@ -40,17 +40,23 @@ export async function precheckClaim(db: Queryable, request: Claimant): Promise<{
 			jobWaiting: sql<boolean>`exists (select 1 from ${jobs} where ${claimableBy(request)})`
 		})
 		.from(sql`(select 1) as one`);
-	refuseClaimant(row.kyc, row.held);
+	refuseUnverifiedOwner(row.kyc);
+	refuseFullLeases(row.held);
 	return { jobWaiting: row.jobWaiting };
 }
 
 /** The jobs an Island holds a lease on (found by jobs_running_island_idx). */
 const leasesOf = (islandId: string) => and(eq(jobs.islandId, islandId), eq(jobs.status, 'running'))!;
 
-function refuseClaimant(kyc: string | null, held: number) {
+/** Islands earn only for verified owners. */
+function refuseUnverifiedOwner(kyc: string | null) {
 	if (kyc !== 'verified') {
 		throw new ApiError(403, 'owner_not_verified', 'Islands earn only for verified owners: verify your identity on /account first.');
 	}
+}
+
+/** An Island already holding as many leases as it may gets 409. */
+function refuseFullLeases(held: number) {
 	const { maxLeasesPerIsland } = trustConfig();
 	if (held >= maxLeasesPerIsland) {
 		throw new ApiError(409, 'lease_limit', `This Island already holds ${held} job${held === 1 ? '' : 's'} (at most ${maxLeasesPerIsland} at once): finish or fail it first.`, undefined, {
@@ -72,7 +78,7 @@ export function underLeaseLimit(islandId: string) {
 /** After a claim's UPDATE took nothing: 409 if the lease limit is why, not an empty queue. */
 export async function refuseAtLeaseLimit(tx: Queryable, islandId: string) {
 	const [held] = await tx.select({ n: count() }).from(jobs).where(leasesOf(islandId));
-	refuseClaimant('verified', held.n);
+	refuseFullLeases(held.n);
 }
 
 /**
@@ -90,7 +96,7 @@ export async function admitClaimant(tx: Queryable, request: Claimant): Promise<C
 	if (!row) throw new ApiError(401, 'invalid_island_token', 'This Island no longer exists.');
 	const { island } = row;
 	if (island.trust === 'quarantined') throw quarantined(island);
-	refuseClaimant(row.kyc, 0);
+	refuseUnverifiedOwner(row.kyc);
 	const { probationCanaries } = trustConfig();
 	// Probation ends at K canaries passed (or at once when an operator sets K lower).
 	if (island.trust === 'probation' && island.canariesPassed >= probationCanaries) {
