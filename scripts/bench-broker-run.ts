@@ -17,6 +17,8 @@ export interface BrokerCosts {
 	jobs: number;
 	/** Per job: CPU ms of this process and statements sent (BEGIN/COMMIT too on PostgreSQL). */
 	steps: Record<Step, { cpuMs: number; statements: number }>;
+	/** The steps together: one whole job. */
+	job: { cpuMs: number; statements: number };
 	loadavg: [number, number];
 }
 
@@ -81,7 +83,8 @@ export async function measure(driver: string, jobs: number, pgUrl?: string): Pro
 			await step('empty claim', measured, () => claimOnce(broker, claimant, { precheck: true }));
 		}
 		for (const s of STEPS) totals[s] = { cpuMs: totals[s].cpuMs / jobs, statements: totals[s].statements / jobs };
-		return { driver, jobs, steps: totals, loadavg: [loadBefore, loadavg()[0]] };
+		const job = { cpuMs: STEPS.reduce((sum, s) => sum + totals[s].cpuMs, 0), statements: STEPS.reduce((sum, s) => sum + totals[s].statements, 0) };
+		return { driver, jobs, steps: totals, job, loadavg: [loadBefore, loadavg()[0]] };
 	} finally {
 		await broker.close();
 		await handle.close();

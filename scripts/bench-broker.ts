@@ -35,9 +35,7 @@ try {
 console.log('\n| database | step | CPU ms per job | statements per job |\n|---|---|---|---|');
 for (const r of results) {
 	for (const s of STEPS) console.log(`| ${r.driver} | ${s} | ${r.steps[s].cpuMs.toFixed(2)} | ${r.steps[s].statements.toFixed(1)} |`);
-	const cpu = STEPS.reduce((sum, s) => sum + r.steps[s].cpuMs, 0);
-	const st = STEPS.reduce((sum, s) => sum + r.steps[s].statements, 0);
-	console.log(`| ${r.driver} | **a whole job** | **${cpu.toFixed(2)}** | **${st.toFixed(1)}** |`);
+	console.log(`| ${r.driver} | **a whole job** | **${r.job.cpuMs.toFixed(2)}** | **${r.job.statements.toFixed(1)}** |`);
 }
 console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
 mkdirSync(join(root, 'bench-results'), { recursive: true });
