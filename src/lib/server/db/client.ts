@@ -6,6 +6,7 @@ import * as schema from './schema';
 import { bundledMigrations } from './migrate';
 import { lockDataDir } from './data-dir-lock';
 import { timeQueries } from './query-times';
+import { namePostgresStatements, withCustomPlans, preparedStatementsOn, usePreparedStatements } from './prepared';
 
 /** Both drivers return `{ rows }`, so one typed query path serves PGlite and node-postgres. */
 export interface RowsResultHKT extends PgQueryResultHKT {
@@ -47,14 +48,16 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
 
 async function openPostgres(options: OpenOptions): Promise<DatabaseHandle> {
 	const url = options.databaseUrl!;
+	const preparedUrl = preparedStatementsOn() ? withCustomPlans(url) : null;
 	const { default: pg } = await import('pg');
 	const { drizzle } = await import('drizzle-orm/node-postgres');
 	const pool = new pg.Pool({
-		connectionString: url,
+		connectionString: preparedUrl ?? url,
 		max: options.poolSize ?? 20
 	});
 	// An idle client losing its connection must not crash the server.
 	pool.on('error', (err) => console.error('postgres pool error:', err.message));
+	if (preparedUrl) namePostgresStatements(pool);
 	const db = drizzle(pool, { schema, logger: options.logger ?? statementLogger() }) as unknown as Database;
 	return { driver: 'postgres', db, pool, url, close: () => pool.end() };
 }
@@ -66,6 +69,7 @@ async function openPglite(options: OpenOptions): Promise<DatabaseHandle> {
 	const unlock = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
 	try {
 		const pglite = await PGlite.create(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+		if (preparedStatementsOn()) await usePreparedStatements(pglite);
 		timeQueries(pglite);
 		const db = drizzle(pglite, { schema, logger: options.logger ?? statementLogger() }) as unknown as Database;
 		return {

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
+import { images, jobs, users } from './schema';
+import { MAX_PREPARED, withCustomPlans } from './prepared';
+import { createUser } from '../auth/users';
+
+const named = async (t: TestDatabase) => {
+	// One connection, so that PostgreSQL's answer is about the connection that ran the rest.
+	return t.db.transaction(async (tx) => {
+		const rows = (await tx.execute(sql`select name, statement from pg_prepared_statements where name like 'app_%'`)).rows as { name: string; statement: string }[];
+		const [{ plan_cache_mode: mode }] = (await tx.execute(sql`show plan_cache_mode`)).rows as { plan_cache_mode: string }[];
+		return { rows, mode };
+	});
+};
+
+describe.each(drivers)('prepared statements on %s', (driver) => {
+	let t: TestDatabase;
+	beforeAll(async () => {
+		// One connection on PostgreSQL: pg_prepared_statements is per connection.
+		t = await openTestDatabase(driver, 1);
+	});
+	afterAll(() => t.dispose());
+
+	it('names a statement the second time it is sent, and plans it for its values each time', async () => {
+		const user = (await createUser(t.db, `${crypto.randomUUID()}@example.com`, 'x'))!;
+		const read = () => t.db.select({ email: users.email }).from(users).where(eq(users.id, user.id));
+		const text = read().toSQL().sql;
+		await read();
+		expect((await named(t)).rows.map((r) => r.statement)).not.toContain(text);
+		expect(await read()).toEqual([{ email: user.email }]);
+		const after = await named(t);
+		expect(after.rows.map((r) => r.statement)).toContain(text);
+		// A generic plan could not use the partial indexes on a job's status.
+		expect(after.mode).toBe('force_custom_plan');
+	});
+
+	it('answers as the unprepared path does for every column type the app stores, nulls included', async () => {
+		const user = (await createUser(t.db, `${crypto.randomUUID()}@example.com`, 'x'))!;
+		const jobId = crypto.randomUUID();
+		await t.db.insert(jobs).values({ id: jobId, userId: user.id, params: { prompt: 'a "quoted" prompt', model: 'm', width: 256, height: 256, steps: 4, seed: 2 ** 40, guidance: 0 }, model: 'm', pixels: 65536, cost: 3_000_000_007, tier: 'standard', status: 'queued', leaseTtlMs: 60_000 });
+		const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+		await t.db.insert(images).values({ id: crypto.randomUUID(), userId: user.id, jobId, width: 256, height: 256, bytes: Buffer.from(bytes) });
+		const readJob = () => t.db.select().from(jobs).where(eq(jobs.id, jobId));
+		const readImage = () => t.db.select({ bytes: images.bytes, withdrawnAt: images.withdrawnAt, createdAt: images.createdAt }).from(images).where(eq(images.jobId, jobId));
+		const first = { job: await readJob(), image: await readImage() };
+		for (let i = 0; i < 3; i++) expect({ job: await readJob(), image: await readImage() }).toEqual(first);
+		expect(first.job[0].cost).toBe(3_000_000_007);
+		expect(first.job[0].params).toEqual({ prompt: 'a "quoted" prompt', model: 'm', width: 256, height: 256, steps: 4, seed: 2 ** 40, guidance: 0 });
+		expect(first.job[0].islandId).toBeNull();
+		expect(first.job[0].createdAt).toBeInstanceOf(Date);
+		expect(new Uint8Array(first.image[0].bytes)).toEqual(bytes);
+		expect((await named(t)).rows.length).toBeGreaterThanOrEqual(2);
+	});
+
+	it('rejects a failing prepared statement with the database error, rolls its transaction back and goes on', async () => {
+		const email = `${crypto.randomUUID()}@example.com`;
+		const insert = (tx: Pick<TestDatabase['db'], 'insert'>) => tx.insert(users).values({ id: crypto.randomUUID(), email, passwordHash: 'x' });
+		await insert(t.db);
+		await expect(insert(t.db)).rejects.toMatchObject({ cause: { code: '23505' } });
+		const before = (await t.db.select({ id: users.id }).from(users)).length;
+		await expect(
+			t.db.transaction(async (tx) => {
+				await tx.insert(users).values({ id: crypto.randomUUID(), email: `${crypto.randomUUID()}@example.com`, passwordHash: 'x' });
+				await insert(tx);
+			})
+		).rejects.toMatchObject({ cause: { code: '23505' } });
+		expect((await t.db.select({ id: users.id }).from(users)).length).toBe(before);
+		expect(await t.db.select({ email: users.email }).from(users).where(eq(users.email, email))).toEqual([{ email }]);
+	});
+
+	it('keeps concurrent transactions and single statements apart, as without it', async () => {
+		const user = (await createUser(t.db, `${crypto.randomUUID()}@example.com`, 'x'))!;
+		const bump = () => t.db.update(users).set({ passwordHash: sql`${users.passwordHash} || 'x'` }).where(eq(users.id, user.id));
+		await Promise.all([
+			...Array.from({ length: 20 }, () => bump()),
+			...Array.from({ length: 20 }, () =>
+				t.db.transaction(async (tx) => {
+					await tx.update(users).set({ passwordHash: sql`${users.passwordHash} || 'y'` }).where(eq(users.id, user.id));
+					await tx.select({ id: users.id }).from(users).where(eq(users.id, user.id));
+				})
+			)
+		]);
+		const [row] = await t.db.select({ hash: users.passwordHash }).from(users).where(eq(users.id, user.id));
+		expect(row.hash.length).toBe(41);
+	});
+
+	it(`keeps at most ${MAX_PREPARED} named statements on a connection`, async () => {
+		for (let i = 0; i < MAX_PREPARED + 20; i++) {
+			const read = () => t.db.execute(sql`select ${sql.raw(String(i))} + 0 as n from users where id = ${'none'}`);
+			await read();
+			await read();
+		}
+		const { rows } = await named(t);
+		expect(rows.length).toBeLessThanOrEqual(MAX_PREPARED);
+		expect(rows.length).toBeGreaterThan(MAX_PREPARED / 2);
+	});
+});
+
+describe('withCustomPlans', () => {
+	it('adds plan_cache_mode to the options a DATABASE_URL already has, and gives up on one it cannot read', () => {
+		const url = new URL(withCustomPlans('postgres://app:p%40ss@db.example:5432/archipelago?sslmode=require&options=-c%20statement_timeout%3D5000')!);
+		expect(url.searchParams.get('options')).toBe('-c statement_timeout=5000 -c plan_cache_mode=force_custom_plan');
+		expect(url.searchParams.get('sslmode')).toBe('require');
+		expect(url.password).toBe('p%40ss');
+		expect(withCustomPlans('postgres://app@/archipelago?host=/run/postgresql')).toBeNull();
+	});
+});
