@@ -54,6 +54,9 @@ class StatementNames<T> {
 		}
 		return entry;
 	}
+	has(text: string): boolean {
+		return this.#named.has(text);
+	}
 	/** True the second time a text is asked about: name it now. */
 	secondSighting(text: string): boolean {
 		if (this.#seen.delete(text)) return true;
@@ -166,7 +169,7 @@ export async function usePreparedStatements(pglite: PGlite) {
 	const query =
 		(inTransaction: boolean, plain: (text: string, params?: unknown[], options?: QueryOptions) => Promise<Results<unknown>>) =>
 		<T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> => {
-			if (options?.blob || !(statements.get(text) || statements.secondSighting(text))) return plain(text, params, options) as Promise<Results<T>>;
+			if (options?.blob || !(statements.has(text) || statements.secondSighting(text))) return plain(text, params, options) as Promise<Results<T>>;
 			const locked = () => pglite.runExclusive(() => run<T>(text, params, options, inTransaction));
 			// Outside a transaction, wait for any open one to end, as PGlite's query does.
 			return inTransaction ? locked() : pglite._runExclusiveTransaction(locked);
