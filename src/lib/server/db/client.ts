@@ -6,7 +6,9 @@ import * as schema from './schema';
 import { bundledMigrations } from './migrate';
 import { lockDataDir } from './data-dir-lock';
 import { timeQueries } from './query-times';
-import { namePostgresStatements, withCustomPlans, preparedStatementsOn, usePreparedStatements } from './prepared';
+import { preparedStatementsOn } from './prepared';
+import { usePreparedStatements } from './prepared-pglite';
+import { namePostgresStatements } from './prepared-postgres';
 
 /** Both drivers return `{ rows }`, so one typed query path serves PGlite and node-postgres. */
 export interface RowsResultHKT extends PgQueryResultHKT {
@@ -48,16 +50,15 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
 
 async function openPostgres(options: OpenOptions): Promise<DatabaseHandle> {
 	const url = options.databaseUrl!;
-	const preparedUrl = preparedStatementsOn() ? withCustomPlans(url) : null;
 	const { default: pg } = await import('pg');
 	const { drizzle } = await import('drizzle-orm/node-postgres');
 	const pool = new pg.Pool({
-		connectionString: preparedUrl ?? url,
+		connectionString: url,
 		max: options.poolSize ?? 20
 	});
 	// An idle client losing its connection must not crash the server.
 	pool.on('error', (err) => console.error('postgres pool error:', err.message));
-	if (preparedUrl) namePostgresStatements(pool);
+	if (preparedStatementsOn()) namePostgresStatements(pool);
 	const db = drizzle(pool, { schema, logger: options.logger ?? statementLogger() }) as unknown as Database;
 	return { driver: 'postgres', db, pool, url, close: () => pool.end() };
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { images, jobs, users } from './schema';
-import { MAX_PREPARED, withCustomPlans } from './prepared';
+import { MAX_PREPARED } from './prepared';
 import { createUser } from '../auth/users';
 
 const named = async (t: TestDatabase) => {
@@ -85,6 +85,23 @@ describe.each(drivers)('prepared statements on %s', (driver) => {
 		expect(row.hash.length).toBe(41);
 	});
 
+	it('prepares a statement again once a schema change made it stale (a rolling deploy migrating under a running instance)', async () => {
+		await t.db.execute(sql`create table prep_stale (id int primary key, v int)`);
+		await t.db.execute(sql`insert into prep_stale values (1, 7)`);
+		const read = () => t.db.execute(sql`select * from prep_stale where id = ${1}`);
+		const readInTx = () => t.db.transaction((tx) => tx.execute(sql`select * from prep_stale where id = ${1}`));
+		for (let i = 0; i < 3; i++) await read(), await readInTx();
+		expect((await named(t)).rows.map((r) => r.statement).filter((s) => s.includes('prep_stale'))).toHaveLength(1);
+		// The result's type changes: "cached plan must not change result type" for the old statement.
+		await t.db.execute(sql`alter table prep_stale alter column v type text`);
+		// Outside a transaction it is sent again at once.
+		expect((await read()).rows).toEqual([{ id: 1, v: '7' }]);
+		// Inside one the error has aborted it; the next transaction prepares anew.
+		const first = await readInTx().then((r) => r.rows, (err: { cause?: { code?: string } }) => err.cause?.code);
+		expect([[{ id: 1, v: '7' }], '0A000']).toContainEqual(first);
+		for (let i = 0; i < 3; i++) expect((await readInTx()).rows).toEqual([{ id: 1, v: '7' }]);
+	});
+
 	it(`keeps at most ${MAX_PREPARED} named statements on a connection`, async () => {
 		for (let i = 0; i < MAX_PREPARED + 20; i++) {
 			const read = () => t.db.execute(sql`select ${sql.raw(String(i))} + 0 as n from users where id = ${'none'}`);
@@ -97,12 +114,15 @@ describe.each(drivers)('prepared statements on %s', (driver) => {
 	});
 });
 
-describe('withCustomPlans', () => {
-	it('adds plan_cache_mode to the options a DATABASE_URL already has, and gives up on one it cannot read', () => {
-		const url = new URL(withCustomPlans('postgres://app:p%40ss@db.example:5432/archipelago?sslmode=require&options=-c%20statement_timeout%3D5000')!);
-		expect(url.searchParams.get('options')).toBe('-c statement_timeout=5000 -c plan_cache_mode=force_custom_plan');
-		expect(url.searchParams.get('sslmode')).toBe('require');
-		expect(url.password).toBe('p%40ss');
-		expect(withCustomPlans('postgres://app@/archipelago?host=/run/postgresql')).toBeNull();
+
+describe('prepared statements on a closing PGlite', () => {
+	it('refuse as PGlite does once close() has begun, instead of running on a database shutting down', async () => {
+		const t = await openTestDatabase('pglite');
+		const read = () => t.db.execute(sql`select count(*)::int as n from users where id <> ${'x'}`);
+		await read(), await read();
+		const closing = t.dispose();
+		await expect(read()).rejects.toMatchObject({ cause: { message: expect.stringMatching(/PGlite is clos(ing|ed)/) } });
+		await closing;
+		await expect(read()).rejects.toMatchObject({ cause: { message: 'PGlite is closed' } });
 	});
 });

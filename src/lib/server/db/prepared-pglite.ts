@@ -1,0 +1,134 @@
+import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
+import { parse, protocol } from '@electric-sql/pglite';
+import { CUSTOM_PLANS, isStale, StatementNames } from './prepared';
+
+// PGlite's side of prepared.ts.
+
+type RowDescription = InstanceType<typeof protocol.messages.RowDescriptionMessage>;
+type DataRow = InstanceType<typeof protocol.messages.DataRowMessage>;
+type CommandComplete = InstanceType<typeof protocol.messages.CommandCompleteMessage>;
+type Message = Awaited<ReturnType<PGlite['execProtocol']>>['messages'][number];
+
+interface PgliteStatement {
+	name: string;
+	paramTypes: number[];
+	/** The statement's RowDescription (null: it returns no rows), handed to PGlite's parser. */
+	rowDescription: RowDescription | null;
+}
+
+/**
+ * What PGlite's parseResults makes of one statement's answer, without copying its whole table
+ * of parsers into a new object for every statement (drizzle passes parsers of its own each
+ * time: that copy was PGlite's largest cost in JavaScript).
+ */
+function results<T>(description: RowDescription | null, answer: Message[], parsers: Record<number, (x: string, type: number) => unknown>, options: QueryOptions | undefined): Results<T> {
+	const fields = description?.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) ?? [];
+	const parseColumn = fields.map(({ dataTypeID: type }) => {
+		const parser = options?.parsers?.[type] ?? parsers[type];
+		return parser ? (x: string | null) => (x === null ? null : parser(x, type)) : (x: string | null) => x;
+	});
+	const rows: unknown[] = [];
+	for (const message of answer) {
+		if (message.name === 'dataRow') {
+			const values = (message as DataRow).fields.map((x, i) => parseColumn[i](x));
+			rows.push(options?.rowMode === 'array' ? values : Object.fromEntries(values.map((v, i) => [fields[i].name, v])));
+		} else if (message.name === 'commandComplete') {
+			// "SELECT 2", "UPDATE 3", "INSERT 0 5"; other tags end in a word.
+			const parts = (message as CommandComplete).text.split(' ');
+			const command = parts[0];
+			const rowCount = parseInt(parts[parts.length - 1], 10);
+			const affectedRows = ['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE'].includes(command) ? rowCount : 0;
+			return { rows, fields, command, affectedRows, ...(Number.isNaN(rowCount) ? {} : { rowCount }) } as Results<T>;
+		}
+	}
+	return { rows: [], fields: [], affectedRows: 0 } as Results<T>;
+}
+
+/**
+ * Routes PGlite's `query`, and every transaction's, through named prepared statements. The
+ * answer is what PGlite's own `query` gives: its parsers and serializers, its error (with the
+ * query and params on it). The work runs under PGlite's own locks, as `query` does.
+ */
+export async function usePreparedStatements(pglite: PGlite) {
+	await pglite.exec(CUSTOM_PLANS);
+	const statements = new StatementNames<PgliteStatement>();
+	let counter = 0;
+	const plainQuery = pglite.query.bind(pglite);
+
+	const exec = async (messages: Uint8Array[], syncToFs: boolean) => {
+		const buffer = new Uint8Array(messages.reduce((n, m) => n + m.length, 0));
+		let at = 0;
+		for (const m of messages) buffer.set(m, at), (at += m.length);
+		return (await pglite.execProtocol(buffer, { syncToFs })).messages;
+	};
+
+	const close = (name: string) => exec([protocol.serialize.close({ type: 'S', name }), protocol.serialize.sync()], false);
+
+	const prepare = async (text: string, options: QueryOptions | undefined): Promise<PgliteStatement> => {
+		const name = `app_${++counter}`;
+		const answer = await exec([protocol.serialize.parse({ name, text, types: options?.paramTypes }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()], false);
+		const statement: PgliteStatement = {
+			name,
+			paramTypes: parse.parseDescribeStatementResults(answer),
+			rowDescription: (answer.find((m) => m.name === 'rowDescription') as RowDescription | undefined) ?? null
+		};
+		const evicted = statements.add(text, statement);
+		if (evicted) await close(evicted.name);
+		return statement;
+	};
+
+	const execute = async <T>(statement: PgliteStatement, params: unknown[], options: QueryOptions | undefined, inTransaction: boolean) => {
+		const values = params.map((param, i) => {
+			if (param === null || param === undefined) return null;
+			const serialize = options?.serializers?.[statement.paramTypes[i]] ?? pglite.serializers[statement.paramTypes[i]];
+			return serialize ? serialize(param) : String(param);
+		});
+		const answer = await exec([protocol.serialize.bind({ statement: statement.name, values: values as string[] }), protocol.serialize.execute({}), protocol.serialize.sync()], !inTransaction);
+		return results<T>(statement.rowDescription, answer, pglite.parsers, options);
+	};
+
+	/** Under PGlite's query lock; `inTransaction`: leave the file system sync to the COMMIT. */
+	const run = async <T>(text: string, params: unknown[] = [], options: QueryOptions | undefined, inTransaction: boolean): Promise<Results<T>> => {
+		// A close() that began while this waited for the lock: refuse as PGlite's query does.
+		await pglite._checkReady();
+		try {
+			const known = statements.get(text);
+			if (!known) return await execute<T>(await prepare(text, options), params, options, inTransaction);
+			try {
+				return await execute<T>(known, params, options, inTransaction);
+			} catch (err) {
+				if (!isStale(err)) throw err;
+				statements.forget(text, known);
+				await close(known.name).catch(() => {});
+				// Inside a transaction the error has aborted it: the caller's next one prepares anew.
+				if (inTransaction) throw err;
+				return await execute<T>(await prepare(text, options), params, options, inTransaction);
+			}
+		} catch (err) {
+			// What PGlite's own query puts on its errors.
+			Object.assign(err as object, { query: text, params, queryOptions: options });
+			throw err;
+		}
+	};
+
+	const query =
+		(inTransaction: boolean, plain: (text: string, params?: unknown[], options?: QueryOptions) => Promise<Results<unknown>>) =>
+		<T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> => {
+			if (options?.blob || !(statements.has(text) || statements.secondSighting(text))) return plain(text, params, options) as Promise<Results<T>>;
+			const locked = () => pglite.runExclusive(() => run<T>(text, params, options, inTransaction));
+			// Outside a transaction, wait for any open one to end, as PGlite's query does.
+			return inTransaction ? locked() : pglite._checkReady().then(() => pglite._runExclusiveTransaction(locked));
+		};
+
+	pglite.query = query(false, plainQuery) as PGlite['query'];
+	const transaction = pglite.transaction.bind(pglite);
+	pglite.transaction = (<T>(fn: (tx: Transaction) => Promise<T>) =>
+		transaction((tx) => {
+			const plain = tx.query.bind(tx);
+			const inTx = query(true, plain);
+			// A closed transaction refuses, as PGlite's own tx.query does.
+			tx.query = (<R>(text: string, params?: unknown[], options?: QueryOptions) => (tx.closed ? plain<R>(text, params, options) : inTx<R>(text, params, options))) as Transaction['query'];
+			return fn(tx);
+		})) as PGlite['transaction'];
+	return { get prepared() { return statements.size; } };
+}
