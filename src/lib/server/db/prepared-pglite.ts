@@ -130,5 +130,4 @@ export async function usePreparedStatements(pglite: PGlite) {
 			tx.query = (<R>(text: string, params?: unknown[], options?: QueryOptions) => (tx.closed ? plain<R>(text, params, options) : inTx<R>(text, params, options))) as Transaction['query'];
 			return fn(tx);
 		})) as PGlite['transaction'];
-	return { get prepared() { return statements.size; } };
 }
