@@ -204,7 +204,7 @@ async function run(driver: string) {
 		// The server's side of any reset (server/client-errors.js logs each, rate-limited).
 		const serverErrors = server.output().split('\n').filter((l) => l.includes('[http]'));
 		for (const line of serverErrors) console.error(`server: ${line}`);
-		return { driver, islands: ISLANDS, jobs: JOBS, submitters: SUBMITTERS, ratePerSecond: RATE, paced, saturated, ...failures, serverErrors };
+		return { driver, islands: ISLANDS, jobs: JOBS, warmUpJobs: WARM_UP, submitters: SUBMITTERS, ratePerSecond: RATE, paced, saturated, ...failures, serverErrors };
 	} finally {
 		await server.dispose();
 	}

@@ -71,7 +71,7 @@ const formatters: Record<string, (r: any) => Row[]> = {
 				: [
 						{
 							bench: 'dispatch',
-							what: `connection resets and non-2xx answers, both phases, nothing retried (${x.driver}, ${x.paced.jobs + x.saturated.jobs} jobs)`,
+							what: `connection resets and non-2xx answers, the warm-up and both phases, nothing retried (${x.driver}, ${(x.warmUpJobs ?? 0) + x.paced.jobs + x.saturated.jobs} jobs)`,
 							figure: `${x.connectionResets} resets, ${Object.values(x.non2xx as Record<string, number>).reduce((a, b) => a + b, 0)} non-2xx`,
 							goal: '0 and 0',
 							met: x.connectionResets === 0 && x.otherNetworkErrors === 0 && Object.keys(x.non2xx).length === 0
