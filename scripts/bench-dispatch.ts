@@ -9,7 +9,7 @@
 // Options: --islands N --jobs N (per phase) --paced-seconds N (paced phase length instead of
 // --jobs) --submitters N --rate N --driver pglite|postgres --warm-up N (jobs sent back to back
 // before the phases, not measured)
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,6 +46,25 @@ function processCpuMs(pid: number): number {
 	const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
 	// utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
 	return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/**
+ * CPU time each PostgreSQL backend serving the server's database has used so far, by pid (a
+ * PostgreSQL on this machine; empty for PGlite). The backends are PostgreSQL's share of a job.
+ */
+async function postgresBackendsCpuMs(databaseUrl: string | undefined): Promise<Map<number, number>> {
+	const cpu = new Map<number, number>();
+	if (!databaseUrl) return cpu;
+	const { default: pg } = await import('pg');
+	const client = new pg.Client({ connectionString: databaseUrl });
+	await client.connect();
+	try {
+		const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+		for (const { pid } of rows) if (existsSync(`/proc/${pid}/stat`)) cpu.set(pid, processCpuMs(pid));
+	} finally {
+		await client.end();
+	}
+	return cpu;
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -135,6 +154,7 @@ async function run(driver: string) {
 		const phase = async (submitJobs: (ids: string[]) => Promise<void>) => {
 			const ids: string[] = [];
 			const cpuBefore = processCpuMs(server.process.pid!);
+			const postgresBefore = await postgresBackendsCpuMs(server.databaseEnv.DATABASE_URL);
 			const loadBefore = loadavg()[0];
 			const allDone = new Promise<void>((resolve) => (onDoneGoal = resolve));
 			const started = performance.now();
@@ -146,6 +166,10 @@ async function run(driver: string) {
 			await allDone;
 			const lastSettledAt = performance.now();
 			const serverCpuMs = processCpuMs(server.process.pid!) - cpuBefore;
+			const postgresAfter = await postgresBackendsCpuMs(server.databaseEnv.DATABASE_URL);
+			// A backend that ended during the phase is missed: the pool keeps its connections
+			// while busy, so this holds for the saturated phase.
+			const postgresCpuMs = [...postgresAfter].reduce((sum, [pid, ms]) => sum + ms - (postgresBefore.get(pid) ?? 0), 0);
 			const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
 			const claimed = ids.filter((id) => claimedAt.has(id));
 			const latencies = sorted(claimed.map((id) => claimedAt.get(id)! - sentAt.get(id)!));
@@ -163,6 +187,8 @@ async function run(driver: string) {
 				// CPU time the server process used per job (user + system, all its threads; not
 				// PostgreSQL's own processes): unlike latencies, barely moved by other work.
 				serverCpuMsPerJob: serverCpuMs / ids.length,
+				// PostgreSQL's backends for this database (null on PGlite, whose work is the server's).
+				postgresCpuMsPerJob: driver === 'postgres' ? postgresCpuMs / ids.length : null,
 				// The 1-minute load average as the phase began and ended: other work on the cores
 				// moves latencies and throughput (not the CPU per job).
 				loadavg: [loadBefore, loadavg()[0]]
@@ -217,12 +243,12 @@ for (const driver of driverList) {
 	results.push(await run(driver));
 }
 const f = (n: number) => n.toFixed(1);
-console.log(`\n| database | phase | submit → claim p50 | p99 | max | POST /api/jobs p50 / p99 | 201 → claim p50 / p99 | submitted/s | settled jobs/s | server CPU per job |`);
-console.log(`|---|---|---|---|---|---|---|---|---|---|`);
+console.log(`\n| database | phase | submit → claim p50 | p99 | max | POST /api/jobs p50 / p99 | 201 → claim p50 / p99 | submitted/s | settled jobs/s | server CPU per job | PostgreSQL CPU per job |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
 for (const r of results) {
 	for (const [name, p] of [[`paced, ${r.ratePerSecond} jobs/s`, r.paced], [`saturated, ${r.submitters} submitters`, r.saturated]] as const) {
 		console.log(
-			`| ${r.driver} | ${name} | ${f(p.submitToClaimMs.p50)} ms | ${f(p.submitToClaimMs.p99)} ms | ${f(p.submitToClaimMs.max)} ms | ${f(p.submitRequestMs.p50)} / ${f(p.submitRequestMs.p99)} ms | ${f(p.responseToClaimMs.p50)} / ${f(p.responseToClaimMs.p99)} ms | ${f(p.submittedPerSecond)} | ${f(p.settledPerSecond)} | ${f(p.serverCpuMsPerJob)} ms |`
+			`| ${r.driver} | ${name} | ${f(p.submitToClaimMs.p50)} ms | ${f(p.submitToClaimMs.p99)} ms | ${f(p.submitToClaimMs.max)} ms | ${f(p.submitRequestMs.p50)} / ${f(p.submitRequestMs.p99)} ms | ${f(p.responseToClaimMs.p50)} / ${f(p.responseToClaimMs.p99)} ms | ${f(p.submittedPerSecond)} | ${f(p.settledPerSecond)} | ${f(p.serverCpuMsPerJob)} ms | ${p.postgresCpuMsPerJob === null ? '—' : `${f(p.postgresCpuMsPerJob)} ms`} |`
 		);
 	}
 }

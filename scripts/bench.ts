@@ -66,6 +66,9 @@ const formatters: Record<string, (r: any) => Row[]> = {
 			...(x.saturated.serverCpuMsPerJob === undefined
 				? []
 				: [{ bench: 'dispatch', what: `server CPU per job, saturated (${x.driver}; the server process only)`, figure: ms(x.saturated.serverCpuMsPerJob), goal: '—', met: null }]),
+			...(x.saturated.postgresCpuMsPerJob == null
+				? []
+				: [{ bench: 'dispatch', what: `PostgreSQL's CPU per job, saturated (its backends serving the server)`, figure: ms(x.saturated.postgresCpuMsPerJob), goal: '—', met: null }]),
 			...(x.connectionResets === undefined
 				? []
 				: [
