@@ -100,6 +100,15 @@ describe.each(drivers)('prepared statements on %s', (driver) => {
 		const first = await readInTx().then((r) => r.rows, (err: { cause?: { code?: string } }) => err.cause?.code);
 		expect([[{ id: 1, v: '7' }], '0A000']).toContainEqual(first);
 		for (let i = 0; i < 3; i++) expect((await readInTx()).rows).toEqual([{ id: 1, v: '7' }]);
+		// A widened column: the statement's parameter is still an int, and 3e9 doesn't fit one.
+		const byId = (id: number) => t.db.execute(sql`select v from prep_stale where id = ${id}`);
+		const byIdInTx = (id: number) => t.db.transaction((tx) => tx.execute(sql`select v from prep_stale where id = ${id}`));
+		for (let i = 0; i < 3; i++) await byId(1), await byIdInTx(1);
+		await t.db.execute(sql`alter table prep_stale alter column id type bigint`);
+		await t.db.execute(sql`insert into prep_stale values (3000000000, 'big')`);
+		expect((await byId(3_000_000_000)).rows).toEqual([{ v: 'big' }]);
+		await byIdInTx(3_000_000_000).catch(() => null);
+		expect((await byIdInTx(3_000_000_000)).rows).toEqual([{ v: 'big' }]);
 	});
 
 	it(`keeps at most ${MAX_PREPARED} named statements on a connection`, async () => {
@@ -114,6 +123,27 @@ describe.each(drivers)('prepared statements on %s', (driver) => {
 	});
 });
 
+
+describe.each(drivers.filter((d) => d === 'postgres'))('prepared statements on a pool of %s connections', (driver) => {
+	it('recovers every query in flight on every connection when a schema change makes a statement stale', async () => {
+		const t = await openTestDatabase(driver, 10);
+		try {
+			await t.db.execute(sql`create table prep_pool (id int primary key, v int)`);
+			await t.db.execute(sql`insert into prep_pool values (1, 7)`);
+			// Slow enough that ten at once take ten connections, each preparing the statement.
+			const read = () => t.db.execute(sql`select id, v, pg_sleep(0.02)::text as slept from prep_pool where id = ${1}`);
+			for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 10 }, read));
+			const holders = (await t.db.execute(sql`select count(*)::int as n from pg_stat_activity where datname = current_database()`)).rows[0] as { n: number };
+			expect(holders.n).toBeGreaterThanOrEqual(5);
+			await t.db.execute(sql`alter table prep_pool alter column v type text`);
+			const after = await Promise.allSettled(Array.from({ length: 10 }, read));
+			expect(after.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason?.cause?.message))).toEqual([]);
+			expect((after[0] as PromiseFulfilledResult<{ rows: unknown[] }>).value.rows).toEqual([{ id: 1, v: '7', slept: '' }]);
+		} finally {
+			await t.dispose();
+		}
+	});
+});
 
 describe('prepared statements on a closing PGlite', () => {
 	it('refuse as PGlite does once close() has begun, instead of running on a database shutting down', async () => {

@@ -65,8 +65,10 @@ export class StatementNames<T> {
 
 /**
  * Errors a named statement meets once the schema changed under it (a rolling deploy's
- * migration, a manual ALTER): its result type or a parameter's type is no longer what it was
- * prepared with, or the connection lost it. The statement is prepared again.
+ * migration, a manual ALTER): its result type is no longer what it was prepared with
+ * (0A000), the connection lost it (26000), or a parameter keeps the type its column had
+ * (42804, 42883; 22003 and 22P02 when a value fits the new type and not the old). The
+ * statement is prepared again; a genuine error of these kinds then simply fails again.
  */
-const STALE = new Set(['0A000', '26000', '42804', '42883']);
+const STALE = new Set(['0A000', '26000', '42804', '42883', '22003', '22P02']);
 export const isStale = (err: unknown) => STALE.has((err as { code?: string })?.code ?? '');
