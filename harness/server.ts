@@ -98,9 +98,13 @@ export async function startServer(driver: Driver, options: StartOptions = {}): P
 	let output = '';
 	child.stdout?.on('data', (d) => (output += d));
 	child.stderr?.on('data', (d) => (output += d));
+	// A server that refuses to start (a test of exactly that) leaves no database or folder.
 	const port = await new Promise<number>((resolve, reject) => {
 		child.on('message', (m: { type?: string; port?: number }) => m.type === 'listening' && resolve(m.port!));
 		child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
+	}).catch(async (err) => {
+		await cleanup();
+		throw err;
 	});
 	const url = `http://127.0.0.1:${port}`;
 	// The init hook opens and migrates the database on the first request.

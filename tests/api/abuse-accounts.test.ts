@@ -180,7 +180,10 @@ describe('password hashing under a sign-up flood', () => {
 
 describe.each(drivers)('the one-time admin claim token on %s', (driver) => {
 	it('is void once an admin exists, however that admin was made', async () => {
-		let server = await startServer(driver);
+		// The first server made the database (PostgreSQL) or data folder (PGlite): its dispose
+		// deletes it; the restarts only reuse it.
+		const first = await startServer(driver);
+		let server = first;
 		const printed = server.output().match(/enter: (adm_[\w-]+)/)?.[1];
 		expect(printed).toBeTruthy();
 		await server.stop();
@@ -198,7 +201,8 @@ describe.each(drivers)('the one-time admin claim token on %s', (driver) => {
 			expect((await reader.json('POST', '/api/admin/claim', { json: { token: printed } })).status).toBe(403);
 			expect((await reader.json('GET', '/api/me')).body.user.isAdmin).toBe(false);
 		} finally {
-			await server.dispose();
+			await server.stop();
+			await first.dispose();
 		}
 	});
 });
