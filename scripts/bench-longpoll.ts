@@ -45,7 +45,7 @@ async function settledState(pid: number) {
 		await sleep(1000);
 		const next = serverState(pid);
 		calm = next.rssKb >= state.rssKb * 0.99 ? calm + 1 : 0;
-		state = next.rssKb < state.rssKb ? next : { ...next, rssKb: state.rssKb };
+		state = { ...next, rssKb: Math.min(next.rssKb, state.rssKb) };
 	}
 	return state;
 }

@@ -1,6 +1,6 @@
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
 import { parse, protocol } from '@electric-sql/pglite';
-import { CUSTOM_PLANS, isStale, StatementNames } from './prepared';
+import { CUSTOM_PLANS, isStale, MAX_PREPARED, Sightings } from './prepared';
 
 // PGlite's side of prepared.ts.
 
@@ -12,8 +12,38 @@ type Message = Awaited<ReturnType<PGlite['execProtocol']>>['messages'][number];
 interface PgliteStatement {
 	name: string;
 	paramTypes: number[];
-	/** The statement's RowDescription (null: it returns no rows), handed to PGlite's parser. */
-	rowDescription: RowDescription | null;
+	/** Its columns, from the Describe at prepare time (none: it returns no rows). */
+	fields: { name: string; dataTypeID: number }[];
+}
+
+/** The named statements, at most MAX_PREPARED, the least recently used pushed out first. */
+class PreparedCache {
+	readonly #named = new Map<string, PgliteStatement>();
+
+	has(text: string): boolean {
+		return this.#named.has(text);
+	}
+	/** The text's statement, most recently used now. */
+	get(text: string): PgliteStatement | undefined {
+		const entry = this.#named.get(text);
+		if (entry !== undefined) {
+			this.#named.delete(text);
+			this.#named.set(text, entry);
+		}
+		return entry;
+	}
+	/** Remembers a statement; returns the one it pushed out, if the cache was full. */
+	add(text: string, entry: PgliteStatement): PgliteStatement | undefined {
+		this.#named.set(text, entry);
+		if (this.#named.size <= MAX_PREPARED) return undefined;
+		const [oldest, evicted] = this.#named.entries().next().value!;
+		this.#named.delete(oldest);
+		return evicted;
+	}
+	/** Drops a statement that went stale (if it is still the text's). */
+	forget(text: string, entry: PgliteStatement) {
+		if (this.#named.get(text) === entry) this.#named.delete(text);
+	}
 }
 
 /**
@@ -21,8 +51,7 @@ interface PgliteStatement {
  * of parsers into a new object for every statement (drizzle passes parsers of its own each
  * time: that copy was PGlite's largest cost in JavaScript).
  */
-function results<T>(description: RowDescription | null, answer: Message[], parsers: Record<number, (x: string, type: number) => unknown>, options: QueryOptions | undefined): Results<T> {
-	const fields = description?.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) ?? [];
+function results<T>(fields: PgliteStatement['fields'], answer: Message[], parsers: Record<number, (x: string, type: number) => unknown>, options: QueryOptions | undefined): Results<T> {
 	const parseColumn = fields.map(({ dataTypeID: type }) => {
 		const parser = options?.parsers?.[type] ?? parsers[type];
 		return parser ? (x: string | null) => (x === null ? null : parser(x, type)) : (x: string | null) => x;
@@ -51,15 +80,13 @@ function results<T>(description: RowDescription | null, answer: Message[], parse
  */
 export async function usePreparedStatements(pglite: PGlite) {
 	await pglite.exec(CUSTOM_PLANS);
-	const statements = new StatementNames<PgliteStatement>();
+	const sightings = new Sightings();
+	const statements = new PreparedCache();
 	let counter = 0;
 	const plainQuery = pglite.query.bind(pglite);
 
 	const exec = async (messages: Uint8Array[], syncToFs: boolean) => {
-		const buffer = new Uint8Array(messages.reduce((n, m) => n + m.length, 0));
-		let at = 0;
-		for (const m of messages) buffer.set(m, at), (at += m.length);
-		return (await pglite.execProtocol(buffer, { syncToFs })).messages;
+		return (await pglite.execProtocol(Buffer.concat(messages), { syncToFs })).messages;
 	};
 
 	const close = (name: string) => exec([protocol.serialize.close({ type: 'S', name }), protocol.serialize.sync()], false);
@@ -67,10 +94,11 @@ export async function usePreparedStatements(pglite: PGlite) {
 	const prepare = async (text: string, options: QueryOptions | undefined): Promise<PgliteStatement> => {
 		const name = `app_${++counter}`;
 		const answer = await exec([protocol.serialize.parse({ name, text, types: options?.paramTypes }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()], false);
+		const description = answer.find((m) => m.name === 'rowDescription') as RowDescription | undefined;
 		const statement: PgliteStatement = {
 			name,
 			paramTypes: parse.parseDescribeStatementResults(answer),
-			rowDescription: (answer.find((m) => m.name === 'rowDescription') as RowDescription | undefined) ?? null
+			fields: description?.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) ?? []
 		};
 		const evicted = statements.add(text, statement);
 		if (evicted) await close(evicted.name);
@@ -84,7 +112,7 @@ export async function usePreparedStatements(pglite: PGlite) {
 			return serialize ? serialize(param) : String(param);
 		});
 		const answer = await exec([protocol.serialize.bind({ statement: statement.name, values: values as string[] }), protocol.serialize.execute({}), protocol.serialize.sync()], !inTransaction);
-		return results<T>(statement.rowDescription, answer, pglite.parsers, options);
+		return results<T>(statement.fields, answer, pglite.parsers, options);
 	};
 
 	/** Under PGlite's query lock; `inTransaction`: leave the file system sync to the COMMIT. */
@@ -114,7 +142,7 @@ export async function usePreparedStatements(pglite: PGlite) {
 	const query =
 		(inTransaction: boolean, plain: (text: string, params?: unknown[], options?: QueryOptions) => Promise<Results<unknown>>) =>
 		<T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> => {
-			if (options?.blob || !(statements.has(text) || statements.secondSighting(text))) return plain(text, params, options) as Promise<Results<T>>;
+			if (options?.blob || !(statements.has(text) || sightings.secondSighting(text))) return plain(text, params, options) as Promise<Results<T>>;
 			const locked = () => pglite.runExclusive(() => run<T>(text, params, options, inTransaction));
 			// Outside a transaction, wait for any open one to end, as PGlite's query does.
 			return inTransaction ? locked() : pglite._checkReady().then(() => pglite._runExclusiveTransaction(locked));

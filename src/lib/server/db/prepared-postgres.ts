@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { CUSTOM_PLANS, isStale, MAX_PREPARED, StatementNames } from './prepared';
+import { CUSTOM_PLANS, isStale, MAX_PREPARED, Sightings } from './prepared';
 
 // PostgreSQL's side of prepared.ts.
 
@@ -16,7 +16,7 @@ type Query = (...args: unknown[]) => unknown;
  * unknown startup options).
  */
 export function namePostgresStatements(pool: Pool) {
-	const seen = new StatementNames<never>();
+	const seen = new Sightings();
 	/** A text's current name; null: never named again. */
 	const names = new Map<string, string | null>();
 	let given = 0;

@@ -22,44 +22,19 @@ export const CUSTOM_PLANS = 'set plan_cache_mode = force_custom_plan';
 
 export const preparedStatementsOn = () => process.env.DATABASE_PREPARED_STATEMENTS !== 'off';
 
-/** Texts seen once, and those worth a name: the second sighting names a statement. */
-export class StatementNames<T> {
+/**
+ * The texts seen once: a statement is named the second time its text is sent, so migrations
+ * and one-off statements never are. Bounded: past 4 × MAX_PREPARED texts it starts over.
+ */
+export class Sightings {
 	readonly #seen = new Set<string>();
-	readonly #named = new Map<string, T>();
 
-	/** The statement's entry, most recently used now; undefined while it is not worth one. */
-	get(text: string): T | undefined {
-		const entry = this.#named.get(text);
-		if (entry !== undefined) {
-			this.#named.delete(text);
-			this.#named.set(text, entry);
-		}
-		return entry;
-	}
-	has(text: string): boolean {
-		return this.#named.has(text);
-	}
 	/** True the second time a text is asked about: name it now. */
 	secondSighting(text: string): boolean {
 		if (this.#seen.delete(text)) return true;
 		if (this.#seen.size >= 4 * MAX_PREPARED) this.#seen.clear();
 		this.#seen.add(text);
 		return false;
-	}
-	/** Remembers a named statement; returns the one it pushed out, if the cache was full. */
-	add(text: string, entry: T): T | undefined {
-		this.#named.set(text, entry);
-		if (this.#named.size <= MAX_PREPARED) return undefined;
-		const [oldest, evicted] = this.#named.entries().next().value!;
-		this.#named.delete(oldest);
-		return evicted;
-	}
-	/** Drops a statement that went stale (its entry, if it was still the text's). */
-	forget(text: string, entry: T) {
-		if (this.#named.get(text) === entry) this.#named.delete(text);
-	}
-	get size() {
-		return this.#named.size;
 	}
 }
 
