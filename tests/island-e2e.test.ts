@@ -222,8 +222,16 @@ describe('headless Island end to end (demo and objects models)', () => {
 			// Two signals: the Island hands its running job back (the broker requeues it) and exits.
 			const long = await submit({ prompt: 'a black ring on an orange background', width: 512, height: 512, steps: 30, seed: 6 });
 			await until('the long job to start', async () => (await job(long)).progress?.step >= 1, 120_000);
+			// The second signal goes as soon as the Island has taken the first (two pending
+			// SIGTERMs would merge into one); a fixed pause let a 512×512 job finish first on a
+			// fast machine, and there was then nothing to hand back.
+			const tookFirst = new Promise<void>((resolve) => {
+				const check = () => late.log().includes(`stopping after job ${long}`) && resolve();
+				late.child.stdout!.on('data', check);
+				late.child.stderr!.on('data', check);
+			});
 			late.child.kill('SIGTERM');
-			await new Promise((r) => setTimeout(r, 200));
+			await tookFirst;
 			late.child.kill('SIGTERM');
 			expect(await late.exited).toBe(0);
 			expect(late.log()).toContain(`job ${long}: failed: Island shutting down`);
