@@ -82,7 +82,7 @@ export async function settleJob(tx: Queryable, jobId: string, payee: string) {
 		entries: [
 			{ accountId: ledgerAccount.held(held.userId), amount: -held.amount },
 			{ accountId: payee, amount: earned },
-			{ accountId: ledgerAccount.fees, amount: held.amount - earned }
+			{ accountId: ledgerAccount.fees(jobId), amount: held.amount - earned }
 		]
 	});
 	return { charged: held.amount, earned, fee: held.amount - earned };
@@ -97,7 +97,7 @@ export async function payFromFees(tx: Queryable, jobId: string, cost: number, pa
 		jobId,
 		memo: 'verification work',
 		entries: [
-			{ accountId: ledgerAccount.fees, amount: -earned },
+			{ accountId: ledgerAccount.fees(jobId), amount: -earned },
 			{ accountId: payee, amount: earned }
 		]
 	});
@@ -112,7 +112,7 @@ export function moveEscrow(tx: Queryable, kind: 'release' | 'forfeit', job: { id
 		jobId: job.id,
 		entries: [
 			{ accountId: ledgerAccount.escrow(islandId), amount: -job.earned },
-			{ accountId: kind === 'release' ? ledgerAccount.available(ownerId) : ledgerAccount.fees, amount: job.earned }
+			{ accountId: kind === 'release' ? ledgerAccount.available(ownerId) : ledgerAccount.fees(job.id), amount: job.earned }
 		]
 	});
 }

@@ -1,6 +1,8 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { createUser } from '../auth/users';
+import { FEE_SHARDS } from './accounts';
 import { checkLedger, getBalances, holdForJob, InsufficientCreditsError, ledgerAccount, purchase, recentMovements, refundJob, settleJob } from './index';
 
 describe.each(drivers)('ledger on %s', (driver) => {
@@ -9,6 +11,11 @@ describe.each(drivers)('ledger on %s', (driver) => {
 		t = await openTestDatabase(driver, 20);
 	});
 	afterAll(() => t.dispose());
+
+	async function balanceOf(accountId: string) {
+		const { rows } = await t.db.execute(sql`select balance from ledger_accounts where id = ${accountId}`);
+		return Number((rows[0] as { balance: unknown } | undefined)?.balance ?? 0);
+	}
 
 	async function userWith(credits: number) {
 		const user = await createUser(t.db, `${crypto.randomUUID()}@example.com`, 'x');
@@ -54,12 +61,52 @@ describe.each(drivers)('ledger on %s', (driver) => {
 		await t.db.transaction((tx) => holdForJob(tx, requester, `job-settle-${requester}`, 23));
 		const first = await t.db.transaction((tx) => settleJob(tx, `job-settle-${requester}`, ledgerAccount.available(owner)));
 		expect(first).toEqual({ charged: 23, earned: 18, fee: 5 });
+		expect(await balanceOf(ledgerAccount.fees(`job-settle-${requester}`))).toBe(5);
 		// A second settlement or a refund after it moves nothing.
 		expect(await t.db.transaction((tx) => settleJob(tx, `job-settle-${requester}`, ledgerAccount.available(owner)))).toBeNull();
 		expect(await t.db.transaction((tx) => refundJob(tx, `job-settle-${requester}`))).toBe(0);
 		expect(await getBalances(t.db, requester)).toEqual({ available: 27, held: 0 });
 		expect(await getBalances(t.db, owner)).toEqual({ available: 18, held: 0 });
 		expect((await checkLedger(t.db)).ok).toBe(true);
+	});
+
+	// Before the fees were split into FEE_SHARDS accounts, the second settlement waited for the
+	// first transaction's row lock on the one fee account until lock_timeout ended it.
+	it.skipIf(driver === 'pglite')('settles two jobs at once: neither waits for the other to commit', async () => {
+		const [requesterA, requesterB, ownerA, ownerB] = await Promise.all([userWith(10), userWith(10), userWith(0), userWith(0)]);
+		const jobA = `job-a-${requesterA}`;
+		let jobB = `job-b-${requesterB}`;
+		// A job whose fee lands in another account (1 in 16 share one, as any two jobs do).
+		while (ledgerAccount.fees(jobB) === ledgerAccount.fees(jobA)) jobB += '+';
+		await t.db.transaction((tx) => holdForJob(tx, requesterA, jobA, 10));
+		await t.db.transaction((tx) => holdForJob(tx, requesterB, jobB, 10));
+		let commitA!: () => void;
+		let settledA!: () => void;
+		const aSettled = new Promise<void>((resolve) => (settledA = resolve));
+		const a = t.db.transaction(async (tx) => {
+			await settleJob(tx, jobA, ledgerAccount.available(ownerA));
+			settledA();
+			await new Promise<void>((resolve) => (commitA = resolve));
+		});
+		await aSettled;
+		try {
+			const b = await t.db.transaction(async (tx) => {
+				await tx.execute(sql`set local lock_timeout = '2s'`);
+				return settleJob(tx, jobB, ledgerAccount.available(ownerB));
+			});
+			expect(b).toEqual({ charged: 10, earned: 8, fee: 2 });
+		} finally {
+			commitA();
+			await a;
+		}
+		expect(await getBalances(t.db, ownerA)).toEqual({ available: 8, held: 0 });
+		expect(await balanceOf(ledgerAccount.fees(jobA))).toBeGreaterThanOrEqual(2);
+		expect((await checkLedger(t.db)).problems).toEqual([]);
+	});
+
+	it('spreads job fees over all FEE_SHARDS accounts', () => {
+		const accounts = new Set(Array.from({ length: 1000 }, () => ledgerAccount.fees(crypto.randomUUID())));
+		expect([...accounts].sort()).toEqual(Array.from({ length: FEE_SHARDS }, (_, k) => `platform:fees:${k}`).sort());
 	});
 
 	it('refunds a hold once', async () => {

@@ -1,10 +1,10 @@
 import { and, inArray, isNotNull, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { ledgerAccounts, type ledgerTransactions } from '../db/schema';
-import { AccountClosedError, InsufficientCreditsError, ledgerAccount } from './accounts';
+import { AccountClosedError, InsufficientCreditsError, isFeeAccount, ledgerAccount } from './accounts';
 
 // Beta credits are minted from grants; verification work is paid from fees before any were earned.
-const MAY_GO_NEGATIVE = new Set<string>([ledgerAccount.grants, ledgerAccount.fees]);
+const mayGoNegative = (accountId: string) => accountId === ledgerAccount.grants || isFeeAccount(accountId);
 
 export type TransactionKind = (typeof ledgerTransactions.$inferInsert)['kind'];
 
@@ -36,7 +36,7 @@ export async function postTransaction(tx: Queryable, posting: Posting): Promise<
 	for (const e of entries) moves.set(e.accountId, (moves.get(e.accountId) ?? 0) + e.amount);
 	const sorted = [...moves].filter(([, amount]) => amount !== 0).sort(([a], [b]) => a.localeCompare(b));
 	const rows = (list: SQL[]) => sql.join(list, sql`, `);
-	const moveRows = rows(sorted.map(([id, amount]) => sql`(${id}::text, ${amount}::bigint, ${MAY_GO_NEGATIVE.has(id) ? 1 : 0}::int)`));
+	const moveRows = rows(sorted.map(([id, amount]) => sql`(${id}::text, ${amount}::bigint, ${mayGoNegative(id) ? 1 : 0}::int)`));
 	const entryRows = rows(entries.map((e) => sql`(${e.accountId}::text, ${e.amount}::bigint)`));
 	const { rows: result } = await tx.execute(sql`
 		with m (account_id, amount, may_go_negative) as (values ${moveRows}),
