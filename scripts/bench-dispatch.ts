@@ -154,6 +154,7 @@ async function run(driver: string) {
 		const phase = async (submitJobs: (ids: string[]) => Promise<void>) => {
 			const ids: string[] = [];
 			const cpuBefore = processCpuMs(server.process.pid!);
+			const loadGeneratorBefore = process.cpuUsage();
 			const postgresBefore = await postgresBackendsCpuMs(server.databaseEnv.DATABASE_URL);
 			const loadBefore = loadavg()[0];
 			const allDone = new Promise<void>((resolve) => (onDoneGoal = resolve));
@@ -166,6 +167,7 @@ async function run(driver: string) {
 			await allDone;
 			const lastSettledAt = performance.now();
 			const serverCpuMs = processCpuMs(server.process.pid!) - cpuBefore;
+			const loadGenerator = process.cpuUsage(loadGeneratorBefore);
 			const postgresAfter = await postgresBackendsCpuMs(server.databaseEnv.DATABASE_URL);
 			// A backend that ended during the phase is missed: the pool keeps its connections
 			// while busy, so this holds for the saturated phase.
@@ -189,6 +191,9 @@ async function run(driver: string) {
 				serverCpuMsPerJob: serverCpuMs / ids.length,
 				// PostgreSQL's backends for this database (null on PGlite, whose work is the server's).
 				postgresCpuMsPerJob: driver === 'postgres' ? postgresCpuMs / ids.length : null,
+				// This process: the requesters and the stand-in Islands, sharing the cores with the
+				// server (a real deployment's clients are elsewhere).
+				loadGeneratorCpuMsPerJob: (loadGenerator.user + loadGenerator.system) / 1000 / ids.length,
 				// The 1-minute load average as the phase began and ended: other work on the cores
 				// moves latencies and throughput (not the CPU per job).
 				loadavg: [loadBefore, loadavg()[0]]
@@ -243,12 +248,12 @@ for (const driver of driverList) {
 	results.push(await run(driver));
 }
 const f = (n: number) => n.toFixed(1);
-console.log(`\n| database | phase | submit → claim p50 | p99 | max | POST /api/jobs p50 / p99 | 201 → claim p50 / p99 | submitted/s | settled jobs/s | server CPU per job | PostgreSQL CPU per job |`);
-console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
+console.log(`\n| database | phase | submit → claim p50 | p99 | max | POST /api/jobs p50 / p99 | 201 → claim p50 / p99 | submitted/s | settled jobs/s | server CPU per job | PostgreSQL CPU per job | load generator CPU per job |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
 for (const r of results) {
 	for (const [name, p] of [[`paced, ${r.ratePerSecond} jobs/s`, r.paced], [`saturated, ${r.submitters} submitters`, r.saturated]] as const) {
 		console.log(
-			`| ${r.driver} | ${name} | ${f(p.submitToClaimMs.p50)} ms | ${f(p.submitToClaimMs.p99)} ms | ${f(p.submitToClaimMs.max)} ms | ${f(p.submitRequestMs.p50)} / ${f(p.submitRequestMs.p99)} ms | ${f(p.responseToClaimMs.p50)} / ${f(p.responseToClaimMs.p99)} ms | ${f(p.submittedPerSecond)} | ${f(p.settledPerSecond)} | ${f(p.serverCpuMsPerJob)} ms | ${p.postgresCpuMsPerJob === null ? '—' : `${f(p.postgresCpuMsPerJob)} ms`} |`
+			`| ${r.driver} | ${name} | ${f(p.submitToClaimMs.p50)} ms | ${f(p.submitToClaimMs.p99)} ms | ${f(p.submitToClaimMs.max)} ms | ${f(p.submitRequestMs.p50)} / ${f(p.submitRequestMs.p99)} ms | ${f(p.responseToClaimMs.p50)} / ${f(p.responseToClaimMs.p99)} ms | ${f(p.submittedPerSecond)} | ${f(p.settledPerSecond)} | ${f(p.serverCpuMsPerJob)} ms | ${p.postgresCpuMsPerJob === null ? '—' : `${f(p.postgresCpuMsPerJob)} ms`} | ${f(p.loadGeneratorCpuMsPerJob)} ms |`
 		);
 	}
 }
