@@ -34,6 +34,8 @@ export interface StartOptions {
 	 * (build/island/index.js, vouched), on a fixed free port, since that Island needs the port.
 	 */
 	builtinIsland?: boolean;
+	/** Node flags for the server process, after SERVER_EXEC_ARGV's. */
+	execArgv?: string[];
 }
 
 /** A port nothing listens on now (the OS picks it). */
@@ -81,7 +83,7 @@ export async function startServer(driver: Driver, options: StartOptions = {}): P
 		cwd: root,
 		// The plain build, as `npm start` runs it: not the caller's loader (vitest's, tsx's).
 		// SERVER_EXEC_ARGV adds node flags for a profile (`--cpu-prof --cpu-prof-dir=…`).
-		execArgv: process.env.SERVER_EXEC_ARGV?.split(' ').filter(Boolean) ?? [],
+		execArgv: [...(process.env.SERVER_EXEC_ARGV?.split(' ').filter(Boolean) ?? []), ...(options.execArgv ?? [])],
 		env: {
 			...process.env,
 			BUILTIN_ISLANDS: '0',

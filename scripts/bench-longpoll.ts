@@ -1,8 +1,10 @@
 // `npm run bench:longpoll`: many Islands long-polling one server instance, as thousands of
 // browser tabs would. Reports the server's memory and file descriptors per waiting Island
-// (from /proc: barely moved by other load) and the wake-up latency with that many waiters
-// (submit sent → the woken Island holds the lease; this one does depend on the load).
+// (from /proc: barely moved by other load; and the live heap, after a garbage collection the
+// bench asks the server for, harness/gc-probe.mjs) and the wake-up latency with that many
+// waiters (submit sent → the woken Island holds the lease; this one does depend on the load).
 //   npm run bench:longpoll [-- --islands 1000 --jobs 100 --driver pglite|postgres]
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -33,28 +35,64 @@ function serverState(pid: number) {
 	const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
 	return { rssKb: kb('VmRSS'), fds: readdirSync(`/proc/${pid}/fd`).length };
 }
+interface GcProbe {
+	collected: boolean;
+	rss: number;
+	heapUsed: number;
+	external: number;
+	arrayBuffers: number;
+}
+
+/** The server collects its garbage and reports its memory (harness/gc-probe.mjs). */
+function collectGarbage(child: ChildProcess): Promise<GcProbe> {
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error('the server did not answer the gc probe')), 10_000);
+		const onMessage = (m: { type?: string } & GcProbe) => {
+			if (m.type !== 'gc-probe') return;
+			clearTimeout(timer);
+			child.off('message', onMessage);
+			resolve(m);
+		};
+		child.on('message', onMessage);
+		child.send({ type: 'gc-probe' });
+	});
+}
+
 /**
- * The server's state once its memory stops falling: nothing here can force a garbage
- * collection in the server, and garbage left from registering 1,000 Islands once made the
- * idle reading the larger one (a run measured −327 KB per waiting Island). V8 collects a
- * process that stops allocating within seconds; at most 20 s is waited.
+ * The server's state after a full garbage collection: its live JavaScript memory (V8's heap
+ * and the buffers outside it), its RSS and descriptors. Without the collection, garbage left
+ * from registering 1,000 Islands once made the idle reading the larger (−327 KB per waiting
+ * Island), and the figure ran from 14 to 49 KB across runs. Read until two readings a second
+ * apart agree within 1 %: a fresh PGlite data directory's initdb (its own WASM instance, about
+ * 450 MB) is still held for a few seconds after the server starts.
  */
-async function settledState(pid: number) {
-	let state = serverState(pid);
-	for (let calm = 0, t = 0; calm < 3 && t < 20; t++) {
+async function settledState(child: ChildProcess) {
+	const live = async () => {
+		const probe = await collectGarbage(child);
+		if (!probe.collected) throw new Error('the server runs without --expose-gc: no garbage collection to measure after');
+		return (probe.heapUsed + probe.external) / 1024;
+	};
+	let liveKb = await live();
+	for (let t = 0; t < 20; t++) {
 		await sleep(1000);
-		const next = serverState(pid);
-		calm = next.rssKb >= state.rssKb * 0.99 ? calm + 1 : 0;
-		state = { ...next, rssKb: Math.min(next.rssKb, state.rssKb) };
+		const next = await live();
+		const agreed = Math.abs(next - liveKb) <= liveKb * 0.01;
+		liveKb = next;
+		if (agreed) break;
 	}
-	return state;
+	const { rssKb, fds } = serverState(child.pid!);
+	return { rssKb, fds, liveKb };
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 const server = await (async () => {
 	if (!process.env.BUILD_DIR) ensureBuild();
-	return startServer(opts.driver as Driver, { env: { ...TRUST_OFF, RATE_LIMIT_JOBS_PER_MINUTE: '100000000' }, postgresUrl: benchPostgresUrl() });
+	return startServer(opts.driver as Driver, {
+		env: { ...TRUST_OFF, RATE_LIMIT_JOBS_PER_MINUTE: '100000000' },
+		postgresUrl: benchPostgresUrl(),
+		execArgv: ['--expose-gc', '--import', join(root, 'harness/gc-probe.mjs')]
+	});
 })();
 const pid = server.process.pid!;
 try {
@@ -71,7 +109,7 @@ try {
 	const params = demoParams();
 	const png = makePng(params.width, params.height);
 
-	const idle = await settledState(pid);
+	const idle = await settledState(server.process);
 	// Every Island long-polls; a claim answered with a job is completed and polls again.
 	const claimedAt = new Map<string, number>();
 	let stopping = false;
@@ -89,7 +127,7 @@ try {
 	});
 	// Until the server holds every long-poll (each Island's request is in its dispatcher).
 	for (let t = 0; t < 120 && serverState(pid).fds < idle.fds + ISLANDS * 0.98; t++) await sleep(500);
-	const holding = await settledState(pid);
+	const holding = await settledState(server.process);
 
 	// Wake-ups with that many waiters: one job at a time, each claimed before the next.
 	const latencies: number[] = [];
@@ -113,7 +151,11 @@ try {
 		jobs: JOBS,
 		idle,
 		holding,
-		perWaitingIsland: { rssKb: (holding.rssKb - idle.rssKb) / ISLANDS, fds: (holding.fds - idle.fds) / ISLANDS },
+		perWaitingIsland: {
+			liveKb: (holding.liveKb - idle.liveKb) / ISLANDS,
+			rssKb: (holding.rssKb - idle.rssKb) / ISLANDS,
+			fds: (holding.fds - idle.fds) / ISLANDS
+		},
 		wakeToClaimMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1)! },
 		clientErrors: errors,
 		loadavg: loadavg(),
