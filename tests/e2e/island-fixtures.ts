@@ -11,18 +11,29 @@ import { signUp } from './fixtures';
 
 export const ADMIN_EMAIL = 'island-admin@example.test';
 
-export const test = base.extend<{ baseURL: string }, { server: TestServer }>({
-	server: [
-		async ({}, use) => {
+/** The specs' server, one per worker, with `env` on top of the defaults. */
+function serverFixture(env: Record<string, string> = {}): [(args: object, use: (server: TestServer) => Promise<void>) => Promise<void>, { scope: 'worker'; timeout: number }] {
+	return [
+		async ({}, use: (server: TestServer) => Promise<void>) => {
 			// Trust off: these Islands run requesters' jobs at once (trust.spec.ts covers probation).
-			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN, ...TRUST_OFF } });
+			const server = await startServer('pglite', { env: { BUILTIN_ISLANDS: '0', ADMIN_CLAIM_TOKEN, ...TRUST_OFF, ...env } });
 			await use(server);
 			await server.dispose();
 		},
 		{ scope: 'worker', timeout: 120_000 }
-	],
+	];
+}
+
+export const test = base.extend<{ baseURL: string }, { server: TestServer }>({
+	server: serverFixture(),
 	baseURL: async ({ server }, use) => use(server.url)
 });
+
+/**
+ * `test` on a server of its own with these settings (short leases, say): Playwright runs its
+ * tests in a worker of their own, so the other specs' server keeps the defaults.
+ */
+export const testWithServerEnv = (env: Record<string, string>) => test.extend<object, { server: TestServer }>({ server: serverFixture(env) });
 export { expect };
 
 /** The smallest job the broker accepts: 256×256 at the fewest standard steps. */
