@@ -69,6 +69,9 @@ const formatters: Record<string, (r: any) => Row[]> = {
 			...(x.saturated.postgresCpuMsPerJob == null
 				? []
 				: [{ bench: 'dispatch', what: `PostgreSQL's CPU per job, saturated (its backends serving the server)`, figure: ms(x.saturated.postgresCpuMsPerJob), goal: '—', met: null }]),
+			...(x.saturated.loadGeneratorCpuMsPerJob == null
+				? []
+				: [{ bench: 'dispatch', what: `the load generator's CPU per job, saturated (${x.driver}; requesters and stand-in Islands, on the same cores)`, figure: ms(x.saturated.loadGeneratorCpuMsPerJob), goal: '—', met: null }]),
 			...(x.connectionResets === undefined
 				? []
 				: [
