@@ -20,6 +20,14 @@ export const ledgerAccount = {
 	escrow: (islandId: string) => `island:${islandId}:escrow`,
 	/** The fee account a job's fee, and the platform's pay for it as verification work, move through. */
 	fees: (jobId: string) => `platform:fees:${feeShard(jobId)}`,
+	/**
+	 * Where forfeited escrow goes back to the platform: one account, not each job's. A result's
+	 * transaction posts to its job's fee account first and may then quarantine an Island and
+	 * forfeit several jobs' escrow; were those the jobs' own fee accounts, two such transactions
+	 * could lock them in opposite orders and deadlock. With one, every transaction that takes
+	 * both takes the job's fee account first.
+	 */
+	forfeits: 'platform:fees:forfeited',
 	grants: 'platform:grants'
 } as const;
 

@@ -112,7 +112,7 @@ export function moveEscrow(tx: Queryable, kind: 'release' | 'forfeit', job: { id
 		jobId: job.id,
 		entries: [
 			{ accountId: ledgerAccount.escrow(islandId), amount: -job.earned },
-			{ accountId: kind === 'release' ? ledgerAccount.available(ownerId) : ledgerAccount.fees(job.id), amount: job.earned }
+			{ accountId: kind === 'release' ? ledgerAccount.available(ownerId) : ledgerAccount.forfeits, amount: job.earned }
 		]
 	});
 }

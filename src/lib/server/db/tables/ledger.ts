@@ -11,7 +11,8 @@ export const ledgerAccounts = pgTable('ledger_accounts', {
 	// 64-bit: platform:grants falls with every beta purchase and would pass 2^31 in hours of abuse.
 	// Read as JS numbers, exact below 2^53.
 	balance: bigint('balance', { mode: 'number' }).notNull().default(0),
-	// Only platform:grants may go negative (beta credits are minted from it).
+	// Only platform:grants (beta credits are minted from it) and the platform's fee accounts
+	// (verification work is paid from them) may go negative: ledger/post.ts.
 	mayGoNegative: integer('may_go_negative').notNull().default(0),
 	// A deleted user's accounts: emptied by a balanced `close` transaction, then nothing moves
 	// in or out of them again (post.ts refuses it; checkLedger checks they hold 0).
