@@ -5,6 +5,6 @@
 process.on('message', (message) => {
 	if (message?.type !== 'gc-probe') return;
 	globalThis.gc?.();
-	const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-	process.send?.({ type: 'gc-probe', collected: typeof globalThis.gc === 'function', rss, heapUsed, external, arrayBuffers });
+	const { heapUsed, external } = process.memoryUsage();
+	process.send?.({ type: 'gc-probe', collected: typeof globalThis.gc === 'function', heapUsed, external });
 });

@@ -37,13 +37,11 @@ function serverState(pid: number) {
 }
 interface GcProbe {
 	collected: boolean;
-	rss: number;
 	heapUsed: number;
 	external: number;
-	arrayBuffers: number;
 }
 
-/** The server collects its garbage and reports its memory (harness/gc-probe.mjs). */
+/** The server collects its garbage and reports its live memory (harness/gc-probe.mjs); RSS and descriptors come from /proc. */
 function collectGarbage(child: ChildProcess): Promise<GcProbe> {
 	return new Promise((resolve, reject) => {
 		const timer = setTimeout(() => reject(new Error('the server did not answer the gc probe')), 10_000);

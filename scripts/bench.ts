@@ -31,6 +31,9 @@ function published(name: string): string[] {
 const ms = (n: number) => (n >= 100 ? `${n.toFixed(0)} ms` : `${n.toFixed(1)} ms`);
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 
+/** A CPU-per-job row of bench:dispatch; none where that run did not measure it (null or absent). */
+const cpuRow = (msPerJob: number | null | undefined, what: string): Row[] => (msPerJob == null ? [] : [{ bench: 'dispatch', what, figure: ms(msPerJob), goal: '—', met: null }]);
+
 /** How each known benchmark's JSON becomes rows; the goals are the issues' own. */
 const formatters: Record<string, (r: any) => Row[]> = {
 	dispatch: (r) =>
@@ -63,15 +66,9 @@ const formatters: Record<string, (r: any) => Row[]> = {
 				goal: 'p50 ≤ 3 ms',
 				met: x.paced.submitRequestMs.p50 <= 3
 			},
-			...(x.saturated.serverCpuMsPerJob === undefined
-				? []
-				: [{ bench: 'dispatch', what: `server CPU per job, saturated (${x.driver}; the server process only)`, figure: ms(x.saturated.serverCpuMsPerJob), goal: '—', met: null }]),
-			...(x.saturated.postgresCpuMsPerJob == null
-				? []
-				: [{ bench: 'dispatch', what: `PostgreSQL's CPU per job, saturated (its backends serving the server)`, figure: ms(x.saturated.postgresCpuMsPerJob), goal: '—', met: null }]),
-			...(x.saturated.loadGeneratorCpuMsPerJob == null
-				? []
-				: [{ bench: 'dispatch', what: `the load generator's CPU per job, saturated (${x.driver}; requesters and stand-in Islands, on the same cores)`, figure: ms(x.saturated.loadGeneratorCpuMsPerJob), goal: '—', met: null }]),
+			...cpuRow(x.saturated.serverCpuMsPerJob, `server CPU per job, saturated (${x.driver}; the server process only)`),
+			...cpuRow(x.saturated.postgresCpuMsPerJob, `PostgreSQL's CPU per job, saturated (its backends serving the server)`),
+			...cpuRow(x.saturated.loadGeneratorCpuMsPerJob, `the load generator's CPU per job, saturated (${x.driver}; requesters and stand-in Islands, on the same cores)`),
 			...(x.connectionResets === undefined
 				? []
 				: [

@@ -24,8 +24,9 @@ export function namePostgresStatements(pool: Pool) {
 	const nameOf = (text: string) => {
 		if (names.has(text)) return names.get(text) ?? undefined;
 		if (names.size >= MAX_PREPARED || !seen.secondSighting(text)) return undefined;
-		names.set(text, newName());
-		return names.get(text) ?? undefined;
+		const name = newName();
+		names.set(text, name);
+		return name ?? undefined;
 	};
 	/**
 	 * A named statement failed. Stale (a schema change), or failed on the client side (node-

@@ -1,4 +1,3 @@
-
 // Named prepared statements for the statements the app sends again and again. Without them
 // every statement is parsed and planned anew: on PGlite that is most of its cost (its ledger
 // posting 1.0 ms a time, 0.26 ms prepared; docs/broker-costs.md), and PGlite's own `query`

@@ -17,6 +17,12 @@ describe.each(drivers)('ledger on %s', (driver) => {
 		return Number((rows[0] as { balance: unknown } | undefined)?.balance ?? 0);
 	}
 
+	/** `jobId`, changed until its fee lands in another account than `other`'s (1 in 16 share one). */
+	function onAnotherFeeAccount(jobId: string, other: string) {
+		while (ledgerAccount.fees(jobId) === ledgerAccount.fees(other)) jobId += '+';
+		return jobId;
+	}
+
 	async function userWith(credits: number) {
 		const user = await createUser(t.db, `${crypto.randomUUID()}@example.com`, 'x');
 		if (credits) await t.db.transaction((tx) => purchase(tx, user!.id, credits, 'test'));
@@ -75,9 +81,7 @@ describe.each(drivers)('ledger on %s', (driver) => {
 	it.skipIf(driver === 'pglite')('settles two jobs at once: neither waits for the other to commit', async () => {
 		const [requesterA, requesterB, ownerA, ownerB] = await Promise.all([userWith(10), userWith(10), userWith(0), userWith(0)]);
 		const jobA = `job-a-${requesterA}`;
-		let jobB = `job-b-${requesterB}`;
-		// A job whose fee lands in another account (1 in 16 share one, as any two jobs do).
-		while (ledgerAccount.fees(jobB) === ledgerAccount.fees(jobA)) jobB += '+';
+		const jobB = onAnotherFeeAccount(`job-b-${requesterB}`, jobA);
 		await t.db.transaction((tx) => holdForJob(tx, requesterA, jobA, 10));
 		await t.db.transaction((tx) => holdForJob(tx, requesterB, jobB, 10));
 		let commitA!: () => void;
@@ -109,8 +113,7 @@ describe.each(drivers)('ledger on %s', (driver) => {
 		const [requester, owner] = await Promise.all([userWith(20), userWith(0)]);
 		const island = `isl-${owner}`;
 		const first = `job-f1-${owner}`;
-		let second = `job-f2-${owner}`;
-		while (ledgerAccount.fees(second) === ledgerAccount.fees(first)) second += '+';
+		const second = onAnotherFeeAccount(`job-f2-${owner}`, first);
 		const forfeitedBefore = await balanceOf(ledgerAccount.forfeits);
 		for (const job of [first, second]) {
 			await t.db.transaction((tx) => holdForJob(tx, requester, job, 10));
