@@ -12,7 +12,9 @@ import { jobVersionBump } from './views';
 import { ISLAND_OFFLINE_AFTER_MS } from './islands';
 import { admitClaimant, precheckClaim, refuseAtLeaseLimit, underLeaseLimit } from '../trust/admission';
 import { provideCanary } from '../trust/canaries';
-import { claimableBy, mayWake, type Claimant } from '../trust/eligibility';
+import { claimableBy, claimantValues, claimShape, mayWake, type Claimant, type ClaimShape } from '../trust/eligibility';
+import { trustConfig } from '../trust/config';
+import { hotStatements, slot } from '../db/hot';
 import { paramsForIsland } from './variations';
 
 export type { Claimant };
@@ -70,34 +72,41 @@ export async function claimOnce(broker: Broker, request: Claimant, options: { pr
  * admitClaimant locked the Island's row.
  */
 async function leaseNextJob(tx: Transaction, claimant: Claimant, secret: string) {
+	const [row] = await leaseStatement(tx, claimShape(claimant), { ...claimantValues(claimant), secret, maxLeases: trustConfig().maxLeasesPerIsland });
+	return row ?? null;
+}
+
+/** The claim's guarded UPDATE, built once per shape of the Island's rule (db/hot.ts). */
+const leaseStatement = hotStatements((tx, shape: ClaimShape) => {
 	const next = tx
 		.select({ id: jobs.id })
 		.from(jobs)
-		.where(claimableBy(claimant))
+		.where(claimableBy(shape))
 		.orderBy(asc(jobs.createdAt), asc(jobs.id))
 		.limit(1)
 		.for('update', { skipLocked: true });
 	// The token names its attempt, which only the statement knows: PostgreSQL builds and
 	// hashes it, and the same token is rebuilt here from the returned attempt number.
-	const [row] = await tx
-		.update(jobs)
-		.set({
-			status: 'running',
-			attempts: sql`${jobs.attempts} + 1`,
-			version: jobVersionBump,
-			leaseTokenHash: sql`encode(sha256(convert_to('lease_' || (${jobs.attempts} + 1)::text || '_' || ${secret}, 'UTF8')), 'hex')`,
-			leaseExpiresAt: sql`now() + ${jobs.leaseTtlMs} * interval '1 millisecond'`,
-			islandId: claimant.id,
-			startedAt: sql`now()`,
-			updatedAt: sql`now()`
-		})
-		// A scalar subquery runs once (an InitPlan). `id IN (… LIMIT 1 FOR UPDATE SKIP LOCKED)`
-		// may be re-run per scanned row and update several jobs in one claim.
-		.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued'), underLeaseLimit(claimant.id)))
-		// What the Island is told, not the whole row: parsing a row's 35 columns is a cost of its own.
-		.returning({ id: jobs.id, params: jobs.params, tier: jobs.tier, attempts: jobs.attempts, leaseExpiresAt: jobs.leaseExpiresAt, leaseTtlMs: jobs.leaseTtlMs });
-	return row ?? null;
-}
+	return (
+		tx
+			.update(jobs)
+			.set({
+				status: 'running',
+				attempts: sql`${jobs.attempts} + 1`,
+				version: jobVersionBump,
+				leaseTokenHash: sql`encode(sha256(convert_to('lease_' || (${jobs.attempts} + 1)::text || '_' || ${sql.placeholder('secret')}, 'UTF8')), 'hex')`,
+				leaseExpiresAt: sql`now() + ${jobs.leaseTtlMs} * interval '1 millisecond'`,
+				islandId: slot<string>('islandId'),
+				startedAt: sql`now()`,
+				updatedAt: sql`now()`
+			})
+			// A scalar subquery runs once (an InitPlan). `id IN (… LIMIT 1 FOR UPDATE SKIP LOCKED)`
+			// may be re-run per scanned row and update several jobs in one claim.
+			.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued'), underLeaseLimit()))
+			// What the Island is told, not the whole row: parsing a row's 35 columns is a cost of its own.
+			.returning({ id: jobs.id, params: jobs.params, tier: jobs.tier, attempts: jobs.attempts, leaseExpiresAt: jobs.leaseExpiresAt, leaseTtlMs: jobs.leaseTtlMs })
+	);
+});
 
 interface Waiter {
 	island: Claimant;

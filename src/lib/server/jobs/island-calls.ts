@@ -10,6 +10,7 @@ import { announce, requeueOrFail } from './lifecycle';
 import { checkPng } from './png-check';
 import { variationResultProblem } from './variations';
 import { jobVersionBump } from './views';
+import { hotStatement, slot } from '../db/hot';
 import { recordResult } from '../trust/verdicts';
 import type { FailBody, ProgressBody, ResultResponse } from '$lib/api';
 
@@ -79,21 +80,13 @@ export async function completeJob(broker: Broker, island: { id: string; userId: 
 	const imageId = newId();
 	const outcome = await broker.db
 		.transaction(async (tx) => {
-			const [done] = await tx
-				.update(jobs)
-				.set({ status: 'completed', version: jobVersionBump, imageId, leaseExpiresAt: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
-				.where(and(eq(jobs.id, jobId), leaseIs(island.id, lease)))
-				.returning();
+			const [done] = await markCompleted(tx, { jobId, imageId, islandId: island.id, leaseHash: hashLease(lease) });
 			if (!done) return null;
 			const unfetched = variationResultProblem(done, lease);
 			const verdict = unfetched ? { ok: false as const, reason: unfetched } : checkPng(png, { width: done.params.width, height: done.params.height });
 			if (!verdict.ok) throw new RefusedResult(verdict.reason, unfetched !== null);
 			// Only what a verdict reads of the Island (trust/verdicts.ts), not its whole row.
-			const [me] = await tx
-				.update(islands)
-				.set({ jobsDone: sql`${islands.jobsDone} + 1`, lastHeartbeatAt: sql`now()`, online: true })
-				.where(eq(islands.id, island.id))
-				.returning({ id: islands.id, userId: islands.userId, vouched: islands.vouched, backend: islands.backend, createdAt: islands.createdAt });
+			const [me] = await countJobDone(tx, { id: island.id });
 			// The job's progress row is left to the periodic sweep (deleteFinishedProgress): nothing
 			// reads the progress of a job that isn't running.
 			return recordResult(tx, { images: broker.images, job: done, island: me, png });
@@ -104,6 +97,24 @@ export async function completeJob(broker: Broker, island: { id: string; userId: 
 	for (const event of outcome.announce) await broker.bus.publish(event);
 	return { imageId, earned: outcome.earned } satisfies ResultResponse;
 }
+
+/** The result's lease-guarded UPDATE: the job completed, its whole row returned (checked against the PNG, then settled). */
+const markCompleted = hotStatement((db) =>
+	db
+		.update(jobs)
+		.set({ status: 'completed', version: jobVersionBump, imageId: slot<string>('imageId'), leaseExpiresAt: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
+		.where(and(eq(jobs.id, sql.placeholder('jobId')), eq(jobs.status, 'running'), eq(jobs.islandId, sql.placeholder('islandId')), eq(jobs.leaseTokenHash, sql.placeholder('leaseHash'))))
+		.returning()
+);
+
+/** The Island did a job: a sign of life too. Returns only what a verdict reads of it (trust/verdicts.ts), not its whole row. */
+const countJobDone = hotStatement((db) =>
+	db
+		.update(islands)
+		.set({ jobsDone: sql`${islands.jobsDone} + 1`, lastHeartbeatAt: sql`now()`, online: true })
+		.where(eq(islands.id, sql.placeholder('id')))
+		.returning({ id: islands.id, userId: islands.userId, vouched: islands.vouched, backend: islands.backend, createdAt: islands.createdAt })
+);
 
 /** Thrown inside the result's transaction to roll it back: the picture is not the job's. */
 class RefusedResult extends Error {

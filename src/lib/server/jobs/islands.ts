@@ -6,6 +6,7 @@ import { trustConfig } from '../trust/config';
 import type { RequestEvent } from '@sveltejs/kit';
 import type { Queryable } from '../db';
 import { islands } from '../db/schema';
+import { hotStatement } from '../db/hot';
 import { ApiError } from '../http';
 import { hashToken, newId, newToken } from '../auth/tokens';
 import { cachedIdentity } from '../auth/identity-cache';
@@ -46,8 +47,11 @@ export async function registerIsland(tx: Queryable, userId: string, body: z.infe
 	return { island: islandView(row), token };
 }
 
+const islandByHash = hotStatement((db) => db.select().from(islands).where(eq(islands.tokenHash, sql.placeholder('hash'))));
+const identityByHash = hotStatement((db) => db.select({ id: islands.id, userId: islands.userId }).from(islands).where(eq(islands.tokenHash, sql.placeholder('hash'))));
+
 export async function islandByToken(tx: Queryable, token: string) {
-	const [row] = await tx.select().from(islands).where(eq(islands.tokenHash, hashToken(token)));
+	const [row] = await islandByHash(tx, { hash: hashToken(token) });
 	return row ?? null;
 }
 
@@ -77,7 +81,7 @@ export async function requireIslandIdentity(tx: Queryable, event: RequestEvent):
 	const hash = bearer ? hashToken(bearer) : null;
 	const identity = hash
 		? await cachedIdentity(`island:${hash}`, async () => {
-				const [row] = await tx.select({ id: islands.id, userId: islands.userId }).from(islands).where(eq(islands.tokenHash, hash));
+				const [row] = await identityByHash(tx, { hash });
 				return row ? { user: { id: row.userId }, islandId: row.id } : null;
 			})
 		: null;

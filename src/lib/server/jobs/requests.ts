@@ -1,6 +1,6 @@
 // The requester's side: quote, submit, read, cancel.
 import { randomInt } from 'node:crypto';
-import { and, asc, count as sqlCount, desc, eq, inArray, isNull, max } from 'drizzle-orm';
+import { and, asc, count as sqlCount, desc, eq, inArray, isNull, max, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { costOf, paramsSchemaFor, UINT32_MAX, type GenerationParams } from '$lib/schemas/generation';
 import { MAX_BATCH_SIZE, type JobView, type QuoteResponse, type SubmitResponse } from '$lib/api/jobs';
@@ -8,6 +8,7 @@ import type { SessionUser } from '../auth/users';
 import { newId } from '../auth/tokens';
 import type { Transaction } from '../db';
 import { jobProgress, jobs, users, type StoredParams } from '../db/schema';
+import { hotStatement } from '../db/hot';
 import { ApiError, parseWith } from '../http';
 import { once, type StoredResponse } from '../idempotency';
 import { capLimits } from '../rate-limit/caps';
@@ -45,6 +46,14 @@ export function quote(broker: Broker, raw: unknown, count = 1): QuoteResponse {
 	return { cost, tier, count, total: cost * count };
 }
 
+const lockRequester = hotStatement((db) => db.select({ id: users.id }).from(users).where(eq(users.id, sql.placeholder('userId'))).for('no key update'));
+const countActive = hotStatement((db) =>
+	db
+		.select({ n: sqlCount() })
+		.from(jobs)
+		.where(and(eq(jobs.userId, sql.placeholder('userId')), inArray(jobs.status, ACTIVE)))
+);
+
 /**
  * Locks the requester's row, so concurrent submits of one user take turns here and each counts
  * the jobs the ones before it committed; then refuses a request that would put more than
@@ -53,11 +62,8 @@ export function quote(broker: Broker, raw: unknown, count = 1): QuoteResponse {
  * it doesn't block.) On PGlite the submits take turns anyway (Broker.serialTransactions): no lock.
  */
 async function admitToQueue(broker: Broker, tx: Transaction, userId: string, count: number) {
-	if (!broker.serialTransactions) await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('no key update');
-	const [{ n }] = await tx
-		.select({ n: sqlCount() })
-		.from(jobs)
-		.where(and(eq(jobs.userId, userId), inArray(jobs.status, ACTIVE)));
+	if (!broker.serialTransactions) await lockRequester(tx, { userId });
+	const [{ n }] = await countActive(tx, { userId });
 	const limit = capLimits().activeJobsPerUser;
 	if (n + count <= limit) return;
 	const images = (k: number) => `${k} image${k === 1 ? '' : 's'}`;
@@ -67,6 +73,18 @@ async function admitToQueue(broker: Broker, tx: Transaction, userId: string, cou
 			: `You have ${images(n)} queued or running and may have ${limit} at once: ${images(count)} more would make ${n + count}. Ask for fewer, or wait for one to finish.`;
 	throw new ApiError(429, 'too_many_jobs', message, undefined, { 'retry-after': '10' });
 }
+
+/** The columns a submit writes (the rest take their defaults). */
+const JOB_COLUMNS = ['id', 'userId', 'params', 'model', 'pixels', 'cost', 'tier', 'leaseTtlMs', 'batchId', 'batchIndex'] as const;
+type JobInsert = Pick<typeof jobs.$inferInsert, (typeof JOB_COLUMNS)[number]>;
+
+/** A request of one image (most are): its job's insert, built once (db/hot.ts). A batch's insert is built each time. */
+const insertJob = hotStatement<JobInsert, (typeof jobs.$inferSelect)[]>((db) =>
+	db
+		.insert(jobs)
+		.values(Object.fromEntries(JOB_COLUMNS.map((column) => [column, sql.placeholder(column)])) as Record<keyof JobInsert, ReturnType<typeof sql.placeholder>>)
+		.returning()
+);
 
 export interface SubmitOptions {
 	/** Images in the request (seeds s, s+1, …), 1–MAX_BATCH_SIZE. */
@@ -95,7 +113,8 @@ export async function submitJobs(broker: Broker, user: SessionUser, raw: unknown
 	// Sorted: the jobs share their created_at (the transaction's), and Islands take queued jobs
 	// by (created_at, id), so the images are made in seed order.
 	const ids = Array.from({ length: count }, () => newId()).sort();
-	const rows = ids.map((id, i) => ({
+	// Typed, so a column added here and not to JOB_COLUMNS is a type error, not a value the one-image insert drops.
+	const rows = ids.map((id, i): JobInsert => ({
 		id,
 		userId: user.id,
 		params: { ...params, seed: (seed + i) % (UINT32_MAX + 1), guidance } satisfies StoredParams,
@@ -111,7 +130,7 @@ export async function submitJobs(broker: Broker, user: SessionUser, raw: unknown
 	const enqueue = async (tx: Transaction): Promise<StoredResponse> => {
 		await admitToQueue(broker, tx, user.id, count);
 		for (const row of rows) await holdForJob(tx, user.id, row.id, cost);
-		const inserted = await tx.insert(jobs).values(rows).returning();
+		const inserted = rows.length === 1 ? await insertJob(tx, rows[0]) : await tx.insert(jobs).values(rows).returning();
 		// The wake-ups commit with the jobs: a sleeping Island hears of each as it becomes visible.
 		for (const r of rows) announce.push(await broker.bus.stage(tx, { type: 'queued', id: r.id, model: model.id, pixels }));
 		const views = inserted.sort((a, b) => a.batchIndex - b.batchIndex).map((r) => jobView(r));

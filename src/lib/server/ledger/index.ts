@@ -3,6 +3,7 @@ import type { Queryable } from '../db';
 import { ledgerAccounts, ledgerEntries, ledgerTransactions } from '../db/schema';
 import { ledgerAccount, OWNER_SHARE } from './accounts';
 import { postTransaction } from './post';
+import { hotStatement } from '../db/hot';
 
 export { AccountClosedError, InsufficientCreditsError, ledgerAccount, OWNER_SHARE } from './accounts';
 export { checkLedger, type LedgerCheck } from './check';
@@ -33,10 +34,9 @@ export function holdForJob(tx: Queryable, userId: string, jobId: string, cost: n
 	});
 }
 
-/** What the job's hold put in its requester's held account, unless already refunded or settled. */
-async function heldFor(tx: Queryable, jobId: string) {
-	// One statement: the job's transactions, each with its entry on the requester's held account.
-	const rows = await tx
+/** One statement: the job's transactions, each with its entry on the requester's held account. */
+const jobHoldings = hotStatement((db) =>
+	db
 		.select({ kind: ledgerTransactions.kind, userId: ledgerTransactions.userId, amount: ledgerEntries.amount })
 		.from(ledgerTransactions)
 		.leftJoin(
@@ -44,7 +44,12 @@ async function heldFor(tx: Queryable, jobId: string) {
 			// ledgerAccount.held(user_id), spelled in SQL.
 			and(eq(ledgerEntries.transactionId, ledgerTransactions.id), eq(ledgerEntries.accountId, sql`'user:' || ${ledgerTransactions.userId} || ':held'`))
 		)
-		.where(eq(ledgerTransactions.jobId, jobId));
+		.where(eq(ledgerTransactions.jobId, sql.placeholder('jobId')))
+);
+
+/** What the job's hold put in its requester's held account, unless already refunded or settled. */
+async function heldFor(tx: Queryable, jobId: string) {
+	const rows = await jobHoldings(tx, { jobId });
 	const hold = rows.find((r) => r.kind === 'hold');
 	if (!hold?.userId) return null;
 	if (rows.some((r) => r.kind === 'refund' || r.kind === 'settle')) return null;

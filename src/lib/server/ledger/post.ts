@@ -1,10 +1,41 @@
 import { and, inArray, isNotNull, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db';
+import { hotSql } from '../db/hot';
 import { ledgerAccounts, type ledgerTransactions } from '../db/schema';
 import { AccountClosedError, InsufficientCreditsError, isFeeAccount, ledgerAccount } from './accounts';
 
 // Beta credits are minted from grants; verification work is paid from fees before any were earned.
 const mayGoNegative = (accountId: string) => accountId === ledgerAccount.grants || isFeeAccount(accountId);
+
+/** The posting's statement for `moves/entries` accounts and entries, built once per shape (db/hot.ts). */
+const postingStatement = hotSql<string, Record<string, unknown>, { rows: Record<string, unknown>[] }>((shape) => {
+	const [moves, entries] = shape.split('/').map(Number);
+	const p = (name: string) => sql.placeholder(name);
+	const list = (n: number, row: (i: number) => SQL) => sql.join(Array.from({ length: n }, (_, i) => row(i)), sql`, `);
+	const moveRows = list(moves, (i) => sql`(${p(`a${i}`)}::text, ${p(`m${i}`)}::bigint, ${p(`n${i}`)}::int)`);
+	const entryRows = list(entries, (i) => sql`(${p(`ea${i}`)}::text, ${p(`em${i}`)}::bigint)`);
+	return sql`
+		with m (account_id, amount, may_go_negative) as (values ${moveRows}),
+		moved as (
+			insert into ledger_accounts (id, balance, may_go_negative)
+			select account_id, amount, may_go_negative from m
+			where may_go_negative = 1 or amount >= 0 or exists (select 1 from ledger_accounts a where a.id = m.account_id)
+			order by account_id
+			on conflict (id) do update set balance = ledger_accounts.balance + excluded.balance
+			where ledger_accounts.closed_at is null
+				and (ledger_accounts.may_go_negative = 1 or ledger_accounts.balance + excluded.balance >= 0)
+			returning id
+		),
+		t as (
+			insert into ledger_transactions (kind, user_id, job_id, memo)
+			select ${p('kind')}, ${p('userId')}, ${p('jobId')}, ${p('memo')}
+			where (select count(*) from moved) = ${moves}
+			returning id
+		),
+		e (account_id, amount) as (values ${entryRows}),
+		written as (insert into ledger_entries (transaction_id, account_id, amount) select t.id, e.account_id, e.amount from t, e)
+		select (select id from t) as id, array(select id from moved) as moved`;
+});
 
 export type TransactionKind = (typeof ledgerTransactions.$inferInsert)['kind'];
 
@@ -35,30 +66,10 @@ export async function postTransaction(tx: Queryable, posting: Posting): Promise<
 	const moves = new Map<string, number>();
 	for (const e of entries) moves.set(e.accountId, (moves.get(e.accountId) ?? 0) + e.amount);
 	const sorted = [...moves].filter(([, amount]) => amount !== 0).sort(([a], [b]) => a.localeCompare(b));
-	const rows = (list: SQL[]) => sql.join(list, sql`, `);
-	const moveRows = rows(sorted.map(([id, amount]) => sql`(${id}::text, ${amount}::bigint, ${mayGoNegative(id) ? 1 : 0}::int)`));
-	const entryRows = rows(entries.map((e) => sql`(${e.accountId}::text, ${e.amount}::bigint)`));
-	const { rows: result } = await tx.execute(sql`
-		with m (account_id, amount, may_go_negative) as (values ${moveRows}),
-		moved as (
-			insert into ledger_accounts (id, balance, may_go_negative)
-			select account_id, amount, may_go_negative from m
-			where may_go_negative = 1 or amount >= 0 or exists (select 1 from ledger_accounts a where a.id = m.account_id)
-			order by account_id
-			on conflict (id) do update set balance = ledger_accounts.balance + excluded.balance
-			where ledger_accounts.closed_at is null
-				and (ledger_accounts.may_go_negative = 1 or ledger_accounts.balance + excluded.balance >= 0)
-			returning id
-		),
-		t as (
-			insert into ledger_transactions (kind, user_id, job_id, memo)
-			select ${posting.kind}, ${posting.userId ?? null}, ${posting.jobId ?? null}, ${posting.memo ?? ''}
-			where (select count(*) from moved) = ${sorted.length}
-			returning id
-		),
-		e (account_id, amount) as (values ${entryRows}),
-		written as (insert into ledger_entries (transaction_id, account_id, amount) select t.id, e.account_id, e.amount from t, e)
-		select (select id from t) as id, array(select id from moved) as moved`);
+	const values: Record<string, unknown> = { kind: posting.kind, userId: posting.userId ?? null, jobId: posting.jobId ?? null, memo: posting.memo ?? '' };
+	sorted.forEach(([id, amount], i) => Object.assign(values, { [`a${i}`]: id, [`m${i}`]: amount, [`n${i}`]: mayGoNegative(id) ? 1 : 0 }));
+	entries.forEach((e, i) => Object.assign(values, { [`ea${i}`]: e.accountId, [`em${i}`]: e.amount }));
+	const { rows: result } = await postingStatement(tx, `${sorted.length}/${entries.length}`, values);
 	const { id, moved } = result[0] as { id: number | null; moved: string[] };
 	if (id === null) {
 		const refused = sorted.filter(([account]) => !moved.includes(account));

@@ -1,12 +1,13 @@
 // Whether an Island may claim at all, decided inside the claim's transaction on its locked row:
 // a quarantined Island or one whose owner is not verified gets nothing, and one already
 // holding its leases gets nothing more (one model run at a time, by default).
-import { and, count, eq, sql } from 'drizzle-orm';
+import { and, count, eq, sql, type Placeholder } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { islands, jobs, users } from '../db/schema';
 import { ApiError } from '../http';
+import { hotStatement, hotStatements } from '../db/hot';
 import { trustConfig } from './config';
-import { claimableBy, type Claimant } from './eligibility';
+import { claimableBy, claimantValues, claimShape, type Claimant, type ClaimShape } from './eligibility';
 
 type IslandRow = typeof islands.$inferSelect;
 
@@ -33,20 +34,24 @@ export function quarantined(row: Pick<IslandRow, 'quarantineReason'>) {
  * that. Advisory: a claim it lets through runs the locked transaction, which decides.
  */
 export async function precheckClaim(db: Queryable, request: Claimant): Promise<{ jobWaiting: boolean }> {
-	const [row] = await db
-		.select({
-			kyc: sql<string | null>`(select ${users.kycStatus} from ${users} where ${users.id} = ${request.ownerId})`,
-			held: sql<number>`(select count(*)::int from ${jobs} where ${leasesOf(request.id)})`,
-			jobWaiting: sql<boolean>`exists (select 1 from ${jobs} where ${claimableBy(request)})`
-		})
-		.from(sql`(select 1) as one`);
+	const [row] = await precheck(db, claimShape(request), claimantValues(request));
 	refuseUnverifiedOwner(row.kyc);
 	refuseFullLeases(row.held);
 	return { jobWaiting: row.jobWaiting };
 }
 
+const precheck = hotStatements((db, shape: ClaimShape) =>
+	db
+		.select({
+			kyc: sql<string | null>`(select ${users.kycStatus} from ${users} where ${users.id} = ${sql.placeholder('ownerId')})`,
+			held: sql<number>`(select count(*)::int from ${jobs} where ${leasesOf(sql.placeholder('islandId'))})`,
+			jobWaiting: sql<boolean>`exists (select 1 from ${jobs} where ${claimableBy(shape)})`
+		})
+		.from(sql`(select 1) as one`)
+);
+
 /** The jobs an Island holds a lease on (found by jobs_running_island_idx). */
-const leasesOf = (islandId: string) => and(eq(jobs.islandId, islandId), eq(jobs.status, 'running'))!;
+const leasesOf = (islandId: string | Placeholder) => and(eq(jobs.islandId, islandId), eq(jobs.status, 'running'))!;
 
 /** Islands earn only for verified owners. */
 function refuseUnverifiedOwner(kyc: string | null) {
@@ -70,9 +75,10 @@ function refuseFullLeases(held: number) {
  * (its own statement, not a count before it: one statement less on every claim). Exact under
  * concurrency: the claim's transaction already holds the Island's row lock (admitClaimant), so
  * the UPDATE's snapshot, taken after it, sees every lease committed by the claims before.
+ * Placeholders: `islandId`, `maxLeases` (trustConfig().maxLeasesPerIsland).
  */
-export function underLeaseLimit(islandId: string) {
-	return sql`(select count(*) from ${jobs} where ${leasesOf(islandId)}) < ${trustConfig().maxLeasesPerIsland}`;
+export function underLeaseLimit() {
+	return sql`(select count(*) from ${jobs} where ${leasesOf(sql.placeholder('islandId'))}) < ${sql.placeholder('maxLeases')}`;
 }
 
 /** After a claim's UPDATE took nothing: 409 if the lease limit is why, not an empty queue. */
@@ -81,18 +87,23 @@ export async function refuseAtLeaseLimit(tx: Queryable, islandId: string) {
 	refuseFullLeases(held.n);
 }
 
+/** The Island's row, locked, and its owner's verification. */
+const lockIsland = hotStatement((db) =>
+	db
+		.select({ island: islands, kyc: users.kycStatus })
+		.from(islands)
+		.innerJoin(users, eq(users.id, islands.userId))
+		.where(eq(islands.id, sql.placeholder('id')))
+		.for('update', { of: islands })
+);
+
 /**
  * Locks the Island's row and re-reads it; throws the reason it may not claim now. Its leases are
  * counted here only for an Island on probation, which is handed a canary next; anyone else's
  * are counted by the claim's UPDATE (underLeaseLimit).
  */
 export async function admitClaimant(tx: Queryable, request: Claimant): Promise<Claimant> {
-	const [row] = await tx
-		.select({ island: islands, kyc: users.kycStatus })
-		.from(islands)
-		.innerJoin(users, eq(users.id, islands.userId))
-		.where(eq(islands.id, request.id))
-		.for('update', { of: islands });
+	const [row] = await lockIsland(tx, { id: request.id });
 	if (!row) throw new ApiError(401, 'invalid_island_token', 'This Island no longer exists.');
 	const { island } = row;
 	if (island.trust === 'quarantined') throw quarantined(island);

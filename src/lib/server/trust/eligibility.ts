@@ -16,20 +16,33 @@ export interface Claimant {
 }
 
 /**
+ * What the text of an Island's rule depends on: its standing and how many models it runs. The
+ * claim's statements are built once per shape (db/hot.ts) and take the rest as values
+ * (claimantValues).
+ */
+export type ClaimShape = `${'probation' | 'vouched' | 'trusted'}/${number}`;
+export const claimShape = (island: Claimant): ClaimShape => `${island.probation ? 'probation' : island.vouched ? 'vouched' : 'trusted'}/${island.models.length}`;
+
+/** The values of claimableBy's placeholders for this Island. */
+export function claimantValues(island: Claimant): Record<string, unknown> {
+	const values: Record<string, unknown> = { islandId: island.id, ownerId: island.ownerId, maxPixels: island.maxPixels };
+	island.models.forEach((model, i) => (values[`model${i}`] = model));
+	return values;
+}
+
+/**
  * A probation Island gets only its own canaries; a trusted one requesters' jobs, checks and
  * reruns, never one its owner failed or is barred from (a check of its own result), and a
- * vouched one also reference runs.
+ * vouched one also reference runs. Placeholders for the Island's values (claimantValues).
  */
-export function claimableBy(island: Claimant): SQL {
-	const fits = and(eq(jobs.status, 'queued'), inArray(jobs.model, island.models), lte(jobs.pixels, island.maxPixels))!;
-	if (island.probation) return and(fits, eq(jobs.kind, 'canary'), eq(jobs.targetIslandId, island.id))!;
-	const kinds = island.vouched ? (['user', 'check', 'rerun', 'reference'] as const) : (['user', 'check', 'rerun'] as const);
-	return and(
-		fits,
-		inArray(jobs.kind, [...kinds]),
-		not(sql`${island.ownerId} = any(${jobs.failedOwners})`),
-		not(sql`${island.ownerId} = any(${jobs.barredOwners})`)
-	)!;
+export function claimableBy(shape: ClaimShape): SQL {
+	const [standing, models] = shape.split('/');
+	const p = sql.placeholder;
+	const modelSlots = Array.from({ length: Number(models) }, (_, i) => p(`model${i}`));
+	const fits = and(eq(jobs.status, 'queued'), inArray(jobs.model, modelSlots), lte(jobs.pixels, p('maxPixels')))!;
+	if (standing === 'probation') return and(fits, eq(jobs.kind, 'canary'), eq(jobs.targetIslandId, p('islandId')))!;
+	const kinds = standing === 'vouched' ? (['user', 'check', 'rerun', 'reference'] as const) : (['user', 'check', 'rerun'] as const);
+	return and(fits, inArray(jobs.kind, [...kinds]), not(sql`${p('ownerId')} = any(${jobs.failedOwners})`), not(sql`${p('ownerId')} = any(${jobs.barredOwners})`))!;
 }
 
 /** The same rule over a queued event: whether waking this Island can lead to a claim. */

@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { canaries, islands, jobs, trustChecks } from '../db/schema';
+import { hotStatement, slot } from '../db/hot';
 import type { ImageStore } from '../jobs/images';
 import { jobVersionBump } from '../jobs/views';
 import { payFromFees, settleJob } from '../ledger';
@@ -48,6 +49,14 @@ function spotCheckRate(island: ResultIsland): number {
 
 const chance = (p: number) => p >= 1 || (p > 0 && randomInt(1_000_000) < p * 1_000_000);
 
+/** What the job earned its Island, and whether that sits in escrow (a vouched Island is paid directly). */
+const recordPay = hotStatement((db) =>
+	db
+		.update(jobs)
+		.set({ earned: slot<number>('earned'), escrow: slot<'held' | null>('escrow') })
+		.where(eq(jobs.id, sql.placeholder('id')))
+);
+
 export async function recordResult(tx: Queryable, ctx: ResultContext): Promise<Outcome> {
 	const { job } = ctx;
 	const subject = job.subjectJobId ? ((await tx.select().from(jobs).where(eq(jobs.id, job.subjectJobId)))[0] ?? null) : null;
@@ -56,10 +65,7 @@ export async function recordResult(tx: Queryable, ctx: ResultContext): Promise<O
 	await ctx.images.put(tx, { id: job.imageId!, userId: owner, jobId: job.id, width: job.params.width, height: job.params.height, bytes: ctx.png });
 	const payee = payeeOf(ctx.island);
 	const paid = job.kind === 'user' ? ((await settleJob(tx, job.id, payee))?.earned ?? 0) : (await payFromFees(tx, job.id, job.cost, payee)).earned;
-	await tx
-		.update(jobs)
-		.set({ earned: paid, escrow: ctx.island.vouched || paid === 0 ? null : 'held' })
-		.where(eq(jobs.id, job.id));
+	await recordPay(tx, { id: job.id, earned: paid, escrow: ctx.island.vouched || paid === 0 ? null : 'held' });
 	const announce: Announcements = [];
 	if (job.kind === 'user') announce.push(...(await maybeSpotCheck(tx, ctx)));
 	else if (job.kind === 'canary') announce.push(...(await judgeCanary(tx, ctx)));
