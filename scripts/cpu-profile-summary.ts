@@ -23,7 +23,9 @@ const files = positionals.flatMap((p) => (statSync(p).isDirectory() ? readdirSyn
 /** Which part of the stack a frame belongs to, from its script's URL. */
 function area({ url, functionName }: Node['callFrame']): string {
 	if (!url) return ['(idle)', '(program)', '(garbage collector)'].includes(functionName) ? functionName : '(native)';
-	if (url.includes('@electric-sql/pglite')) return 'PGlite (Postgres in WASM)';
+	// PGlite's Postgres: its WASM functions are named by the module's wasm:// URL.
+	if (url.startsWith('wasm://')) return 'Postgres in WASM (PGlite)';
+	if (url.includes('@electric-sql/pglite')) return "PGlite's JavaScript";
 	if (url.includes('drizzle-orm')) return 'Drizzle';
 	if (url.includes('/pg/') || url.includes('pg-protocol') || url.includes('pg-pool')) return 'node-postgres';
 	if (url.includes('@sveltejs/kit') || /build\/(server\/)?(index|handler)\.js/.test(url) || url.includes('/build/handler')) return 'SvelteKit';

@@ -38,7 +38,10 @@ const driverOf = (db: Queryable) => (db as unknown as Internals).session.constru
  */
 function runOn<R>(built: Built<R>, db: Queryable, values: Record<string, unknown>): Promise<R> {
 	const { client, logger } = (db as unknown as Internals).session;
-	return (Object.create(built, { client: { value: client }, logger: { value: logger } }) as Built<R>).execute(values);
+	const bound = Object.create(built) as Built<R> & { client: unknown; logger: unknown };
+	bound.client = client;
+	bound.logger = logger;
+	return bound.execute(values);
 }
 
 /** Built statements, one per driver and shape. */
