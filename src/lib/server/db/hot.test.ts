@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
+import { getTableColumns } from 'drizzle-orm';
+import * as schema from './schema';
 import { serverSecrets } from './schema';
 import { hotSql, hotStatement, hotStatements, slot } from './hot';
 
@@ -99,5 +101,19 @@ describe.runIf(drivers.length > 1)('hot statements on both drivers in one proces
 		} finally {
 			await Promise.all([a.dispose(), b.dispose()]);
 		}
+	});
+});
+
+describe('the tables hot statements write', () => {
+	it("have no column whose value drizzle computes while building ($defaultFn, $onUpdate): it would be built in for good", () => {
+		const tables = Object.entries(schema).filter(([, value]) => value && typeof value === 'object' && Symbol.for('drizzle:IsDrizzleTable') in value);
+		expect(tables.map(([name]) => name)).toEqual(expect.arrayContaining(['jobs', 'images', 'islands', 'users', 'ledgerAccounts', 'ledgerTransactions', 'ledgerEntries']));
+		const computed = tables.flatMap(([table, value]) =>
+			Object.entries(getTableColumns(value as never)).flatMap(([name, column]) => {
+				const c = column as { defaultFn?: unknown; onUpdateFn?: unknown };
+				return c.defaultFn || c.onUpdateFn ? [`${table}.${name}`] : [];
+			})
+		);
+		expect(computed).toEqual([]);
 	});
 });

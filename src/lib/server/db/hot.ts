@@ -9,9 +9,16 @@
 // same named statement on the database's side (prepared.ts).
 //
 // A value written into the builder rather than as a placeholder is built in for good: only
-// constants may be (a status, a limit read from the environment is not one). And a placeholder
+// constants may be (a status, a limit read from the environment is not one). So are the values
+// of a column's `$defaultFn` or `$onUpdate`, which drizzle computes while building: the tables
+// the hot statements write have none (hot.test.ts fails when one appears). A placeholder
 // drizzle encodes by its column (a timestamp, JSON) must not be given null: drizzle's
 // fillPlaceholders encodes it without asking.
+//
+// What is swapped per call is the session's client and statement logger; the rest of a built
+// statement is the first database's: its query cache (none: drizzle's default NoopCache) and,
+// on node-postgres, one query config object every call passes to `client.query` (pg 8.23, pinned,
+// copies it; older versions wrote each call's callback onto it).
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDialect, PgSession } from 'drizzle-orm/pg-core';
 import type { Queryable } from './client';

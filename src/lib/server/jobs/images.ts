@@ -18,7 +18,7 @@ export interface StoredImage {
 /** Where result PNGs live. The database by default; an object store is a later adapter. */
 export interface ImageStore {
 	/** Runs inside the settlement transaction, so an image exists exactly when its job completed. */
-	put(tx: Queryable, image: StoredImage): Promise<void>;
+	put(tx: Queryable, image: Omit<StoredImage, 'withdrawnAt'>): Promise<void>;
 	get(tx: Queryable, id: string): Promise<StoredImage | null>;
 }
 
@@ -34,7 +34,7 @@ const insertImage = hotStatement((db) => {
 });
 
 export class DatabaseImageStore implements ImageStore {
-	async put(tx: Queryable, image: StoredImage) {
+	async put(tx: Queryable, image: Omit<StoredImage, 'withdrawnAt'>) {
 		const base64 = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).toString('base64');
 		// A new picture is never withdrawn: that comes later (trust/quarantine.ts).
 		const { id, userId, jobId, width, height } = image;

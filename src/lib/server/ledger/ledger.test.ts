@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
 import { createUser } from '../auth/users';
 import { FEE_SHARDS } from './accounts';
+import { postTransaction } from './post';
 import { checkLedger, getBalances, moveEscrow, holdForJob, InsufficientCreditsError, ledgerAccount, purchase, recentMovements, refundJob, settleJob } from './index';
 
 describe.each(drivers)('ledger on %s', (driver) => {
@@ -151,6 +152,11 @@ describe.each(drivers)('ledger on %s', (driver) => {
 				await holdForJob(tx, requester, `job-rollback2-${requester}`, 500);
 			})
 		).rejects.toBeInstanceOf(InsufficientCreditsError);
+		expect(await getBalances(t.db, requester)).toEqual({ available: 20, held: 0 });
+		// Entries that cancel out on one account move no balance: refused as a mistake, not sent as broken SQL.
+		const account = ledgerAccount.available(requester);
+		const oneAccount = { kind: 'purchase' as const, userId: requester, entries: [{ accountId: account, amount: -5 }, { accountId: account, amount: 5 }] };
+		await expect(t.db.transaction((tx) => postTransaction(tx, oneAccount))).rejects.toThrow(/at least two balances/);
 		expect(await getBalances(t.db, requester)).toEqual({ available: 20, held: 0 });
 	});
 

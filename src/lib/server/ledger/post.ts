@@ -66,6 +66,7 @@ export async function postTransaction(tx: Queryable, posting: Posting): Promise<
 	const moves = new Map<string, number>();
 	for (const e of entries) moves.set(e.accountId, (moves.get(e.accountId) ?? 0) + e.amount);
 	const sorted = [...moves].filter(([, amount]) => amount !== 0).sort(([a], [b]) => a.localeCompare(b));
+	if (sorted.length < 2) throw new Error('a ledger transaction moves at least two balances');
 	const values: Record<string, unknown> = { kind: posting.kind, userId: posting.userId ?? null, jobId: posting.jobId ?? null, memo: posting.memo ?? '' };
 	sorted.forEach(([id, amount], i) => Object.assign(values, { [`a${i}`]: id, [`m${i}`]: amount, [`n${i}`]: mayGoNegative(id) ? 1 : 0 }));
 	entries.forEach((e, i) => Object.assign(values, { [`ea${i}`]: e.accountId, [`em${i}`]: e.amount }));
