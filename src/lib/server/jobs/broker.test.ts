@@ -99,7 +99,9 @@ describe.each(drivers)('broker on %s', (driver) => {
 
 	// The lease count is part of the claim's guarded UPDATE (underLeaseLimit), not a statement
 	// of its own: concurrent claims of one Island must still stop at its limit (8 here).
-	it('claims with two statements, and never past the Island\'s lease limit under concurrent claims', async () => {
+	// PostgreSQL: the Island's row lock, then the guarded UPDATE. PGlite runs one transaction at a
+	// time, so the lock ordered nothing there: the UPDATE alone re-checks the Island's standing.
+	it('claims with two statements on PostgreSQL and one on PGlite, and never past the Island\'s lease limit under concurrent claims', async () => {
 		const requester = await user(1000);
 		const isl = { ...(await island(await user(0))), models: ['objects'] };
 		const ids: string[] = [];
@@ -107,11 +109,38 @@ describe.each(drivers)('broker on %s', (driver) => {
 		expect(await claim(isl)).not.toBeNull(); // its first claim also ends its probation (TRUST_OFF)
 		statements.length = 0;
 		expect(await claim(isl)).not.toBeNull();
-		expect(statements.map((s) => s.query).filter((q) => !/^(begin|commit)$/i.test(q))).toEqual([expect.stringMatching(/for update/), expect.stringMatching(/^update "jobs"/)]);
+		expect(statements.map((s) => s.query).filter((q) => !/^(begin|commit)$/i.test(q))).toEqual(
+			driver === 'postgres' ? [expect.stringMatching(/for update/), expect.stringMatching(/^update "jobs"/)] : [expect.stringMatching(/^update "jobs"/)]
+		);
 		const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => claim(isl)));
 		expect(outcomes.filter((o) => o.status === 'fulfilled' && o.value)).toHaveLength(6);
 		expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason.code)).toEqual(Array(4).fill('lease_limit'));
 		for (const id of ids) await cancelJob(broker, requester.id, id);
+	});
+
+	// A claim's Island is read when its request arrives; a long-poll may sleep 25 s before a job
+	// wakes it. What changed meanwhile decides: on PGlite the UPDATE's own re-check, then the
+	// locked transaction with the row as it is now.
+	it('gives nothing to a claim whose Island was quarantined or whose owner lost verification while it waited, and claims by its standing now', async () => {
+		const requester = await user(100);
+		const owner = await user(0);
+		const asRequested = await island(owner);
+		await submitJob(broker, requester, params);
+		await claim(asRequested).then((c) => cancelJob(broker, requester.id, c!.job.id)); // its first claim ends its probation (TRUST_OFF)
+		const again = await submitJob(broker, requester, params);
+		await t.db.update(islands).set({ trust: 'quarantined', quarantineReason: 'test' }).where(eq(islands.id, asRequested.id));
+		await expect(claim(asRequested)).rejects.toMatchObject({ status: 403, code: 'island_quarantined' });
+		await t.db.update(islands).set({ trust: 'trusted', quarantineReason: null }).where(eq(islands.id, asRequested.id));
+		await t.db.update(users).set({ kycStatus: 'rejected' }).where(eq(users.id, owner.id));
+		await expect(claim(asRequested)).rejects.toMatchObject({ status: 403, code: 'owner_not_verified' });
+		await t.db.update(users).set({ kycStatus: 'verified' }).where(eq(users.id, owner.id));
+		expect((await row(again.id)).status).toBe('queued');
+		// Vouched meanwhile: the claim is decided with its standing now, and still takes the job.
+		await t.db.update(islands).set({ vouched: true }).where(eq(islands.id, asRequested.id));
+		const { claim: got, claimant } = await claimOnce(broker, asRequested);
+		expect(got?.job.id).toBe(again.id);
+		expect(claimant.vouched).toBe(true);
+		await cancelJob(broker, requester.id, again.id);
 	});
 
 	// Another instance may still remember a removed Island's token (requireIslandIdentity) until

@@ -1,9 +1,9 @@
 // Handing queued jobs to Islands: one guarded claim statement, and long-polls that sleep
 // until the event bus says a job they can run was queued (any instance's NOTIFY wakes them).
 import { and, asc, eq, sql } from 'drizzle-orm';
-import type { Transaction } from '../db';
+import type { Queryable } from '../db';
 import type { BrokerEvent, EventBus } from '../events';
-import { islands, jobs } from '../db/schema';
+import { islands, jobs, users } from '../db/schema';
 import type { ClaimResponse } from '$lib/api';
 import type { Broker } from './context';
 import { hashLease, leaseSecret, leaseToken } from './lease';
@@ -45,6 +45,11 @@ export async function claimOnce(broker: Broker, request: Claimant, options: { pr
 		if (!jobWaiting) return { claim: null, claimant: request };
 	}
 	const secret = leaseSecret();
+	// PGlite runs one transaction at a time, so locking the Island's row orders nothing there: a
+	// trusted Island's claim is its guarded UPDATE alone, which re-checks what the locked read
+	// would (admittedAsClaimed). Only when it takes nothing does the transaction run, to say why.
+	const taken = broker.serialTransactions && !request.probation && request.models.length > 0 ? await leaseNextJob(broker.db, request, secret, { admitted: true }) : null;
+	if (taken) return leased(broker, taken, request, secret);
 	const { row, claimant, wakes } = await broker.db.transaction(async (tx) => {
 		const claimant = await admitClaimant(tx, request);
 		const wakes = claimant.probation ? await provideCanary(tx, broker, claimant) : [];
@@ -55,6 +60,12 @@ export async function claimOnce(broker: Broker, request: Claimant, options: { pr
 	});
 	for (const wake of wakes) void broker.bus.publish(wake);
 	if (!row) return { claim: null, claimant };
+	return leased(broker, row, claimant, secret);
+}
+
+type LeasedRow = NonNullable<Awaited<ReturnType<typeof leaseNextJob>>>;
+
+function leased(broker: Broker, row: LeasedRow, claimant: Claimant, secret: string): { claim: Claim; claimant: Claimant } {
 	// Watchers only: the Island's answer doesn't wait for it.
 	void broker.bus.publish({ type: 'job', id: row.id });
 	return {
@@ -71,17 +82,34 @@ export async function claimOnce(broker: Broker, request: Claimant, options: { pr
  * (underLeaseLimit); null when there is none. Runs inside the claim's transaction, after
  * admitClaimant locked the Island's row.
  */
-async function leaseNextJob(tx: Transaction, claimant: Claimant, secret: string) {
-	const [row] = await leaseStatement(tx, claimShape(claimant), { ...claimantValues(claimant), secret, maxLeases: trustConfig().maxLeasesPerIsland });
+async function leaseNextJob(db: Queryable, claimant: Claimant, secret: string, { admitted = false } = {}) {
+	const [row] = await leaseStatement(db, `${claimShape(claimant)}${admitted ? '/admitted' : ''}`, {
+		...claimantValues(claimant),
+		secret,
+		maxLeases: trustConfig().maxLeasesPerIsland
+	});
 	return row ?? null;
 }
 
-/** The claim's guarded UPDATE, built once per shape of the Island's rule (db/hot.ts). */
-const leaseStatement = hotStatements((tx, shape: ClaimShape) => {
+/**
+ * What admitClaimant checks of a trusted claimant, as a condition of the claim's UPDATE (PGlite):
+ * its Island still trusted (not quarantined, not back on probation) with the standing its rule
+ * was made for (vouched or not), and its owner verified. An Island whose standing changed takes
+ * nothing here, and the locked transaction then decides with its row as it is now.
+ */
+function admittedAsClaimed(rule: ClaimShape) {
+	const vouched = rule.startsWith('vouched/');
+	return sql`exists (select 1 from ${islands} join ${users} on ${users.id} = ${islands.userId}
+		where ${islands.id} = ${sql.placeholder('islandId')} and ${islands.trust} = 'trusted' and ${islands.vouched} = ${vouched} and ${users.kycStatus} = 'verified')`;
+}
+
+/** The claim's guarded UPDATE, built once per shape of the Island's rule (db/hot.ts), and with admittedAsClaimed for `…/admitted`. */
+const leaseStatement = hotStatements((tx, shape: `${ClaimShape}${'' | '/admitted'}`) => {
+	const rule = shape.replace(/\/admitted$/, '') as ClaimShape;
 	const next = tx
 		.select({ id: jobs.id })
 		.from(jobs)
-		.where(claimableBy(shape))
+		.where(claimableBy(rule))
 		.orderBy(asc(jobs.createdAt), asc(jobs.id))
 		.limit(1)
 		.for('update', { skipLocked: true });
@@ -102,7 +130,7 @@ const leaseStatement = hotStatements((tx, shape: ClaimShape) => {
 			})
 			// A scalar subquery runs once (an InitPlan). `id IN (… LIMIT 1 FOR UPDATE SKIP LOCKED)`
 			// may be re-run per scanned row and update several jobs in one claim.
-			.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued'), underLeaseLimit()))
+			.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued'), underLeaseLimit(), rule === shape ? undefined : admittedAsClaimed(rule)))
 			// What the Island is told, not the whole row: parsing a row's 35 columns is a cost of its own.
 			.returning({ id: jobs.id, params: jobs.params, tier: jobs.tier, attempts: jobs.attempts, leaseExpiresAt: jobs.leaseExpiresAt, leaseTtlMs: jobs.leaseTtlMs })
 	);
