@@ -80,7 +80,8 @@ function leased(broker: Broker, row: LeasedRow, claimant: Claimant, secret: stri
 /**
  * Leases the claimant the oldest job it may take, while it holds fewer leases than allowed
  * (underLeaseLimit); null when there is none. Runs inside the claim's transaction, after
- * admitClaimant locked the Island's row.
+ * admitClaimant locked the Island's row; or, `admitted`, on its own (PGlite), the admission
+ * re-checked by the statement itself (admittedAsClaimed).
  */
 async function leaseNextJob(db: Queryable, claimant: Claimant, secret: string, { admitted = false } = {}) {
 	const [row] = await leaseStatement(db, `${claimShape(claimant)}${admitted ? '/admitted' : ''}`, {

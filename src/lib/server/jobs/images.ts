@@ -22,17 +22,17 @@ export interface ImageStore {
 	get(tx: Queryable, id: string): Promise<StoredImage | null>;
 }
 
-/**
- * The bytes cross the driver as base64 text, decoded and encoded by PostgreSQL itself:
- * PGlite's own bytea (de)serialisation runs byte by byte in JavaScript, 3–6× slower for a
- * few hundred KB (measured: 150 ms vs 70 ms to store a 200 KB PNG, 46 ms vs 7 ms to read it).
- */
 /** The image's row, its bytes decoded from base64 by PostgreSQL (below); built once (db/hot.ts). */
 const insertImage = hotStatement((db) => {
 	const p = sql.placeholder;
 	return db.insert(images).values({ id: p('id'), userId: p('userId'), jobId: p('jobId'), width: p('width'), height: p('height'), bytes: sql`decode(${p('base64')}, 'base64')` });
 });
 
+/**
+ * The bytes cross the driver as base64 text, decoded and encoded by PostgreSQL itself:
+ * PGlite's own bytea (de)serialisation runs byte by byte in JavaScript, 3–6× slower for a
+ * few hundred KB (measured: 150 ms vs 70 ms to store a 200 KB PNG, 46 ms vs 7 ms to read it).
+ */
 export class DatabaseImageStore implements ImageStore {
 	async put(tx: Queryable, image: Omit<StoredImage, 'withdrawnAt'>) {
 		const base64 = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).toString('base64');

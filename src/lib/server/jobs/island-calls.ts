@@ -1,6 +1,6 @@
 // What an Island says about a job it holds. Every call carries the job's live lease; each
 // write is guarded by (status = running, lease hash), so a late or replayed call is a no-op.
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type Placeholder } from 'drizzle-orm';
 import { islands, jobProgress, jobs } from '../db/schema';
 import { ApiError } from '../http';
 import { newId } from '../auth/tokens';
@@ -16,8 +16,10 @@ import type { FailBody, ProgressBody, ResultResponse } from '$lib/api';
 
 export const MAX_RESULT_BYTES = 8 * 1024 * 1024;
 
-export const leaseIs = (islandId: string, token: string) =>
-	and(eq(jobs.status, 'running'), eq(jobs.islandId, islandId), eq(jobs.leaseTokenHash, hashLease(token)));
+/** A job's live lease, held by this Island: the guard of every write an Island's call makes. */
+const liveLease = (islandId: string | Placeholder, leaseHash: string | Placeholder) =>
+	and(eq(jobs.status, 'running'), eq(jobs.islandId, islandId), eq(jobs.leaseTokenHash, leaseHash))!;
+export const leaseIs = (islandId: string, token: string) => liveLease(islandId, hashLease(token));
 
 /** Why a lease-guarded write touched nothing: 404, 410 (cancelled), 409 (late/replayed), 403. */
 export async function leaseProblem(broker: Broker, islandId: string, jobId: string, token: string): Promise<ApiError> {
@@ -103,7 +105,7 @@ const markCompleted = hotStatement((db) =>
 	db
 		.update(jobs)
 		.set({ status: 'completed', version: jobVersionBump, imageId: slot<string>('imageId'), leaseExpiresAt: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
-		.where(and(eq(jobs.id, sql.placeholder('jobId')), eq(jobs.status, 'running'), eq(jobs.islandId, sql.placeholder('islandId')), eq(jobs.leaseTokenHash, sql.placeholder('leaseHash'))))
+		.where(and(eq(jobs.id, sql.placeholder('jobId')), liveLease(sql.placeholder('islandId'), sql.placeholder('leaseHash'))))
 		.returning()
 );
 
