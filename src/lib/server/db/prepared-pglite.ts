@@ -1,6 +1,6 @@
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
 import { parse, protocol } from '@electric-sql/pglite';
-import { CUSTOM_PLANS, isStale, MAX_PREPARED, Sightings } from './prepared';
+import { PLAN_CACHE_MODE, isStale, MAX_PREPARED, Sightings } from './prepared';
 
 // PGlite's side of prepared.ts.
 
@@ -79,7 +79,7 @@ function results<T>(fields: PgliteStatement['fields'], answer: Message[], parser
  * query and params on it). The work runs under PGlite's own locks, as `query` does.
  */
 export async function usePreparedStatements(pglite: PGlite) {
-	await pglite.exec(CUSTOM_PLANS);
+	await pglite.exec(PLAN_CACHE_MODE);
 	const sightings = new Sightings();
 	const statements = new PreparedCache();
 	let counter = 0;

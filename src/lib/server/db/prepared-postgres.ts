@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { CUSTOM_PLANS, isStale, MAX_PREPARED, Sightings } from './prepared';
+import { PLAN_CACHE_MODE, isStale, MAX_PREPARED, Sightings } from './prepared';
 
 // PostgreSQL's side of prepared.ts.
 
@@ -44,7 +44,7 @@ export function namePostgresStatements(pool: Pool) {
 		const query = client.query.bind(client) as Query;
 		// Every query waits for plan_cache_mode, in the order sent; false: the SET failed, and
 		// this connection's statements go unnamed.
-		let customPlans: Promise<boolean> | null = null;
+		let planMode: Promise<boolean> | null = null;
 		let planned: boolean | null = null;
 
 		const named = (config: { text: string }, rest: unknown[]) => {
@@ -76,11 +76,11 @@ export function namePostgresStatements(pool: Pool) {
 			// Objects node-postgres runs itself (cursors, streams) keep its own handling.
 			if (config && typeof config === 'object' && typeof (config as { submit?: unknown }).submit === 'function') return query(config, ...rest);
 			if (planned !== null) return send(config, rest);
-			customPlans ??= (query(CUSTOM_PLANS) as Promise<unknown>).then(
+			planMode ??= (query(PLAN_CACHE_MODE) as Promise<unknown>).then(
 				() => (planned = true),
 				(err: Error) => (console.error(`prepared statements off on a connection: ${err.message}`), (planned = false))
 			);
-			const sent = customPlans.then(() => send(config, rest));
+			const sent = planMode.then(() => send(config, rest));
 			if (typeof rest.at(-1) !== 'function') return sent;
 			void sent;
 			return undefined;

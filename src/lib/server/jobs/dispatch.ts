@@ -16,6 +16,7 @@ import { claimableBy, claimantValues, claimShape, mayWake, type Claimant, type C
 import { trustConfig } from '../trust/config';
 import { hotStatements, slot } from '../db/hot';
 import { paramsForIsland } from './variations';
+import { eqLiteral } from '../db/literal';
 
 export type { Claimant };
 
@@ -131,7 +132,7 @@ const leaseStatement = hotStatements((tx, shape: `${ClaimShape}${'' | '/admitted
 			})
 			// A scalar subquery runs once (an InitPlan). `id IN (… LIMIT 1 FOR UPDATE SKIP LOCKED)`
 			// may be re-run per scanned row and update several jobs in one claim.
-			.where(and(eq(jobs.id, sql`(${next})`), eq(jobs.status, 'queued'), underLeaseLimit(), rule === shape ? undefined : admittedAsClaimed(rule)))
+			.where(and(eq(jobs.id, sql`(${next})`), eqLiteral(jobs.status, 'queued'), underLeaseLimit(), rule === shape ? undefined : admittedAsClaimed(rule)))
 			// What the Island is told, not the whole row: parsing a row's 35 columns is a cost of its own.
 			.returning({ id: jobs.id, params: jobs.params, tier: jobs.tier, attempts: jobs.attempts, leaseExpiresAt: jobs.leaseExpiresAt, leaseTtlMs: jobs.leaseTtlMs })
 	);

@@ -13,12 +13,13 @@ import { jobVersionBump } from './views';
 import { hotStatement, slot } from '../db/hot';
 import { recordResult } from '../trust/verdicts';
 import type { FailBody, ProgressBody, ResultResponse } from '$lib/api';
+import { eqLiteral } from '../db/literal';
 
 export const MAX_RESULT_BYTES = 8 * 1024 * 1024;
 
 /** A job's live lease, held by this Island: the guard of every write an Island's call makes. */
 const liveLease = (islandId: string | Placeholder, leaseHash: string | Placeholder) =>
-	and(eq(jobs.status, 'running'), eq(jobs.islandId, islandId), eq(jobs.leaseTokenHash, leaseHash))!;
+	and(eqLiteral(jobs.status, 'running'), eq(jobs.islandId, islandId), eq(jobs.leaseTokenHash, leaseHash))!;
 export const leaseIs = (islandId: string, token: string) => liveLease(islandId, hashLease(token));
 
 /** Why a lease-guarded write touched nothing: 404, 410 (cancelled), 409 (late/replayed), 403. */

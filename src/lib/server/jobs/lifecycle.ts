@@ -10,6 +10,7 @@ import { MAX_ATTEMPTS, type Broker } from './context';
 import { jobVersionBump, type JobRow } from './views';
 import { chargeFailures } from '../trust/failures';
 import { queuedEvent } from '../trust/eligibility';
+import { eqLiteral } from '../db/literal';
 
 /** Why an attempt ended: the code programs read, and the detail in words people read. */
 export interface AttemptFailure {
@@ -43,7 +44,7 @@ export async function requeueOrFail(tx: Queryable, guard: SQL, failure: AttemptF
 			finishedAt: sql`case when ${exhausted} then now() else null end`,
 			updatedAt: sql`now()`
 		})
-		.where(and(eq(jobs.status, 'running'), guard))
+		.where(and(eqLiteral(jobs.status, 'running'), guard))
 		.returning();
 	if (rows.length === 0) return { rows, events: [] };
 	await tx.delete(jobProgress).where(inArray(jobProgress.jobId, rows.map((r) => r.id)));
@@ -95,7 +96,7 @@ export async function releaseClaim(broker: Broker, jobId: string, leaseHash: str
 	const rows = await broker.db
 		.update(jobs)
 		.set({ status: 'queued', attempts: sql`${jobs.attempts} - 1`, version: jobVersionBump, leaseExpiresAt: null, islandId: null, updatedAt: sql`now()` })
-		.where(and(eq(jobs.id, jobId), eq(jobs.status, 'running'), eq(jobs.leaseTokenHash, leaseHash)))
+		.where(and(eq(jobs.id, jobId), eqLiteral(jobs.status, 'running'), eq(jobs.leaseTokenHash, leaseHash)))
 		.returning();
 	await announce(broker, rows);
 }

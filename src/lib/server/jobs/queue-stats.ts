@@ -1,7 +1,8 @@
-import { and, count, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, count, gt, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { jobs } from '../db/schema';
 import { islandsOnline } from './islands';
+import { eqLiteral } from '../db/literal';
 
 /** Throughput is measured over this recent window, so the ETA follows today's Islands. */
 const WINDOW_S = 600;
@@ -19,7 +20,7 @@ async function recentRate(tx: Queryable): Promise<number | null> {
 	const [recent] = await tx
 		.select({ n: count(), since: sql<string | null>`min(${jobs.finishedAt})` })
 		.from(jobs)
-		.where(and(eq(jobs.status, 'completed'), gt(jobs.finishedAt, sql`now() - ${WINDOW_S} * interval '1 second'`)));
+		.where(and(eqLiteral(jobs.status, 'completed'), gt(jobs.finishedAt, sql`now() - ${WINDOW_S} * interval '1 second'`)));
 	if (recent.n === 0 || !recent.since) return null;
 	// At least a minute of window, so one quick job doesn't promise an instant result.
 	const span = Math.max(60, (Date.now() - new Date(recent.since).getTime()) / 1000);

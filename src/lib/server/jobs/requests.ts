@@ -20,6 +20,7 @@ import { leaseTtlMs } from './lease';
 import { shareSecret, signedImageUrl } from './images';
 import { jobVersionBump, jobView } from './views';
 import { assertVariationInput } from './variations';
+import { inLiterals } from '../db/literal';
 
 const ACTIVE = ['queued', 'running'] as const;
 
@@ -51,7 +52,7 @@ const countActive = hotStatement((db) =>
 	db
 		.select({ n: sqlCount() })
 		.from(jobs)
-		.where(and(eq(jobs.userId, sql.placeholder('userId')), inArray(jobs.status, ACTIVE)))
+		.where(and(eq(jobs.userId, sql.placeholder('userId')), inLiterals(jobs.status, ACTIVE)))
 );
 
 /**
@@ -199,7 +200,7 @@ export async function listOwnJobs(broker: Broker, userId: string, { limit, batch
 				eq(jobs.userId, userId),
 				isNull(jobs.imageDeletedAt),
 				batchId ? eq(jobs.batchId, batchId) : undefined,
-				active ? inArray(jobs.status, ACTIVE) : undefined
+				active ? inLiterals(jobs.status, ACTIVE) : undefined
 			)
 		)
 		.orderBy(...newestFirst)
@@ -235,7 +236,7 @@ export async function cancelJob(broker: Broker, userId: string, jobId: string) {
 		const [cancelled] = await tx
 			.update(jobs)
 			.set({ status: 'cancelled', version: jobVersionBump, leaseExpiresAt: null, finishedAt: new Date(), updatedAt: new Date(), failureCode: 'cancelled', failureReason: 'Cancelled by the requester.' })
-			.where(and(eq(jobs.id, jobId), eq(jobs.userId, userId), inArray(jobs.status, ['queued', 'running'])))
+			.where(and(eq(jobs.id, jobId), eq(jobs.userId, userId), inLiterals(jobs.status, ['queued', 'running'])))
 			.returning();
 		if (!cancelled) return null;
 		const refunded = await refundJob(tx, jobId);

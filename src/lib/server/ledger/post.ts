@@ -19,7 +19,9 @@ const postingStatement = hotSql<string, Record<string, unknown>, { rows: Record<
 		moved as (
 			insert into ledger_accounts (id, balance, may_go_negative)
 			select account_id, amount, may_go_negative from m
-			where may_go_negative = 1 or amount >= 0 or exists (select 1 from ledger_accounts a where a.id = m.account_id)
+			-- A scalar subquery, not exists (…): looked up by the key per row, never one hashed scan of every
+			-- account (what a generic plan of exists chose, db/generic-plans.test.ts).
+			where may_go_negative = 1 or amount >= 0 or (select true from ledger_accounts a where a.id = m.account_id)
 			order by account_id
 			on conflict (id) do update set balance = ledger_accounts.balance + excluded.balance
 			where ledger_accounts.closed_at is null

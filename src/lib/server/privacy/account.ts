@@ -15,6 +15,7 @@ import { REMEMBERED_PREFIX } from '../rate-limit/counter';
 import { forfeitEscrow } from '../trust/escrow';
 import { quarantineIsland, type Announcements } from '../trust/quarantine';
 import { erasePictures } from './images';
+import { inLiterals } from '../db/literal';
 
 const RETIRED = 'Its owner deleted their account.';
 
@@ -23,7 +24,7 @@ async function cancelOpenJobs(tx: Queryable, userId: string): Promise<Announceme
 	const open = await tx
 		.update(jobs)
 		.set({ status: 'cancelled', version: jobVersionBump, leaseExpiresAt: null, finishedAt: sql`now()`, updatedAt: sql`now()`, failureCode: 'cancelled', failureReason: 'The account was deleted.' })
-		.where(and(eq(jobs.userId, userId), inArray(jobs.status, ['queued', 'running'])))
+		.where(and(eq(jobs.userId, userId), inLiterals(jobs.status, ['queued', 'running'])))
 		.returning({ id: jobs.id });
 	for (const job of open) {
 		const refunded = await refundJob(tx, job.id);

@@ -8,6 +8,7 @@ import { ApiError } from '../http';
 import type { Broker } from '../jobs/context';
 import { findOwnJob, notFound } from '../jobs/requests';
 import { jobVersionBump, jobView } from '../jobs/views';
+import { inLiterals } from '../db/literal';
 
 /** The params with the prompt erased: the only words of the person's the job kept. */
 const erasedParams = sql`jsonb_set(${jobs.params} - 'negativePrompt', '{prompt}', '""'::jsonb)`;
@@ -23,7 +24,7 @@ export async function erasePictures(tx: Queryable, jobIds: string[] | SQLWrapper
 	await tx
 		.update(jobs)
 		.set({ status: 'cancelled', version: jobVersionBump, leaseExpiresAt: null, finishedAt: sql`now()`, updatedAt: sql`now()`, failureCode: 'cancelled', failureReason: 'The requester deleted the picture.' })
-		.where(and(inArray(jobs.subjectJobId, jobIds), inArray(jobs.status, ['queued', 'running'])));
+		.where(and(inArray(jobs.subjectJobId, jobIds), inLiterals(jobs.status, ['queued', 'running'])));
 	const copies = tx.select({ id: jobs.id }).from(jobs).where(inArray(jobs.subjectJobId, jobIds));
 	await tx.delete(images).where(or(inArray(images.jobId, jobIds), inArray(images.jobId, copies)));
 	await tx.update(jobs).set({ params: erasedParams }).where(or(inArray(jobs.id, jobIds), inArray(jobs.subjectJobId, jobIds)));

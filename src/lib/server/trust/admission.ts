@@ -8,6 +8,7 @@ import { ApiError } from '../http';
 import { hotStatement, hotStatements } from '../db/hot';
 import { trustConfig } from './config';
 import { claimableBy, claimantValues, claimShape, type Claimant, type ClaimShape } from './eligibility';
+import { eqLiteral } from '../db/literal';
 
 type IslandRow = typeof islands.$inferSelect;
 
@@ -51,7 +52,7 @@ const precheck = hotStatements((db, shape: ClaimShape) =>
 );
 
 /** The jobs an Island holds a lease on (found by jobs_running_island_idx). */
-const leasesOf = (islandId: string | Placeholder) => and(eq(jobs.islandId, islandId), eq(jobs.status, 'running'))!;
+const leasesOf = (islandId: string | Placeholder) => and(eq(jobs.islandId, islandId), eqLiteral(jobs.status, 'running'))!;
 
 /** Islands earn only for verified owners. */
 function refuseUnverifiedOwner(kyc: string | null) {

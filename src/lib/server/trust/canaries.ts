@@ -17,6 +17,7 @@ import type { Broker } from '../jobs/context';
 import { leaseTtlMs } from '../jobs/lease';
 import { canaryPrompt } from './canary-prompts';
 import { trustConfig } from './config';
+import { inLiterals } from '../db/literal';
 
 /** The platform's own account: it "requests" canaries, references and checks (never signs in). */
 export const SYSTEM_USER_ID = 'system';
@@ -65,7 +66,7 @@ export async function ensureCanaryPool(tx: Queryable, broker: Broker, modelId: s
 		and(
 			eq(canaries.model, modelId),
 			isNull(canaries.referenceImageId),
-			notExists(tx.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.canaryId, canaries.id), eq(jobs.kind, 'reference'), inArray(jobs.status, ['queued', 'running']))))
+			notExists(tx.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.canaryId, canaries.id), eq(jobs.kind, 'reference'), inLiterals(jobs.status, ['queued', 'running']))))
 		)
 	);
 	const [have] = await tx.select({ n: count() }).from(canaries).where(eq(canaries.model, modelId));
@@ -93,7 +94,7 @@ export async function provideCanary(tx: Queryable, broker: Broker, island: { id:
 	const [pending] = await tx
 		.select({ id: jobs.id })
 		.from(jobs)
-		.where(and(eq(jobs.targetIslandId, island.id), eq(jobs.kind, 'canary'), inArray(jobs.status, ['queued', 'running'])))
+		.where(and(eq(jobs.targetIslandId, island.id), eq(jobs.kind, 'canary'), inLiterals(jobs.status, ['queued', 'running'])))
 		.limit(1);
 	if (pending) return [];
 	const models = island.models.filter((m) => broker.models.get(m));

@@ -3,6 +3,7 @@
 import { and, eq, inArray, lte, not, sql, type SQL } from 'drizzle-orm';
 import { jobs } from '../db/schema';
 import type { BrokerEvent } from '../events';
+import { eqLiteral } from '../db/literal';
 
 export interface Claimant {
 	id: string;
@@ -39,7 +40,7 @@ export function claimableBy(shape: ClaimShape): SQL {
 	const [standing, models] = shape.split('/');
 	const p = sql.placeholder;
 	const modelSlots = Array.from({ length: Number(models) }, (_, i) => p(`model${i}`));
-	const fits = and(eq(jobs.status, 'queued'), inArray(jobs.model, modelSlots), lte(jobs.pixels, p('maxPixels')))!;
+	const fits = and(eqLiteral(jobs.status, 'queued'), inArray(jobs.model, modelSlots), lte(jobs.pixels, p('maxPixels')))!;
 	if (standing === 'probation') return and(fits, eq(jobs.kind, 'canary'), eq(jobs.targetIslandId, p('islandId')))!;
 	const kinds = standing === 'vouched' ? (['user', 'check', 'rerun', 'reference'] as const) : (['user', 'check', 'rerun'] as const);
 	return and(fits, inArray(jobs.kind, [...kinds]), not(sql`${p('ownerId')} = any(${jobs.failedOwners})`), not(sql`${p('ownerId')} = any(${jobs.barredOwners})`))!;

@@ -7,6 +7,7 @@ import type { Queryable } from '../db';
 import { islands, jobs, users } from '../db/schema';
 import { ledgerAccount, moveEscrow } from '../ledger';
 import { trustConfig } from './config';
+import { eqLiteral } from '../db/literal';
 
 /** Where an Island's pay goes: a vouched Island's owner directly, anyone else's escrow. */
 export function payeeOf(island: { id: string; userId: string; vouched: boolean }) {
@@ -26,7 +27,7 @@ export async function releaseDueEscrow(tx: Queryable, limit = 500): Promise<numb
 		.innerJoin(users, eq(users.id, islands.userId))
 		.where(
 			and(
-				eq(jobs.escrow, 'held'),
+				eqLiteral(jobs.escrow, 'held'),
 				eq(islands.trust, 'trusted'),
 				eq(users.kycStatus, 'verified'),
 				lt(jobs.finishedAt, sql`now() - ${trustConfig().escrowWindowMs} * interval '1 millisecond'`)
@@ -46,7 +47,7 @@ export async function forfeitEscrow(tx: Queryable, island: { id: string; userId:
 	const held = await tx
 		.update(jobs)
 		.set({ escrow: 'forfeited' })
-		.where(and(eq(jobs.islandId, island.id), eq(jobs.escrow, 'held')))
+		.where(and(eq(jobs.islandId, island.id), eqLiteral(jobs.escrow, 'held')))
 		.returning({ id: jobs.id, earned: jobs.earned });
 	let total = 0;
 	for (const job of held) {
@@ -63,7 +64,7 @@ export async function escrowedBy(tx: Queryable, islandIds: string[]): Promise<Ma
 	const rows = await tx
 		.select({ id: jobs.islandId, sum: sql<number>`coalesce(sum(${jobs.earned}), 0)`.mapWith(Number) })
 		.from(jobs)
-		.where(and(eq(jobs.escrow, 'held'), inArray(jobs.islandId, islandIds)))
+		.where(and(eqLiteral(jobs.escrow, 'held'), inArray(jobs.islandId, islandIds)))
 		.groupBy(jobs.islandId);
 	for (const r of rows) if (r.id) out.set(r.id, r.sum);
 	return out;

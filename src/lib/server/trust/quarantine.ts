@@ -13,6 +13,7 @@ import { trustConfig } from './config';
 import { queuedEvent } from './eligibility';
 import { forfeitEscrow } from './escrow';
 import { SYSTEM_USER_ID } from './canaries';
+import { eqLiteral } from '../db/literal';
 
 /** The wake-ups and job changes to announce once the transaction commits. */
 export type Announcements = BrokerEvent[];
@@ -54,7 +55,7 @@ export async function quarantineIsland(tx: Queryable, islandId: string, reason: 
 	const { rows: released } = await requeueOrFail(tx, eq(jobs.islandId, island.id), { code: 'island_error', reason: 'Its Island was quarantined.' }, { chargeIslands: false });
 	for (const row of released) out.push(...(row.status === 'queued' ? [queuedEvent(row)] : []), { type: 'job', id: row.id });
 	// Canaries waiting for it are of no use now.
-	await tx.update(jobs).set({ status: 'cancelled', finishedAt: sql`now()` }).where(and(eq(jobs.targetIslandId, island.id), eq(jobs.status, 'queued')));
+	await tx.update(jobs).set({ status: 'cancelled', finishedAt: sql`now()` }).where(and(eq(jobs.targetIslandId, island.id), eqLiteral(jobs.status, 'queued')));
 	await forfeitEscrow(tx, island);
 
 	// Its recent results no other owner confirmed: redrawn on a trusted Island of another owner.
@@ -70,7 +71,7 @@ export async function quarantineIsland(tx: Queryable, islandId: string, reason: 
 		.where(
 			and(
 				eq(jobs.kind, 'user'),
-				eq(jobs.status, 'completed'),
+				eqLiteral(jobs.status, 'completed'),
 				gt(jobs.finishedAt, since),
 				// A picture its requester deleted is not drawn again.
 				isNull(jobs.imageDeletedAt),
@@ -87,7 +88,7 @@ export async function quarantineIsland(tx: Queryable, islandId: string, reason: 
 		await tx
 			.update(jobs)
 			.set({ status: 'cancelled', finishedAt: sql`now()` })
-			.where(and(inArray(jobs.subjectJobId, suspect.map((j) => j.id)), eq(jobs.kind, 'check'), eq(jobs.status, 'queued')));
+			.where(and(inArray(jobs.subjectJobId, suspect.map((j) => j.id)), eq(jobs.kind, 'check'), eqLiteral(jobs.status, 'queued')));
 		const reruns = suspect.map((subject) => redoOf(subject, 'rerun', [island.userId]));
 		const inserted = await tx.insert(jobs).values(reruns).returning();
 		for (const row of inserted) out.push(queuedEvent(row));

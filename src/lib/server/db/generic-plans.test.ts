@@ -1,0 +1,114 @@
+// The app's prepared statements may run a generic plan (prepared.ts: plan_cache_mode auto),
+// made once for every value of their parameters, and on PGlite kept until the server stops. So
+// each statement's generic plan must already be a good one on a new, nearly empty database:
+// no sequential scan of a table that grows with use, and the claim's pick from the queue by
+// its partial index. Statuses are written into the statements for that (db/literal.ts).
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
+import { TRUST_OFF } from '../../../../harness/broker';
+import { makePng } from '../../../../harness/test-island';
+import { createUser, type SessionUser } from '../auth/users';
+import { users } from './schema';
+import { getBalances, purchase } from '../ledger';
+import { createSession, resolveSession } from '../auth/sessions';
+import { hit } from '../rate-limit/counter';
+import { cancelJob, claimOnce, completeJob, createBroker, listOwnBatches, reapOnce, registerIsland, submitJob } from '../jobs';
+
+/**
+ * Tables that grow with every job, user or request: a generic plan must never read one whole.
+ * (The reaper's sweeps read `islands` and `job_progress` whole by design, with any plan: the
+ * Islands gone quiet, the progress of finished jobs.)
+ */
+const GROWING = ['jobs', 'ledger_transactions', 'ledger_entries', 'ledger_accounts', 'images', 'users', 'sessions', 'rate_limit_counters', 'api_keys'];
+
+interface Prepared {
+	name: string;
+	statement: string;
+	parameters: number;
+	generic: number;
+	custom: number;
+}
+
+describe.each(drivers)('generic plans on %s', (driver) => {
+	let t: TestDatabase;
+	let broker: Awaited<ReturnType<typeof createBroker>>;
+	beforeAll(async () => {
+		for (const [name, value] of Object.entries(TRUST_OFF)) vi.stubEnv(name, value);
+		// One connection: PostgreSQL's prepared statements and plans belong to a connection.
+		t = await openTestDatabase(driver, 1);
+		broker = await createBroker(t);
+	});
+	afterAll(async () => {
+		vi.unstubAllEnvs();
+		await broker.close();
+		await t.dispose();
+	});
+
+	/** Each named statement with its parameter count and how often each kind of plan ran. */
+	const prepared = async (): Promise<Prepared[]> => {
+		const { rows } = await t.db.execute(
+			sql`select name, statement, cardinality(parameter_types)::int as parameters, generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name like 'app_%'`
+		);
+		return rows as unknown as Prepared[];
+	};
+	/** The statement's generic plan, whatever the mode would choose (nulls fill its parameters). */
+	const genericPlan = (p: Prepared) =>
+		t.db.transaction(async (tx) => {
+			await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
+			const args = p.parameters ? `(${Array(p.parameters).fill('null').join(', ')})` : '';
+			const { rows } = await tx.execute(sql.raw(`explain execute ${p.name}${args}`));
+			return (rows as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
+		});
+
+	async function verifiedUser(credits: number): Promise<SessionUser> {
+		const row = (await createUser(t.db, `${crypto.randomUUID()}@example.com`, 'x'))!;
+		await t.db.update(users).set({ kycStatus: 'verified' }).where(eq(users.id, row.id));
+		if (credits) await t.db.transaction((tx) => purchase(tx, row.id, credits, 'test'));
+		return { id: row.id, email: row.email, kycStatus: 'verified', isAdmin: false };
+	}
+
+	it('runs the broker and what surrounds a job on generic plans that use an index for every table that grows', async () => {
+		const requester = await verifiedUser(10_000);
+		const owner = await verifiedUser(0);
+		const { island } = await registerIsland(t.db, owner.id, { name: 'i', models: ['demo'], maxPixels: 512 * 512 });
+		const claimant = { id: island.id, userId: owner.id, ownerId: owner.id, models: ['demo'], maxPixels: 512 * 512, probation: false, vouched: false };
+		const params = { prompt: 'a red circle', model: 'demo', width: 256, height: 256, steps: 4 };
+		const png = makePng(256, 256);
+		// Past the five custom plans PostgreSQL makes before it weighs a generic one.
+		for (let i = 0; i < 12; i++) {
+			const job = await submitJob(broker, requester, params);
+			const { claim } = await claimOnce(broker, claimant);
+			expect(claim?.job.id).toBe(job.id);
+			await completeJob(broker, claimant, job.id, claim!.lease.token, png);
+			await claimOnce(broker, claimant, { precheck: true });
+			await cancelJob(broker, requester.id, (await submitJob(broker, requester, params)).id);
+			// What every request and page around it runs: a session, a rate limit, the history, the balance, the reaper.
+			const { token } = await createSession(t.db, requester.id);
+			expect(await resolveSession(t.db, token)).toBeTruthy();
+			await hit(t.db, `submit:${requester.id}`, { limit: 1000, windowSeconds: 60 });
+			expect((await listOwnBatches(broker, requester.id, 10)).length).toBeGreaterThan(0);
+			await getBalances(t.db, requester.id);
+			await reapOnce(broker);
+		}
+
+		const statements = await prepared();
+		const onJobs = statements.filter((s) => /from "jobs"|update "jobs"|into "jobs"/.test(s.statement));
+		expect(onJobs.length).toBeGreaterThanOrEqual(5);
+		const scans: string[] = [];
+		for (const s of statements) {
+			const plan = await genericPlan(s);
+			for (const table of GROWING) if (new RegExp(`Seq Scan on ${table}\\b`).test(plan)) scans.push(`${table}: ${s.statement.slice(0, 120)}\n${plan}`);
+		}
+		expect(scans).toEqual([]);
+
+		// The claim picks the oldest queued job by the queue's partial index.
+		const pick = statements.find((s) => s.statement.startsWith('update "jobs" set "status"') && s.statement.includes(`"status" = 'queued'`) && s.statement.includes('limit'));
+		expect(pick, 'the claim statement').toBeDefined();
+		expect(await genericPlan(pick!)).toMatch(/jobs_queue_idx/);
+		// And the hot ones do run generic plans: what saves planning every statement.
+		const posting = statements.find((s) => s.statement.trimStart().startsWith('with m (account_id, amount'));
+		expect(posting?.generic).toBeGreaterThan(0);
+		expect(pick!.generic).toBeGreaterThan(0);
+	});
+});
