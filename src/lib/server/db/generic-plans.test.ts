@@ -3,17 +3,15 @@
 // each statement's generic plan must already be a good one on a new, nearly empty database:
 // no sequential scan of a table that grows with use, and the claim's pick from the queue by
 // its partial index. Statuses are written into the statements for that (db/literal.ts).
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { eq, sql } from 'drizzle-orm';
-import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
-import { TRUST_OFF } from '../../../../harness/broker';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { drivers, type TestDatabase } from '../../../../tests/helpers/db';
+import { jobParams, useBroker } from '../../../../tests/helpers/broker-fixture';
 import { makePng } from '../../../../harness/test-island';
-import { createUser, type SessionUser } from '../auth/users';
-import { users } from './schema';
-import { getBalances, purchase } from '../ledger';
+import { getBalances } from '../ledger';
 import { createSession, resolveSession } from '../auth/sessions';
 import { hit } from '../rate-limit/counter';
-import { cancelJob, claimOnce, completeJob, createBroker, listOwnBatches, reapOnce, registerIsland, submitJob } from '../jobs';
+import { cancelJob, claimOnce, completeJob, listOwnBatches, reapOnce, submitJob, type Broker } from '../jobs';
 
 /**
  * Tables that grow with every job, user or request: a generic plan must never read one whole.
@@ -31,18 +29,13 @@ interface Prepared {
 }
 
 describe.each(drivers)('generic plans on %s', (driver) => {
+	// One connection: PostgreSQL's prepared statements and plans belong to a connection.
+	const fixture = useBroker(driver, { poolSize: 1 });
+	const { user, island } = fixture;
 	let t: TestDatabase;
-	let broker: Awaited<ReturnType<typeof createBroker>>;
-	beforeAll(async () => {
-		for (const [name, value] of Object.entries(TRUST_OFF)) vi.stubEnv(name, value);
-		// One connection: PostgreSQL's prepared statements and plans belong to a connection.
-		t = await openTestDatabase(driver, 1);
-		broker = await createBroker(t);
-	});
-	afterAll(async () => {
-		vi.unstubAllEnvs();
-		await broker.close();
-		await t.dispose();
+	let broker: Broker;
+	beforeAll(() => {
+		({ t, broker } = fixture);
 	});
 
 	/** Each named statement with its parameter count and how often each kind of plan ran. */
@@ -61,19 +54,10 @@ describe.each(drivers)('generic plans on %s', (driver) => {
 			return (rows as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
 		});
 
-	async function verifiedUser(credits: number): Promise<SessionUser> {
-		const row = (await createUser(t.db, `${crypto.randomUUID()}@example.com`, 'x'))!;
-		await t.db.update(users).set({ kycStatus: 'verified' }).where(eq(users.id, row.id));
-		if (credits) await t.db.transaction((tx) => purchase(tx, row.id, credits, 'test'));
-		return { id: row.id, email: row.email, kycStatus: 'verified', isAdmin: false };
-	}
-
 	it('runs the broker and what surrounds a job on generic plans that use an index for every table that grows', async () => {
-		const requester = await verifiedUser(10_000);
-		const owner = await verifiedUser(0);
-		const { island } = await registerIsland(t.db, owner.id, { name: 'i', models: ['demo'], maxPixels: 512 * 512 });
-		const claimant = { id: island.id, userId: owner.id, ownerId: owner.id, models: ['demo'], maxPixels: 512 * 512, probation: false, vouched: false };
-		const params = { prompt: 'a red circle', model: 'demo', width: 256, height: 256, steps: 4 };
+		const requester = await user(10_000);
+		const claimant = await island(await user(0));
+		const params = jobParams;
 		const png = makePng(256, 256);
 		// Past the five custom plans PostgreSQL makes before it weighs a generic one.
 		for (let i = 0; i < 12; i++) {

@@ -1,58 +1,28 @@
 // The broker against a real database (PGlite, and PostgreSQL with TEST_DATABASE_URL): races
-// on claims and settlement, the reaper, offline Islands, lease TTLs, the event bus.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { eq, sql } from 'drizzle-orm';
-import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
-import { TRUST_OFF } from '../../../../harness/broker';
+// on claims and settlement, the statements a claim and a result send, the history, lease TTLs,
+// the event bus. The reaper and the periodic sweeps: sweeps.test.ts.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { drivers, type TestDatabase } from '../../../../tests/helpers/db';
+import { jobParams, useBroker } from '../../../../tests/helpers/broker-fixture';
 import { makePng } from '../../../../harness/test-island';
-import { createSession } from '../auth/sessions';
-import { createUser, type SessionUser } from '../auth/users';
-import { islands, jobProgress, jobs, sessions } from '../db/schema';
-import { checkLedger, getBalances, ledgerAccount, purchase } from '../ledger';
-import { ledgerAccounts, users } from '../db/schema';
+import { islands, jobProgress, jobs, ledgerAccounts, users } from '../db/schema';
+import { checkLedger, getBalances, ledgerAccount } from '../ledger';
 import { PostgresEventBus, type BrokerEvent } from '../events';
-import { claimOnce, longPollClaim, createBroker, cancelJob, completeJob, listOwnBatches, reapOnce, registerIsland, reportProgress, submitJob, submitJobs, leaseTtlMs, recordHeartbeat } from './index';
+import { claimOnce, longPollClaim, cancelJob, completeJob, listOwnBatches, reportProgress, submitJob, submitJobs, leaseTtlMs, reapOnce, type Broker } from './index';
 import { LEASE_FLOOR_MS } from './lease';
-import { periodicSweep } from './runtime';
 
 describe.each(drivers)('broker on %s', (driver) => {
+	const fixture = useBroker(driver);
+	const { statements, user, island, claim, row } = fixture;
+	const params = jobParams;
 	let t: TestDatabase;
-	/** Every statement drizzle sends (BEGIN and COMMIT aren't logged), with its parameters. */
-	const statements: { query: string; params: unknown[] }[] = [];
-	let broker: Awaited<ReturnType<typeof createBroker>>;
-	beforeAll(async () => {
-		// The dispatch itself, without trust's probation and spot checks (trust.test.ts has those);
-		// several leases per Island so one Island can race many claims.
-		for (const [name, value] of Object.entries(TRUST_OFF)) vi.stubEnv(name, value);
-		vi.stubEnv('ISLAND_MAX_LEASES', '8');
-		// One requester queues 40 jobs at once here (tests/api/batches.test.ts has the per-user limit).
-		vi.stubEnv('MAX_ACTIVE_JOBS_PER_USER', '100');
-		t = await openTestDatabase(driver, 30, { logQuery: (query, params) => statements.push({ query, params }) });
-		broker = await createBroker(t);
+	let broker: Broker;
+	beforeAll(() => {
+		({ t, broker } = fixture);
 	});
-	afterAll(async () => {
-		vi.unstubAllEnvs();
-		expect((await checkLedger(t.db)).problems).toEqual([]);
-		await broker.close();
-		await t.dispose();
-	});
-
-	async function user(credits: number): Promise<SessionUser> {
-		const row = (await createUser(t.db, `${crypto.randomUUID()}@example.com`, 'x'))!;
-		await t.db.update(users).set({ kycStatus: 'verified' }).where(eq(users.id, row.id));
-		if (credits) await t.db.transaction((tx) => purchase(tx, row.id, credits, 'test'));
-		return { id: row.id, email: row.email, kycStatus: 'verified', isAdmin: false };
-	}
-	async function island(owner: SessionUser) {
-		const { island } = await registerIsland(t.db, owner.id, { name: 'i', models: ['demo'], maxPixels: 512 * 512 });
-		return { id: island.id, userId: owner.id, ownerId: owner.id, models: ['demo'], maxPixels: 512 * 512, probation: false, vouched: false };
-	}
-	const claim = async (isl: Awaited<ReturnType<typeof island>>) => (await claimOnce(broker, isl)).claim;
 	const escrowOf = async (islandId: string) =>
 		(await t.db.select().from(ledgerAccounts).where(eq(ledgerAccounts.id, ledgerAccount.escrow(islandId))))[0]?.balance ?? 0;
-	const params = { prompt: 'a red circle', model: 'demo', width: 256, height: 256, steps: 4 };
-	const expireLease = (id: string) => t.db.update(jobs).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(eq(jobs.id, id));
-	const row = async (id: string) => (await t.db.select().from(jobs).where(eq(jobs.id, id)))[0];
 
 	it('leases each job to exactly one of many concurrent claimers, oldest first', async () => {
 		const requester = await user(2000);
@@ -217,28 +187,6 @@ describe.each(drivers)('broker on %s', (driver) => {
 		expect((await checkLedger(t.db)).problems).toEqual([]);
 	});
 
-	it('returns expired leases to the queue, never to an owner who dropped it, and fails with a refund after 3 owners', async () => {
-		const requester = await user(100);
-		const job = await submitJob(broker, requester, params);
-		for (let attempt = 1; attempt <= 3; attempt++) {
-			const isl = await island(await user(0));
-			const got = (await claim(isl))!;
-			expect(got.job).toMatchObject({ id: job.id, attempt });
-			await reapOnce(broker); // not expired yet: nothing moves
-			expect((await row(job.id)).status).toBe('running');
-			await expireLease(job.id);
-			const reaped = await reapOnce(broker);
-			expect(reaped.jobs.map((j) => j.id)).toEqual([job.id]);
-			// The late Island's result is refused, and nothing is settled.
-			await expect(completeJob(broker, isl, job.id, got.lease.token, makePng(256, 256))).rejects.toMatchObject({ status: 409 });
-			// The owner who dropped it never gets it back, even from another of their Islands.
-			expect(await claim(await island({ ...requester, id: isl.userId }))).toBeNull();
-		}
-		expect(await row(job.id)).toMatchObject({ status: 'failed', attempts: 3, refunded: 10, failureCode: 'island_unresponsive' });
-		expect((await row(job.id)).failedOwners).toHaveLength(3);
-		expect(await getBalances(t.db, requester.id)).toEqual({ available: 100, held: 0 });
-	});
-
 	it('lists whole requests for the history, newest first, however many images each has', async () => {
 		const requester = await user(500);
 		const single = (await submitJobs(broker, requester, { ...params, prompt: 'one' })).body.jobs;
@@ -249,39 +197,6 @@ describe.each(drivers)('broker on %s', (driver) => {
 		// The limit counts requests, not images: a batch is never cut in half.
 		expect(ids(await listOwnBatches(broker, requester.id, 2))).toEqual(ids([two, four]));
 		for (const job of [...single, ...four, ...two]) await cancelJob(broker, requester.id, job.id);
-	});
-
-	it('marks Islands without a heartbeat offline', async () => {
-		const owner = await user(0);
-		const isl = await island(owner);
-		await recordHeartbeat(t.db, isl.id, { backend: 'wasm', models: ['demo'] });
-		await reapOnce(broker);
-		expect((await t.db.select().from(islands).where(eq(islands.id, isl.id)))[0].online).toBe(true);
-		await t.db.update(islands).set({ lastHeartbeatAt: sql`now() - interval '5 minutes'` }).where(eq(islands.id, isl.id));
-		const { offline } = await reapOnce(broker);
-		expect(offline.map((o) => o.id)).toContain(isl.id);
-		expect((await t.db.select().from(islands).where(eq(islands.id, isl.id)))[0].online).toBe(false);
-	});
-
-	it('purges expired sessions on the first sweep, then at most once per interval', async () => {
-		const someone = await user(0);
-		const session = async (expired: boolean) => {
-			await createSession(t.db, someone.id);
-			const [row] = await t.db.select().from(sessions).where(eq(sessions.userId, someone.id)).orderBy(sql`${sessions.expiresAt} desc`);
-			if (expired) await t.db.update(sessions).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(sessions.id, row.id));
-			return row.id;
-		};
-		const exists = async (id: string) => (await t.db.select().from(sessions).where(eq(sessions.id, id))).length === 1;
-		const expired = await session(true);
-		const live = await session(false);
-		const sweep = periodicSweep(broker, 3_600_000);
-		expect((await sweep()).sessionsPurged).toBeGreaterThanOrEqual(1);
-		expect(await exists(expired)).toBe(false);
-		expect(await exists(live)).toBe(true);
-		// Within the hour the sweep reaps jobs but leaves sessions alone.
-		const later = await session(true);
-		expect((await sweep()).sessionsPurged).toBeNull();
-		expect(await exists(later)).toBe(true);
 	});
 
 	it('grows the lease with steps × pixels, from a floor', () => {
@@ -298,27 +213,5 @@ describe.each(drivers)('broker on %s', (driver) => {
 		await broker.bus.publish({ type: 'job', id: 'hello' });
 		expect(await got).toEqual({ type: 'job', id: 'hello' });
 		await other.close();
-	});
-});
-
-describe.each(drivers)('the hourly sweep of rate-limit rows on %s', (driver) => {
-	let t: TestDatabase;
-	beforeAll(async () => {
-		t = await openTestDatabase(driver);
-	});
-	afterAll(() => t.dispose());
-
-	it('deletes windows long over and remembered addresses past 90 days, and keeps the rest', async () => {
-		const broker = await createBroker(t);
-		const row = (key: string, age: string) =>
-			t.db.execute(sql`insert into rate_limit_counters (key, window_start, count) values (${key}, now() - ${age}::interval, 1)`);
-		await row('jobsUser:old', '2 days');
-		await row('jobsUser:new', '1 minute');
-		await row('known:a@example.com|1.2.3.4', '30 days');
-		await row('known:b@example.com|1.2.3.4', '91 days');
-		await periodicSweep(broker, 3_600_000)();
-		const left = (await t.db.execute(sql`select key from rate_limit_counters order by key`)).rows.map((r) => (r as { key: string }).key);
-		expect(left).toEqual(['jobsUser:new', 'known:a@example.com|1.2.3.4']);
-		await broker.close();
 	});
 });
