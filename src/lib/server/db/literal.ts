@@ -1,4 +1,5 @@
 import { sql, type Column, type SQL } from 'drizzle-orm';
+import { PLANNED_EACH_TIME } from './prepared';
 
 // `status = 'queued'`, with the value in the statement's text instead of sent as a parameter.
 // A prepared statement may run a plan made once for every value of its parameters (a generic
@@ -21,8 +22,18 @@ export function eqLiteral<C extends EnumColumn>(column: C, value: NonNullable<C[
 
 /** `column in ('a', 'b')`, the values written into the statement. */
 export function inLiterals<C extends EnumColumn>(column: C, values: readonly (NonNullable<C['_']['data']> & string)[]): SQL {
+	if (values.length === 0) throw new Error(`no values to compare ${column.name} with`);
 	return sql`${column} in (${sql.join(
 		values.map((v) => literal(column, v)),
 		sql`, `
 	)})`;
+}
+
+/**
+ * A condition that is always true and keeps its statement from being named (prepared.ts,
+ * PLANNED_EACH_TIME): put it in a rare statement's WHERE whose best plan changes as the tables
+ * grow, so it is planned for its values every time instead of running a generic plan.
+ */
+export function plannedEachTime(): SQL {
+	return sql.raw(`${PLANNED_EACH_TIME} true`);
 }

@@ -10,7 +10,7 @@ import { MAX_ATTEMPTS, type Broker } from './context';
 import { jobVersionBump, type JobRow } from './views';
 import { chargeFailures } from '../trust/failures';
 import { queuedEvent } from '../trust/eligibility';
-import { eqLiteral } from '../db/literal';
+import { eqLiteral, plannedEachTime } from '../db/literal';
 
 /** Why an attempt ended: the code programs read, and the detail in words people read. */
 export interface AttemptFailure {
@@ -79,7 +79,8 @@ export async function announce(broker: Broker, rows: JobRow[], events: BrokerEve
 /** Leases past their expiry (tab closed, Island crashed) go back to the queue. */
 export async function reapExpiredLeases(broker: Broker): Promise<JobRow[]> {
 	const { rows, events } = await broker.db.transaction((tx) =>
-		requeueOrFail(tx, lt(jobs.leaseExpiresAt, sql`now()`), {
+		// Planned each time: a generic plan made on a new database walks every running job here.
+		requeueOrFail(tx, and(plannedEachTime(), lt(jobs.leaseExpiresAt, sql`now()`))!, {
 			code: 'island_unresponsive',
 			reason: 'The Island working on it stopped responding.'
 		})
@@ -109,7 +110,8 @@ export async function releaseClaim(broker: Broker, jobId: string, leaseHash: str
 export async function deleteFinishedProgress(tx: Queryable): Promise<number> {
 	const gone = await tx
 		.delete(jobProgress)
-		.where(sql`not exists (select 1 from ${jobs} where ${jobs.id} = ${jobProgress.jobId} and ${jobs.status} = 'running')`)
+		// Planned each time: a generic plan made on a new database walks every running job for each row.
+		.where(and(plannedEachTime(), sql`not exists (select 1 from ${jobs} where ${jobs.id} = ${jobProgress.jobId} and ${jobs.status} = 'running')`))
 		.returning({ jobId: jobProgress.jobId });
 	return gone.length;
 }

@@ -7,7 +7,7 @@ import type { Queryable } from '../db';
 import { islands, jobs, users } from '../db/schema';
 import { ledgerAccount, moveEscrow } from '../ledger';
 import { trustConfig } from './config';
-import { eqLiteral } from '../db/literal';
+import { eqLiteral, plannedEachTime } from '../db/literal';
 
 /** Where an Island's pay goes: a vouched Island's owner directly, anyone else's escrow. */
 export function payeeOf(island: { id: string; userId: string; vouched: boolean }) {
@@ -27,6 +27,8 @@ export async function releaseDueEscrow(tx: Queryable, limit = 500): Promise<numb
 		.innerJoin(users, eq(users.id, islands.userId))
 		.where(
 			and(
+				// A generic plan made on a new database loops over every Island for each due job.
+				plannedEachTime(),
 				eqLiteral(jobs.escrow, 'held'),
 				eq(islands.trust, 'trusted'),
 				eq(users.kycStatus, 'verified'),
@@ -47,7 +49,7 @@ export async function forfeitEscrow(tx: Queryable, island: { id: string; userId:
 	const held = await tx
 		.update(jobs)
 		.set({ escrow: 'forfeited' })
-		.where(and(eq(jobs.islandId, island.id), eqLiteral(jobs.escrow, 'held')))
+		.where(and(plannedEachTime(), eq(jobs.islandId, island.id), eqLiteral(jobs.escrow, 'held')))
 		.returning({ id: jobs.id, earned: jobs.earned });
 	let total = 0;
 	for (const job of held) {
@@ -64,7 +66,7 @@ export async function escrowedBy(tx: Queryable, islandIds: string[]): Promise<Ma
 	const rows = await tx
 		.select({ id: jobs.islandId, sum: sql<number>`coalesce(sum(${jobs.earned}), 0)`.mapWith(Number) })
 		.from(jobs)
-		.where(and(eqLiteral(jobs.escrow, 'held'), inArray(jobs.islandId, islandIds)))
+		.where(and(plannedEachTime(), eqLiteral(jobs.escrow, 'held'), inArray(jobs.islandId, islandIds)))
 		.groupBy(jobs.islandId);
 	for (const r of rows) if (r.id) out.set(r.id, r.sum);
 	return out;

@@ -15,7 +15,7 @@ import { queuedEvent } from './eligibility';
 import { payeeOf } from './escrow';
 import { quarantineIsland, redoOf, withdrawImage, type Announcements } from './quarantine';
 import { variationSteps } from '$lib/schemas/cost';
-import { eqLiteral } from '../db/literal';
+import { eqLiteral, plannedEachTime } from '../db/literal';
 
 type JobRow = typeof jobs.$inferSelect;
 type ResultIsland = Pick<typeof islands.$inferSelect, 'id' | 'userId' | 'vouched' | 'backend' | 'createdAt'>;
@@ -139,7 +139,7 @@ async function judgeCheck(tx: Queryable, ctx: ResultContext, subject: JobRow): P
 	const earlier = await tx
 		.select({ id: jobs.id, islandId: jobs.islandId, imageId: jobs.imageId })
 		.from(jobs)
-		.where(and(eq(jobs.subjectJobId, subject.id), eq(jobs.kind, 'check'), eqLiteral(jobs.status, 'completed'), ne(jobs.id, job.id)))
+		.where(and(plannedEachTime(), eq(jobs.subjectJobId, subject.id), eq(jobs.kind, 'check'), eqLiteral(jobs.status, 'completed'), ne(jobs.id, job.id)))
 		.orderBy(asc(jobs.finishedAt));
 	const vsSubject = compareImages(ctx.png, await bytesOf(tx, ctx.images, subject.imageId));
 	const first = earlier[0];
