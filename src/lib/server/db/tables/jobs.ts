@@ -140,6 +140,8 @@ export const jobs = pgTable(
 		index('jobs_escrow_idx').on(t.finishedAt).where(sql`${t.escrow} = 'held'`),
 		index('jobs_subject_idx').on(t.subjectJobId).where(sql`${t.subjectJobId} is not null`),
 		index('jobs_batch_idx').on(t.batchId).where(sql`${t.batchId} is not null`),
+		// An Island on probation: its canaries in flight, and the canaries it was already given (trust/canaries.ts).
+		index('jobs_target_island_idx').on(t.targetIslandId, t.canaryId).where(sql`${t.targetIslandId} is not null`),
 		// The per-user limit on jobs in flight counts these at every submit.
 		index('jobs_active_user_idx').on(t.userId).where(sql`${t.status} in ('queued', 'running')`)
 	]
