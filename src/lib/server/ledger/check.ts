@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../db';
+import { PLANNED_EACH_TIME } from '../db/prepared';
 
 export interface LedgerCheck {
 	ok: boolean;
@@ -15,7 +16,8 @@ export interface LedgerCheck {
  */
 export async function checkLedger(tx: Queryable): Promise<LedgerCheck> {
 	const problems: string[] = [];
-	const q = async <T>(query: ReturnType<typeof sql>) => (await tx.execute(query)).rows as T[];
+	// An audit reads its tables whole by design: planned each time, never a generic plan (db/prepared.ts).
+	const q = async <T>(query: ReturnType<typeof sql>) => (await tx.execute(sql`${sql.raw(PLANNED_EACH_TIME)} ${query}`)).rows as T[];
 	// Sums and balances are bigint: node-postgres hands them back as strings, PGlite as BigInt.
 	const num = (v: unknown) => Number(v);
 

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { and, eq } from 'drizzle-orm';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
+import { genericPlanProblems } from '../../../../tests/helpers/generic-plans';
 import { drawFor } from '../../../../harness/test-island';
 import { demoManifest, objectsManifest } from '$lib/models/registry';
 import { createUser } from '../auth/users';
@@ -43,6 +44,8 @@ describe.each(drivers)('canaries per model on %s', (driver) => {
 		broker = await createBroker(t);
 	});
 	afterAll(async () => {
+		// Every statement trust made named has a generic plan fit for a grown database (generic-plans.test.ts).
+		expect((await genericPlanProblems(t.db)).problems).toEqual([]);
 		vi.unstubAllEnvs();
 		await broker.close();
 		await t.dispose();

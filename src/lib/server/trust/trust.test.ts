@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { and, eq, sql } from 'drizzle-orm';
 import { drivers, openTestDatabase, type TestDatabase } from '../../../../tests/helpers/db';
+import { genericPlanProblems } from '../../../../tests/helpers/generic-plans';
 import { TRUST_OFF } from '../../../../harness/broker';
 import { drawFor } from '../../../../harness/test-island';
 import { createUser, type SessionUser } from '../auth/users';
@@ -29,6 +30,8 @@ describe.each(drivers)('trust verdicts on %s', (driver) => {
 		vi.stubEnv('TRUST_QUARANTINE_AFTER_FAILURES', '20');
 	});
 	afterAll(async () => {
+		// Every statement trust made named has a generic plan fit for a grown database (generic-plans.test.ts).
+		expect((await genericPlanProblems(t.db)).problems).toEqual([]);
 		vi.unstubAllEnvs();
 		expect((await checkLedger(t.db)).problems).toEqual([]);
 		await broker.close();
