@@ -1,5 +1,4 @@
 import { sql, type Column, type SQL } from 'drizzle-orm';
-import { PLANNED_EACH_TIME } from './prepared';
 
 // `status = 'queued'`, with the value in the statement's text instead of sent as a parameter.
 // A prepared statement may run a plan made once for every value of its parameters (a generic
@@ -27,13 +26,4 @@ export function inLiterals<C extends EnumColumn>(column: C, values: readonly (No
 		values.map((v) => literal(column, v)),
 		sql`, `
 	)})`;
-}
-
-/**
- * A condition that is always true and keeps its statement from being named (prepared.ts,
- * PLANNED_EACH_TIME): put it in a rare statement's WHERE whose best plan changes as the tables
- * grow, so it is planned for its values every time instead of running a generic plan.
- */
-export function plannedEachTime(): SQL {
-	return sql.raw(`${PLANNED_EACH_TIME} true`);
 }

@@ -1,3 +1,5 @@
+import { sql, type SQL } from 'drizzle-orm';
+
 // Named prepared statements for the statements the app sends again and again. Without them
 // every statement is parsed and planned anew: on PGlite that is most of its cost (its ledger
 // posting 1.0 ms a time, 0.26 ms prepared; docs/broker-costs.md), and PGlite's own `query`
@@ -31,9 +33,14 @@ export const preparedStatementsOn = () => process.env.DATABASE_PREPARED_STATEMEN
  * new database, walks a whole partial index or loops over every Island once the tables grew (a
  * hostile review measured 134 ms against 11 ms at 100,000 jobs on PGlite, where such a plan is
  * never replaced). They run rarely, so planning them each time costs little. Put into a
- * statement by `plannedEachTime()` (literal.ts).
+ * statement by `plannedEachTime()`.
  */
 export const PLANNED_EACH_TIME = '/* planned each time */';
+
+/** A condition that is always true and carries PLANNED_EACH_TIME: for a statement's WHERE. */
+export function plannedEachTime(): SQL {
+	return sql.raw(`${PLANNED_EACH_TIME} true`);
+}
 
 /**
  * The texts seen once: a statement is named the second time its text is sent, so migrations

@@ -10,7 +10,8 @@ import { MAX_ATTEMPTS, type Broker } from './context';
 import { jobVersionBump, type JobRow } from './views';
 import { chargeFailures } from '../trust/failures';
 import { queuedEvent } from '../trust/eligibility';
-import { eqLiteral, plannedEachTime } from '../db/literal';
+import { eqLiteral } from '../db/literal';
+import { plannedEachTime } from '../db/prepared';
 
 /** Why an attempt ended: the code programs read, and the detail in words people read. */
 export interface AttemptFailure {

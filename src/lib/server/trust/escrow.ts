@@ -7,7 +7,8 @@ import type { Queryable } from '../db';
 import { islands, jobs, users } from '../db/schema';
 import { ledgerAccount, moveEscrow } from '../ledger';
 import { trustConfig } from './config';
-import { eqLiteral, plannedEachTime } from '../db/literal';
+import { eqLiteral } from '../db/literal';
+import { plannedEachTime } from '../db/prepared';
 
 /** Where an Island's pay goes: a vouched Island's owner directly, anyone else's escrow. */
 export function payeeOf(island: { id: string; userId: string; vouched: boolean }) {

@@ -15,7 +15,8 @@ import { queuedEvent } from './eligibility';
 import { payeeOf } from './escrow';
 import { quarantineIsland, redoOf, withdrawImage, type Announcements } from './quarantine';
 import { variationSteps } from '$lib/schemas/cost';
-import { eqLiteral, plannedEachTime } from '../db/literal';
+import { eqLiteral } from '../db/literal';
+import { plannedEachTime } from '../db/prepared';
 
 type JobRow = typeof jobs.$inferSelect;
 type ResultIsland = Pick<typeof islands.$inferSelect, 'id' | 'userId' | 'vouched' | 'backend' | 'createdAt'>;
