@@ -163,6 +163,42 @@ describe.each(drivers)('broker on %s', (driver) => {
 		expect(await t.db.select().from(jobProgress).where(eq(jobProgress.jobId, job.id))).toEqual([]);
 	});
 
+	// The result's UPDATE writes the pay its settlement records (trust/escrow.ts expectedPay), so a
+	// job's pay is no UPDATE of its own; when the settlement pays otherwise it is written again.
+	it("writes a job's pay in the result's UPDATE, and again only when the settlement paid otherwise", async () => {
+		const requester = await user(100);
+		const owner = await user(0);
+		const isl = await island(owner);
+		const payWrites = () => statements.filter((s) => /^update "jobs" set "earned"/.test(s.query));
+		const complete = async (id: string, claimant = isl) => {
+			const got = (await claim(claimant))!;
+			statements.length = 0;
+			await completeJob(broker, claimant, id, got.lease.token, makePng(256, 256));
+		};
+		const held = await submitJob(broker, requester, params);
+		await complete(held.id);
+		expect(payWrites()).toEqual([]);
+		expect(await row(held.id)).toMatchObject({ earned: 8, escrow: 'held' });
+		// A vouched Island is paid directly: nothing waits in escrow.
+		await t.db.update(islands).set({ vouched: true }).where(eq(islands.id, isl.id));
+		const direct = await submitJob(broker, requester, params);
+		await complete(direct.id, { ...isl, vouched: true });
+		expect(payWrites()).toEqual([]);
+		expect(await row(direct.id)).toMatchObject({ earned: 8, escrow: null });
+		expect(await getBalances(t.db, owner.id)).toEqual({ available: 8, held: 0 });
+		await t.db.update(islands).set({ vouched: false }).where(eq(islands.id, isl.id));
+		// The UPDATE reckons from the job's cost, the settlement pays from its hold: made to differ
+		// here, the row gets what was paid.
+		const odd = await submitJob(broker, requester, params);
+		await t.db.update(jobs).set({ cost: 50 }).where(eq(jobs.id, odd.id));
+		await complete(odd.id);
+		await t.db.update(jobs).set({ cost: 10 }).where(eq(jobs.id, odd.id));
+		expect(payWrites()).toHaveLength(1);
+		expect(await row(odd.id)).toMatchObject({ earned: 8, escrow: 'held' });
+		expect(await escrowOf(isl.id)).toBe(16);
+		expect((await checkLedger(t.db)).problems).toEqual([]);
+	});
+
 	it('settles or cancels a job, never both, when a result and a cancel race', async () => {
 		const requester = await user(1000);
 		const owner = await user(0);

@@ -12,6 +12,7 @@ import { variationResultProblem } from './variations';
 import { jobVersionBump } from './views';
 import { hotStatement, slot } from '../db/hot';
 import { recordResult } from '../trust/verdicts';
+import { expectedPay } from '../trust/escrow';
 import type { FailBody, ProgressBody, ResultResponse } from '$lib/api';
 import { eqLiteral } from '../db/literal';
 
@@ -101,11 +102,22 @@ export async function completeJob(broker: Broker, island: { id: string; userId: 
 	return { imageId, earned: outcome.earned } satisfies ResultResponse;
 }
 
-/** The result's lease-guarded UPDATE: the job completed, its whole row returned (checked against the PNG, then settled). */
+/**
+ * The result's lease-guarded UPDATE: the job completed, with the pay its settlement will record
+ * (expectedPay); its whole row returned (checked against the PNG, then settled).
+ */
 const markCompleted = hotStatement((db) =>
 	db
 		.update(jobs)
-		.set({ status: 'completed', version: jobVersionBump, imageId: slot<string>('imageId'), leaseExpiresAt: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
+		.set({
+			status: 'completed',
+			version: jobVersionBump,
+			imageId: slot<string>('imageId'),
+			leaseExpiresAt: null,
+			finishedAt: sql`now()`,
+			updatedAt: sql`now()`,
+			...expectedPay(sql.placeholder('islandId'))
+		})
 		.where(and(eq(jobs.id, sql.placeholder('jobId')), liveLease(sql.placeholder('islandId'), sql.placeholder('leaseHash'))))
 		.returning()
 );

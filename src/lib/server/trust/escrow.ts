@@ -2,10 +2,10 @@
 // TRUST_ESCROW_WINDOW_HOURS, the time spot checks have to catch a lie, and reach its owner's
 // balance only if it is still in good standing then. A quarantined Island's escrow goes back to
 // the platform, which pays the honest Islands that redo its work.
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, sql, type Placeholder } from 'drizzle-orm';
 import type { Queryable } from '../db';
 import { islands, jobs, users } from '../db/schema';
-import { ledgerAccount, moveEscrow } from '../ledger';
+import { ledgerAccount, moveEscrow, OWNER_SHARE } from '../ledger';
 import { trustConfig } from './config';
 import { eqLiteral } from '../db/literal';
 import { plannedEachTime } from '../db/prepared';
@@ -13,6 +13,27 @@ import { plannedEachTime } from '../db/prepared';
 /** Where an Island's pay goes: a vouched Island's owner directly, anyone else's escrow. */
 export function payeeOf(island: { id: string; userId: string; vouched: boolean }) {
 	return island.vouched ? ledgerAccount.available(island.userId) : ledgerAccount.escrow(island.id);
+}
+
+/** What a job records of its pay: what it earned its Island, and whether that sits in escrow (a vouched Island is paid directly). */
+export function payRecord(island: { vouched: boolean }, earned: number): { earned: number; escrow: 'held' | null } {
+	return { earned, escrow: island.vouched || earned === 0 ? null : 'held' };
+}
+
+/**
+ * payRecord as the result's UPDATE writes it, before the settlement: the owner's share of the
+ * job's cost (what settleJob and payFromFees pay when its hold is intact), in escrow unless the
+ * Island is vouched. The result compares it with what the settlement paid and writes it again
+ * only when they differ (a hold already released, an Island vouched meanwhile), so a job's pay
+ * costs no statement of its own.
+ */
+export function expectedPay(islandId: Placeholder) {
+	const earned = sql`floor(${jobs.cost} * ${sql.raw(String(OWNER_SHARE))})::bigint`;
+	const vouched = sql`(select ${islands.vouched} from ${islands} where ${islands.id} = ${islandId})`;
+	return {
+		earned: earned as unknown as number,
+		escrow: sql`case when ${vouched} or ${earned} = 0 then null else 'held' end` as unknown as 'held' | null
+	};
 }
 
 /**

@@ -12,7 +12,7 @@ import { payFromFees, settleJob } from '../ledger';
 import { compareImages, type ImageComparison } from './compare';
 import { speedBound, trustConfig } from './config';
 import { queuedEvent } from './eligibility';
-import { payeeOf } from './escrow';
+import { payeeOf, payRecord } from './escrow';
 import { quarantineIsland, redoOf, withdrawImage, type Announcements } from './quarantine';
 import { variationSteps } from '$lib/schemas/cost';
 import { eqLiteral } from '../db/literal';
@@ -51,7 +51,7 @@ function spotCheckRate(island: ResultIsland): number {
 
 const chance = (p: number) => p >= 1 || (p > 0 && randomInt(1_000_000) < p * 1_000_000);
 
-/** What the job earned its Island, and whether that sits in escrow (a vouched Island is paid directly). */
+/** What the job earned its Island, and whether that sits in escrow (payRecord), when the result's UPDATE guessed otherwise (expectedPay). */
 const recordPay = hotStatement((db) =>
 	db
 		.update(jobs)
@@ -67,7 +67,8 @@ export async function recordResult(tx: Queryable, ctx: ResultContext): Promise<O
 	await ctx.images.put(tx, { id: job.imageId!, userId: owner, jobId: job.id, width: job.params.width, height: job.params.height, bytes: ctx.png });
 	const payee = payeeOf(ctx.island);
 	const paid = job.kind === 'user' ? ((await settleJob(tx, job.id, payee))?.earned ?? 0) : (await payFromFees(tx, job.id, job.cost, payee)).earned;
-	await recordPay(tx, { id: job.id, earned: paid, escrow: ctx.island.vouched || paid === 0 ? null : 'held' });
+	const pay = payRecord(ctx.island, paid);
+	if (job.earned !== pay.earned || job.escrow !== pay.escrow) await recordPay(tx, { id: job.id, ...pay });
 	const announce: Announcements = [];
 	if (job.kind === 'user') announce.push(...(await maybeSpotCheck(tx, ctx)));
 	else if (job.kind === 'canary') announce.push(...(await judgeCanary(tx, ctx)));
