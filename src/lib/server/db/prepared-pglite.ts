@@ -7,7 +7,6 @@ import { PLAN_CACHE_MODE, isStale, MAX_PREPARED, Sightings } from './prepared';
 type RowDescription = InstanceType<typeof protocol.messages.RowDescriptionMessage>;
 type DataRow = InstanceType<typeof protocol.messages.DataRowMessage>;
 type CommandComplete = InstanceType<typeof protocol.messages.CommandCompleteMessage>;
-type Message = Awaited<ReturnType<PGlite['execProtocol']>>['messages'][number];
 
 interface PgliteStatement {
 	name: string;
@@ -46,31 +45,79 @@ class PreparedCache {
 	}
 }
 
+/** One statement's answer: its rows' fields as the wire gives them (text, or null), and its command tag. */
+interface Answer {
+	rows: (string | null)[][];
+	tag: string | null;
+}
+
+const utf8 = new TextDecoder();
+// The backend messages an executed statement answers with, when all went well.
+const [DATA_ROW, COMMAND_COMPLETE, BIND_COMPLETE, READY, EMPTY_QUERY, NO_DATA, SUSPENDED] = [...'DC2ZIns'].map((c) => c.charCodeAt(0));
+
+/**
+ * Reads a Bind/Execute/Sync answer straight from its bytes, each field decoded where it lies.
+ * PGlite's own parser copies every field into an ArrayBuffer of its own before decoding it
+ * (its largest cost in JavaScript, docs/broker-costs.md). Null when the answer holds anything
+ * else (an error, a notice), which PGlite's parser then reads.
+ */
+export function readAnswer(bytes: Uint8Array): Answer | null {
+	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	const rows: (string | null)[][] = [];
+	let tag: string | null = null;
+	for (let at = 0; at < bytes.length; at += 1 + view.getInt32(at + 1)) {
+		const type = bytes[at];
+		const body = at + 5;
+		if (type === DATA_ROW) {
+			const row: (string | null)[] = new Array(view.getInt16(body));
+			for (let i = 0, p = body + 2; i < row.length; i++) {
+				const length = view.getInt32(p);
+				p += 4;
+				row[i] = length < 0 ? null : utf8.decode(bytes.subarray(p, (p += length)));
+			}
+			rows.push(row);
+		} else if (type === COMMAND_COMPLETE) {
+			// A C string: the message's last byte is its terminating zero.
+			tag = utf8.decode(bytes.subarray(body, at + view.getInt32(at + 1)));
+		} else if (![BIND_COMPLETE, READY, EMPTY_QUERY, NO_DATA, SUSPENDED].includes(type)) return null;
+	}
+	return { rows, tag };
+}
+
+/** The same from PGlite's parsed messages (an answer readAnswer left to it); throws its error, as PGlite's execProtocol does. */
+function answerOf(bytes: Uint8Array): Answer {
+	const answer: Answer = { rows: [], tag: null };
+	let error: Error | null = null;
+	new protocol.Parser().parse(bytes, (message) => {
+		if (message instanceof protocol.messages.DatabaseError) error ??= message;
+		else if (message.name === 'dataRow') answer.rows.push((message as DataRow).fields);
+		else if (message.name === 'commandComplete') answer.tag = (message as CommandComplete).text;
+	});
+	if (error) throw error;
+	return answer;
+}
+
 /**
  * What PGlite's parseResults makes of one statement's answer, without copying its whole table
  * of parsers into a new object for every statement (drizzle passes parsers of its own each
- * time: that copy was PGlite's largest cost in JavaScript).
+ * time: that copy was PGlite's largest cost in JavaScript before its message parsing).
  */
-function results<T>(fields: PgliteStatement['fields'], answer: Message[], parsers: Record<number, (x: string, type: number) => unknown>, options: QueryOptions | undefined): Results<T> {
+function results<T>(fields: PgliteStatement['fields'], { rows: raw, tag }: Answer, parsers: Record<number, (x: string, type: number) => unknown>, options: QueryOptions | undefined): Results<T> {
+	if (tag === null) return { rows: [], fields: [], affectedRows: 0 } as Results<T>;
 	const parseColumn = fields.map(({ dataTypeID: type }) => {
 		const parser = options?.parsers?.[type] ?? parsers[type];
 		return parser ? (x: string | null) => (x === null ? null : parser(x, type)) : (x: string | null) => x;
 	});
-	const rows: unknown[] = [];
-	for (const message of answer) {
-		if (message.name === 'dataRow') {
-			const values = (message as DataRow).fields.map((x, i) => parseColumn[i](x));
-			rows.push(options?.rowMode === 'array' ? values : Object.fromEntries(values.map((v, i) => [fields[i].name, v])));
-		} else if (message.name === 'commandComplete') {
-			// "SELECT 2", "UPDATE 3", "INSERT 0 5"; other tags end in a word.
-			const parts = (message as CommandComplete).text.split(' ');
-			const command = parts[0];
-			const rowCount = parseInt(parts[parts.length - 1], 10);
-			const affectedRows = ['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE'].includes(command) ? rowCount : 0;
-			return { rows, fields, command, affectedRows, ...(Number.isNaN(rowCount) ? {} : { rowCount }) } as Results<T>;
-		}
-	}
-	return { rows: [], fields: [], affectedRows: 0 } as Results<T>;
+	const rows = raw.map((fieldsOfRow) => {
+		const values = fieldsOfRow.map((x, i) => parseColumn[i](x));
+		return options?.rowMode === 'array' ? values : Object.fromEntries(values.map((v, i) => [fields[i].name, v]));
+	});
+	// "SELECT 2", "UPDATE 3", "INSERT 0 5"; other tags end in a word.
+	const parts = tag.split(' ');
+	const command = parts[0];
+	const rowCount = parseInt(parts[parts.length - 1], 10);
+	const affectedRows = ['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE'].includes(command) ? rowCount : 0;
+	return { rows, fields, command, affectedRows, ...(Number.isNaN(rowCount) ? {} : { rowCount }) } as Results<T>;
 }
 
 /**
@@ -111,8 +158,13 @@ export async function usePreparedStatements(pglite: PGlite) {
 			const serialize = options?.serializers?.[statement.paramTypes[i]] ?? pglite.serializers[statement.paramTypes[i]];
 			return serialize ? serialize(param) : String(param);
 		});
-		const answer = await exec([protocol.serialize.bind({ statement: statement.name, values: values as string[] }), protocol.serialize.execute({}), protocol.serialize.sync()], !inTransaction);
-		return results<T>(statement.fields, answer, pglite.parsers, options);
+		const message = Buffer.concat([protocol.serialize.bind({ statement: statement.name, values: values as string[] }), protocol.serialize.execute({}), protocol.serialize.sync()]);
+		// The answer's bytes, without PGlite parsing them as well (what execProtocol would do).
+		const chunks: Uint8Array[] = [];
+		// Each chunk is a view of Postgres's memory, reused: copied as it comes.
+		await pglite.execProtocolRawStream(message, { syncToFs: !inTransaction, onRawData: (chunk) => void chunks.push(chunk.slice()) });
+		const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+		return results<T>(statement.fields, readAnswer(bytes) ?? answerOf(bytes), pglite.parsers, options);
 	};
 
 	/** Under PGlite's query lock; `inTransaction`: leave the file system sync to the COMMIT. */
