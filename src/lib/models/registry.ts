@@ -5,7 +5,7 @@
 import demoManifestJson from '../../../static/models/demo/manifest.json';
 import objectsManifestJson from '../../../static/models/objects/manifest.json';
 import { ModelManifest } from '../schemas/manifest';
-import { publicModel, type PublicModel } from '../schemas/generation';
+import { paramsSchemaFor, publicModel, type PublicModel } from '../schemas/generation';
 import { BUILTIN_MODEL_IDS } from './builtin';
 
 export const demoManifest: ModelManifest = ModelManifest.parse(demoManifestJson);
@@ -20,6 +20,7 @@ for (const [i, m] of BUILTIN.entries()) {
 
 export class ModelRegistry {
 	#models = new Map<string, ModelManifest>();
+	#paramsSchema: ReturnType<typeof paramsSchemaFor> | null = null;
 
 	constructor(manifests: ModelManifest[]) {
 		for (const m of manifests) this.add(m);
@@ -28,6 +29,7 @@ export class ModelRegistry {
 	/** Adds or replaces a model (SD-Turbo is added on the server when it is configured). */
 	add(manifest: ModelManifest) {
 		this.#models.set(manifest.id, manifest);
+		this.#paramsSchema = null;
 	}
 
 	get(id: string): ModelManifest | undefined {
@@ -40,6 +42,11 @@ export class ModelRegistry {
 
 	public(): PublicModel[] {
 		return this.list().map(publicModel);
+	}
+
+	/** What a request's params must be for these models, built once: building the schema costs a submit ten times what checking with it does. */
+	paramsSchema() {
+		return (this.#paramsSchema ??= paramsSchemaFor(this.public()));
 	}
 }
 

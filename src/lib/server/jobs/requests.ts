@@ -2,7 +2,7 @@
 import { randomInt } from 'node:crypto';
 import { and, asc, count as sqlCount, desc, eq, inArray, isNull, max, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { costOf, paramsSchemaFor, UINT32_MAX, type GenerationParams } from '$lib/schemas/generation';
+import { costOf, UINT32_MAX, type GenerationParams } from '$lib/schemas/generation';
 import { MAX_BATCH_SIZE, type JobView, type QuoteResponse, type SubmitResponse } from '$lib/api/jobs';
 import type { SessionUser } from '../auth/users';
 import { newId } from '../auth/tokens';
@@ -38,7 +38,7 @@ export const JobListQuery = z.strictObject({
 });
 
 function validateParams(broker: Broker, raw: unknown): GenerationParams {
-	return parseWith(paramsSchemaFor(broker.models.public()), raw, 'invalid_params');
+	return parseWith(broker.models.paramsSchema(), raw, 'invalid_params');
 }
 
 export function quote(broker: Broker, raw: unknown, count = 1): QuoteResponse {
