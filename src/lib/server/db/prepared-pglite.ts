@@ -1,6 +1,7 @@
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
 import { parse, protocol } from '@electric-sql/pglite';
 import { PLAN_CACHE_MODE, isStale, MAX_PREPARED, Sightings } from './prepared';
+import { bindExecuteSync, readAnswer, type Answer } from './pglite-wire';
 
 // PGlite's side of prepared.ts.
 
@@ -43,45 +44,6 @@ class PreparedCache {
 	forget(text: string, entry: PgliteStatement) {
 		if (this.#named.get(text) === entry) this.#named.delete(text);
 	}
-}
-
-/** One statement's answer: its rows' fields as the wire gives them (text, or null), and its command tag. */
-interface Answer {
-	rows: (string | null)[][];
-	tag: string | null;
-}
-
-const utf8 = new TextDecoder();
-// The backend messages an executed statement answers with, when all went well.
-const [DATA_ROW, COMMAND_COMPLETE, BIND_COMPLETE, READY, EMPTY_QUERY, NO_DATA, SUSPENDED] = [...'DC2ZIns'].map((c) => c.charCodeAt(0));
-
-/**
- * Reads a Bind/Execute/Sync answer straight from its bytes, each field decoded where it lies.
- * PGlite's own parser copies every field into an ArrayBuffer of its own before decoding it
- * (its largest cost in JavaScript, docs/broker-costs.md). Null when the answer holds anything
- * else (an error, a notice), which PGlite's parser then reads.
- */
-export function readAnswer(bytes: Uint8Array): Answer | null {
-	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-	const rows: (string | null)[][] = [];
-	let tag: string | null = null;
-	for (let at = 0; at < bytes.length; at += 1 + view.getInt32(at + 1)) {
-		const type = bytes[at];
-		const body = at + 5;
-		if (type === DATA_ROW) {
-			const row: (string | null)[] = new Array(view.getInt16(body));
-			for (let i = 0, p = body + 2; i < row.length; i++) {
-				const length = view.getInt32(p);
-				p += 4;
-				row[i] = length < 0 ? null : utf8.decode(bytes.subarray(p, (p += length)));
-			}
-			rows.push(row);
-		} else if (type === COMMAND_COMPLETE) {
-			// A C string: the message's last byte is its terminating zero.
-			tag = utf8.decode(bytes.subarray(body, at + view.getInt32(at + 1)));
-		} else if (![BIND_COMPLETE, READY, EMPTY_QUERY, NO_DATA, SUSPENDED].includes(type)) return null;
-	}
-	return { rows, tag };
 }
 
 /** The same from PGlite's parsed messages (an answer readAnswer left to it); throws its error, as PGlite's execProtocol does. */
@@ -158,11 +120,10 @@ export async function usePreparedStatements(pglite: PGlite) {
 			const serialize = options?.serializers?.[statement.paramTypes[i]] ?? pglite.serializers[statement.paramTypes[i]];
 			return serialize ? serialize(param) : String(param);
 		});
-		const message = Buffer.concat([protocol.serialize.bind({ statement: statement.name, values: values as string[] }), protocol.serialize.execute({}), protocol.serialize.sync()]);
 		// The answer's bytes, without PGlite parsing them as well (what execProtocol would do).
 		const chunks: Uint8Array[] = [];
 		// Each chunk is a view of Postgres's memory, reused: copied as it comes.
-		await pglite.execProtocolRawStream(message, { syncToFs: !inTransaction, onRawData: (chunk) => void chunks.push(chunk.slice()) });
+		await pglite.execProtocolRawStream(bindExecuteSync(statement.name, values), { syncToFs: !inTransaction, onRawData: (chunk) => void chunks.push(chunk.slice()) });
 		const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 		return results<T>(statement.fields, readAnswer(bytes) ?? answerOf(bytes), pglite.parsers, options);
 	};
