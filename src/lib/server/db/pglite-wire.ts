@@ -40,8 +40,9 @@ export interface Answer {
 }
 
 const utf8 = new TextDecoder();
-// The backend messages an executed statement answers with, when all went well.
-const [DATA_ROW, COMMAND_COMPLETE, BIND_COMPLETE, READY, EMPTY_QUERY, NO_DATA, SUSPENDED] = [...'DC2ZIns'].map((c) => c.charCodeAt(0));
+const [DATA_ROW, COMMAND_COMPLETE] = [...'DC'].map((c) => c.charCodeAt(0));
+/** The other messages an executed statement answers with when all went well: bind complete, ready, empty query, no data, suspended. */
+const UNEVENTFUL = new Set([...'2ZIns'].map((c) => c.charCodeAt(0)));
 
 /**
  * Reads a Bind/Execute/Sync answer straight from its bytes, each field decoded where it lies.
@@ -67,7 +68,7 @@ export function readAnswer(bytes: Uint8Array): Answer | null {
 		} else if (type === COMMAND_COMPLETE) {
 			// A C string: the message's last byte is its terminating zero.
 			tag = utf8.decode(bytes.subarray(body, at + view.getInt32(at + 1)));
-		} else if (![BIND_COMPLETE, READY, EMPTY_QUERY, NO_DATA, SUSPENDED].includes(type)) return null;
+		} else if (!UNEVENTFUL.has(type)) return null;
 	}
 	return { rows, tag };
 }
