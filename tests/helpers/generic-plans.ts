@@ -9,7 +9,7 @@ import type { Database } from '../../src/lib/server/db';
  * (The reaper's sweeps read `islands` and `job_progress` whole by design, with any plan: the
  * Islands gone quiet, the progress of finished jobs.)
  */
-export const GROWING = ['jobs', 'ledger_transactions', 'ledger_entries', 'ledger_accounts', 'images', 'users', 'sessions', 'rate_limit_counters', 'api_keys'];
+const GROWING = ['jobs', 'ledger_transactions', 'ledger_entries', 'ledger_accounts', 'images', 'users', 'sessions', 'rate_limit_counters', 'api_keys'];
 
 /**
  * Partial indexes on jobs that a plan must enter by a condition on their key, not walk whole
@@ -19,7 +19,7 @@ export const GROWING = ['jobs', 'ledger_transactions', 'ledger_entries', 'ledger
 const KEYED_PARTIAL = ['jobs_lease_idx', 'jobs_running_island_idx', 'jobs_finished_idx', 'jobs_escrow_idx', 'jobs_active_user_idx'];
 
 /** Scans in a plan of a KEYED_PARTIAL index with no Index Cond of their own. */
-export function partialIndexWalks(plan: string): string[] {
+function partialIndexWalks(plan: string): string[] {
 	const lines = plan.split('\n');
 	const walks: string[] = [];
 	lines.forEach((line, i) => {
