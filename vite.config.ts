@@ -1,6 +1,7 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defaultClientConditions, type Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { requestStoreOff } from './vite-plugins/request-store.js';
 
 // `vite dev`/`preview` don't go through server/index.js; give them the same cross-origin
 // isolation so the Island gets WASM threads there too (server.headers misses static/).
@@ -22,9 +23,12 @@ const crossOriginIsolation: Plugin = {
 	}
 };
 
-export default defineConfig({
-	plugins: [sveltekit(), crossOriginIsolation],
+export default defineConfig(({ command }) => ({
+	plugins: [requestStoreOff, sveltekit(), crossOriginIsolation],
 	server: { port: 3000 },
+	// The build bundles SvelteKit's server internals itself (adapter-node would have, after Vite)
+	// so that requestStoreOff reaches them; `vite dev` loads SvelteKit as it ships.
+	ssr: command === 'build' ? { noExternal: ['@sveltejs/kit'] } : {},
 	resolve: {
 		// onnxruntime-web's non-bundled build: it loads its .mjs/.wasm from `ort.env.wasm.wasmPaths`
 		// (the app's static/ort/ copy) instead of Vite emitting a second 28 MB wasm.
@@ -40,4 +44,4 @@ export default defineConfig({
 		// Two cores: more workers only thrash; PostgreSQL runs use separate schemas per file.
 		maxWorkers: 2
 	}
-});
+}));

@@ -25,7 +25,7 @@ function newestMtime(dir) {
 
 function isStale() {
 	if (!existsSync(stamp)) return true;
-	const inputs = ['src', 'static', 'drizzle'].map((d) => join(root, d)).filter(existsSync);
+	const inputs = ['src', 'static', 'drizzle', 'vite-plugins'].map((d) => join(root, d)).filter(existsSync);
 	const configs = ['svelte.config.js', 'vite.config.ts', 'vite.island.config.ts', 'package.json'].map((f) => join(root, f)).filter(existsSync);
 	const newest = Math.max(...inputs.map(newestMtime), ...configs.map((f) => statSync(f).mtimeMs));
 	return newest > statSync(stamp).mtimeMs;
