@@ -6,6 +6,8 @@ interface Term {
 	/** The entry as written in blocklist.txt (what the admin sees). */
 	source: string;
 	words: string[];
+	/** The words run together ("childporn"): made once, not for every prompt checked. */
+	joined: string;
 	kind: Kind;
 }
 interface WordList {
@@ -34,7 +36,7 @@ export function parseWordList(text: string): WordList {
 		const words = foldEntry(line.replace(/\*/g, ''));
 		if (words.length === 0) continue;
 		if (kind !== 'word' && words.length > 1) throw new Error(`blocklist: "${line}": only single words take a *`);
-		list[section].push({ source: line, words, kind });
+		list[section].push({ source: line, words, joined: words.join(''), kind });
 	}
 	return list;
 }
@@ -70,8 +72,7 @@ function index(terms: Term[]): Index {
 	for (const term of terms) {
 		if (term.kind !== 'word') ix.partial.push(term);
 		else {
-			const key = term.words.join('');
-			ix.whole.set(key, [...(ix.whole.get(key) ?? []), term]);
+			ix.whole.set(term.joined, [...(ix.whole.get(term.joined) ?? []), term]);
 			if (term.words.length > 1) ix.phrases.push(term);
 		}
 	}
@@ -87,7 +88,7 @@ function findIn(reading: string[][], ix: Index, allow: Set<string>): string[] {
 		for (const w of spelled) {
 			if (w.includes(MASK)) {
 				for (const t of ix.all)
-					if (t.kind === 'word' ? wordMatches(w, t.words.join(''), 'word') : !allowed && wordMatches(w, t.words[0], t.kind))
+					if (t.kind === 'word' ? wordMatches(w, t.joined, 'word') : !allowed && wordMatches(w, t.words[0], t.kind))
 						found.add(t);
 				continue;
 			}
@@ -107,7 +108,7 @@ function findIn(reading: string[][], ix: Index, allow: Set<string>): string[] {
  */
 function findInRuns(runs: string[][], terms: Term[]): string[] {
 	return terms
-		.filter((term) => runs.some((spelled) => spelled.some((run) => run.includes(term.words.join('')))))
+		.filter((term) => runs.some((spelled) => spelled.some((run) => run.includes(term.joined))))
 		.map((t) => t.source);
 }
 
