@@ -11,8 +11,10 @@
 const STORE_MODULE = /@sveltejs[\\/]kit[\\/]src[\\/]exports[\\/]internal[\\/]event\.js$/;
 const STORE_IMPORT = "import('node:async_hooks')";
 
-/** The module's source with its AsyncLocalStorage import refused, as on a runtime without one. */
-/** @param {string} code */
+/**
+ * The module's source with its AsyncLocalStorage import refused, as on a runtime without one.
+ * @param {string} code
+ */
 export function withoutRequestStore(code) {
 	// Loud rather than silently slow: a SvelteKit that moved the store needs this plugin updated.
 	if (!code.includes(STORE_IMPORT)) throw new Error(`vite-plugins/request-store.js: SvelteKit's request store no longer imports ${STORE_IMPORT}; update the plugin`);
