@@ -1,6 +1,7 @@
 // The production server never enters an AsyncLocalStorage (vite-plugins/request-store.js): on
 // Node 20 the first one entered turns on promise hooks for every promise of the process (about
-// 3 % of the broker's CPU a job, 7 % of its allocations). Pages, endpoints and the Island protocol still work without it.
+// 3 % of the broker's CPU a job, 7 % of its allocations). Pages, endpoints and the Island
+// protocol still work without it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +32,7 @@ describe('the request store', () => {
 	afterAll(() => server?.stop());
 
 	it('is never entered, while pages render and a job goes from submit to settlement', async () => {
+		const params = demoParams();
 		const page = await fetch(`${server.url}/image`);
 		expect(page.status).toBe(200);
 		expect(await page.text()).toContain('<html');
@@ -42,11 +44,10 @@ describe('the request store', () => {
 		await owner.signUp();
 		await setKyc(owner, 'verified');
 		const island = await TestIsland.register(owner);
-		const submitted = await requester.json('POST', '/api/jobs', { json: { params: demoParams() } });
+		const submitted = await requester.json('POST', '/api/jobs', { json: { params } });
 		expect(submitted.status).toBe(201);
 		const claim = await island.claim();
 		expect(claim?.job.id).toBe(submitted.body.job.id);
-		const params = demoParams();
 		const result = await island.result(claim!.job.id, claim!.lease.token, makePng(params.width, params.height));
 		expect(result.status).toBe(200);
 		expect((await requester.json('GET', `/api/jobs/${claim!.job.id}`)).body.job.status).toBe('completed');
@@ -57,15 +58,9 @@ describe('the request store', () => {
 	});
 
 	it('is used by nothing in the app: no getRequestEvent, no remote functions', () => {
-		const files: string[] = [];
-		const walk = (dir: string) => {
-			for (const e of readdirSync(dir, { withFileTypes: true })) {
-				if (e.isDirectory()) walk(join(dir, e.name));
-				else if (/\.(ts|js|svelte)$/.test(e.name) && !e.name.endsWith('.test.ts')) files.push(join(dir, e.name));
-			}
-		};
-		walk(join(root, 'src'));
-		const users = files.filter((f) => /getRequestEvent|from '\$app\/server'|\.remote\.(ts|js)$/.test(readFileSync(f, 'utf8') + f));
+		const src = join(root, 'src');
+		const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|js|svelte)$/.test(f) && !f.endsWith('.test.ts'));
+		const users = files.filter((f) => /getRequestEvent|from '\$app\/server'|\.remote\.(ts|js)$/.test(readFileSync(join(src, f), 'utf8') + f));
 		expect(users).toEqual([]);
 	});
 });
